@@ -1,0 +1,67 @@
+//! Every choice the reference gateway makes where `api.md` is silent (`reference-gateway.md`),
+//! with its default. Each is a flag of `gatecheck serve` and, later, a field of the profile.
+
+use std::time::Duration;
+
+use super::fault::FaultSet;
+use super::password::PasswordPolicy;
+use super::users::UserSpec;
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub t1_lifetime: Duration,
+    pub t2_lifetime: Duration,
+    pub code_lifetime: Duration,
+    pub t3_lifetime: Duration,
+    /// How long the test-support outbox keeps the newest message to a user.
+    pub outbox_lifetime: Duration,
+    /// Largest accepted `|pointX - x|`, in px.
+    pub captcha_tolerance: u32,
+    pub slide_time_min_ms: i32,
+    pub slide_time_max_ms: i32,
+    /// Wrong checks a pending code survives; the next check after that many is refused.
+    pub code_attempts: u32,
+    pub code_digits: usize,
+    pub resend_interval: Duration,
+    /// Caps of the stores (oldest entry evicted first past the cap).
+    pub max_captchas: usize,
+    pub max_tokens: usize,
+    pub max_codes: usize,
+    /// CAPTCHAs kept ready, and how many times each is served before it is redrawn.
+    pub captcha_pool: usize,
+    pub captcha_reuse: u32,
+    pub password_policy: PasswordPolicy,
+    pub test_support: bool,
+    pub faults: FaultSet,
+    /// Users on top of the built-in ones.
+    pub users: Vec<UserSpec>,
+    pub generated_users: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            t1_lifetime: Duration::from_secs(60),
+            t2_lifetime: Duration::from_secs(60),
+            code_lifetime: Duration::from_secs(180),
+            t3_lifetime: Duration::from_secs(180),
+            outbox_lifetime: Duration::from_secs(3600),
+            captcha_tolerance: 4,
+            slide_time_min_ms: 100,
+            slide_time_max_ms: 60_000,
+            code_attempts: 5,
+            code_digits: 6,
+            resend_interval: Duration::from_secs(60),
+            max_captchas: 100_000,
+            max_tokens: 100_000,
+            max_codes: 100_000,
+            captcha_pool: 64,
+            captcha_reuse: 16,
+            password_policy: PasswordPolicy::default(),
+            test_support: true,
+            faults: FaultSet::default(),
+            users: Vec::new(),
+            generated_users: 0,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Calls 3 and 4: trade T2 for a verification code sent to the user's phone or mailbox; trade
+//! the code for T3. Unknown users are answered exactly like known ones up to call 3.
+
+use serde::Serialize;
+
+use super::{consume_token, peek_token, seconds, Flow, OutboxMessage, PendingCode, Reply};
+use crate::gateway::failure::{Failure, FailureKind};
+use crate::gateway::fault::Fault;
+use crate::gateway::request::{self, CheckCodeBody, SendCodeBody, MAX_CODE_CHARS, MAX_NAME_CHARS};
+use crate::gateway::token;
+use crate::gateway::users::{self, identity_kind, IdentityKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendCodeReply<'a> {
+    expire: u64,
+    bind_phone: Option<&'a str>,
+    bind_email: Option<&'a str>,
+    /// Only with the `leak-code` fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TokenReply<'a> {
+    token: &'a str,
+    expire: u64,
+}
+
+impl Flow {
+    pub fn send_code(&self, body: SendCodeBody) -> Result<Reply, Failure> {
+        let user = request::user(body.user)?;
+        let send_method = match body.send_method.as_deref() {
+            None => None,
+            Some("sms") => Some(Channel::Sms),
+            Some("email") => Some(Channel::Email),
+            Some(other) => {
+                return Err(Failure::invalid(format!(
+                    "field `sendMethod` must be \"sms\" or \"email\", got {other:?}"
+                )))
+            }
+        };
+        let kind = identity_kind(&user);
+        let channel = match (kind, send_method) {
+            (IdentityKind::Phone, _) => Channel::Sms,
+            (IdentityKind::Email, _) => Channel::Email,
+            (IdentityKind::Account, Some(channel)) => channel,
+            (IdentityKind::Account, None) => {
+                return Err(Failure::invalid(
+                    "field `sendMethod` is required for an account name",
+                ))
+            }
+        };
+        let t2 = match body.token {
+            None => return Err(FailureKind::AccessTokenInvalid.into()),
+            Some(t2) => request::text(t2, "token", 1, MAX_NAME_CHARS)?,
+        };
+        self.consume_access_token(&t2, &user)?;
+        if self.has(Fault::RevealUnknownUsers) && !self.users.exists(&user) {
+            return Err(FailureKind::UserNotFound.into());
+        }
+        self.start_resend_timer(&user)?;
+
+        let destination = self.destination(&user, kind, channel);
+        let code = token::new_digits(self.config.code_digits);
+        let now = self.clock.now_ms();
+        self.codes.lock().insert(
+            user.clone(),
+            PendingCode {
+                code: code.clone(),
+                wrong_checks: 0,
+                burnt: false,
+                deliverable: destination.is_some(),
+            },
+            self.deadline(now, self.config.code_lifetime),
+            now,
+        );
+        let shown = match destination {
+            Some(destination) => {
+                let masked = mask(channel, &destination);
+                self.deliver(OutboxMessage {
+                    user: user.clone(),
+                    channel,
+                    destination,
+                    code: code.clone(),
+                    sent_at: now / 1000,
+                });
+                masked
+            }
+            None => mask(channel, &made_up(channel, &user)),
+        };
+        Ok(Reply::json(&SendCodeReply {
+            expire: seconds(self.config.code_lifetime),
+            bind_phone: (channel == Channel::Sms).then_some(shown.as_str()),
+            bind_email: (channel == Channel::Email).then_some(shown.as_str()),
+            code: self.has(Fault::LeakCode).then_some(code.as_str()),
+        }))
+    }
+
+    pub fn check_code(&self, body: CheckCodeBody) -> Result<Reply, Failure> {
+        let user = request::user(body.user)?;
+        let code = request::text(
+            request::required(body.code, "code")?,
+            "code",
+            1,
+            MAX_CODE_CHARS,
+        )?;
+        self.consume_code(&user, &code)?;
+        let t3 = self.issue_token(&self.reset_tokens, &user, self.config.t3_lifetime);
+        Ok(Reply::json(&TokenReply {
+            token: &t3,
+            expire: seconds(self.config.t3_lifetime),
+        }))
+    }
+
+    /// Uses T2 up (pass or fail); it must be bound to `user`.
+    fn consume_access_token(&self, t2: &str, user: &str) -> Result<(), Failure> {
+        let now = self.clock.now_ms();
+        let mut bound_to = consume_token(&self.access_tokens, t2, now, self.has(Fault::ReuseT2));
+        if bound_to.is_none() && self.has(Fault::T2FromAnyStep) {
+            bound_to = self
+                .peek_captcha_token(t2, now)
+                .or_else(|| peek_token(&self.reset_tokens, t2, now));
+        }
+        match bound_to {
+            Some(owner) if owner == user || self.has(Fault::UnboundT2) => Ok(()),
+            _ => Err(FailureKind::AccessTokenInvalid.into()),
+        }
+    }
+
+    fn start_resend_timer(&self, user: &str) -> Result<(), Failure> {
+        if self.has(Fault::NoResendInterval) {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let mut timers = self.resend_timers.lock();
+        let key = user.to_owned();
+        if timers.get(&key, now).is_some() {
+            return Err(FailureKind::SendTooFrequent.into());
+        }
+        let deadline = now.saturating_add(self.config.resend_interval.as_millis() as u64);
+        timers.insert(key, (), deadline, now);
+        Ok(())
+    }
+
+    /// Where a code for `user` goes, or None when it goes nowhere (unknown user, or an account
+    /// without that binding).
+    fn destination(&self, user: &str, kind: IdentityKind, channel: Channel) -> Option<String> {
+        let bindings = self.users.bindings(user)?;
+        match (kind, channel) {
+            (IdentityKind::Phone | IdentityKind::Email, _) => Some(user.to_owned()),
+            (IdentityKind::Account, Channel::Sms) => bindings.phone,
+            (IdentityKind::Account, Channel::Email) => bindings.email,
+        }
+    }
+
+    /// Checks a code; a match uses it up, a miss counts towards the attempt limit.
+    fn consume_code(&self, user: &str, presented: &str) -> Result<(), Failure> {
+        let now = self.clock.now_ms();
+        let mut codes = self.codes.lock();
+        if self.has(Fault::UnboundCode) {
+            let matched = codes.iter_live(now).any(|(_, pending)| {
+                pending.deliverable && !pending.burnt && token::matches(&pending.code, presented)
+            });
+            if matched {
+                return Ok(());
+            }
+        }
+        let key = user.to_owned();
+        let pending = codes.get_mut(&key, now).ok_or(FailureKind::CodeMismatch)?;
+        let limited = !self.has(Fault::NoAttemptLimit);
+        if pending.burnt && limited {
+            return Err(FailureKind::CodeAttemptsExceeded.into());
+        }
+        let right = pending.deliverable && token::matches(&pending.code, presented);
+        if right || (self.has(Fault::AnyCode) && pending.deliverable) {
+            if !self.has(Fault::ReuseCode) {
+                codes.take(&key, now);
+            }
+            return Ok(());
+        }
+        pending.wrong_checks += 1;
+        if pending.wrong_checks >= self.config.code_attempts && limited {
+            pending.burnt = true;
+        }
+        Err(FailureKind::CodeMismatch.into())
+    }
+}
+
+fn mask(channel: Channel, destination: &str) -> String {
+    match channel {
+        Channel::Sms => users::mask_phone(destination),
+        Channel::Email => users::mask_email(destination),
+    }
+}
+
+fn made_up(channel: Channel, user: &str) -> String {
+    match (channel, identity_kind(user)) {
+        (Channel::Sms, IdentityKind::Phone) | (Channel::Email, IdentityKind::Email) => {
+            user.to_owned()
+        }
+        (Channel::Sms, _) => users::made_up_phone(user),
+        (Channel::Email, _) => users::made_up_email(user),
+    }
+}

@@ -1,0 +1,235 @@
+//! Turning a request's headers and body into a typed, validated call, or an `invalid_request`
+//! saying which field is wrong and why. Strict where `api.md` is: JSON only (three accepted
+//! `Content-Type` forms), exact field names, integer types, enum values and lengths. Unknown
+//! fields are ignored; a duplicated field is an error.
+
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::failure::{Failure, FailureKind};
+
+/// Bodies past this size are refused before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// `user`, tokens and account names: 1-255 characters.
+pub const MAX_NAME_CHARS: usize = 255;
+pub const MAX_CODE_CHARS: usize = 32;
+
+/// Accepts `application/json`, with or without `charset=UTF-8` (any case, any spacing), and a
+/// missing `Content-Type`; refuses everything else.
+pub fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let refuse = || Failure::invalid("Content-Type must be application/json");
+    let value = value.to_str().map_err(|_| refuse())?;
+    let mut parts = value.split(';');
+    let media_type = parts.next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(refuse());
+    }
+    for parameter in parts {
+        let parameter = parameter.trim();
+        if parameter.is_empty() {
+            continue;
+        }
+        let (name, value) = parameter.split_once('=').ok_or_else(refuse)?;
+        let value = value.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !(value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8"))
+        {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+/// Parses a JSON body. `syntax_is_internal` is the `malformed-json-500` fault.
+pub fn parse_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    syntax_is_internal: bool,
+) -> Result<T, Failure> {
+    check_content_type(headers)?;
+    serde_json::from_slice(body).map_err(|e| {
+        let not_json = matches!(
+            e.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        );
+        if not_json && syntax_is_internal {
+            FailureKind::Internal.into()
+        } else if not_json {
+            Failure::invalid(format!("body is not JSON: {e}"))
+        } else {
+            Failure::invalid(e.to_string())
+        }
+    })
+}
+
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T, Failure> {
+    value.ok_or_else(|| Failure::invalid(format!("field `{field}` is required")))
+}
+
+/// A string of `min..=max` characters.
+pub fn text(value: String, field: &str, min: usize, max: usize) -> Result<String, Failure> {
+    let chars = value.chars().count();
+    if (min..=max).contains(&chars) {
+        Ok(value)
+    } else {
+        Err(Failure::invalid(format!(
+            "field `{field}` must have {min} to {max} characters, it has {chars}"
+        )))
+    }
+}
+
+pub fn one_of(value: i32, field: &str, allowed: &[i32]) -> Result<u8, Failure> {
+    if allowed.contains(&value) {
+        Ok(value as u8)
+    } else {
+        Err(Failure::invalid(format!(
+            "field `{field}` must be one of {allowed:?}, got {value}"
+        )))
+    }
+}
+
+pub fn user(value: Option<String>) -> Result<String, Failure> {
+    text(required(value, "user")?, "user", 1, MAX_NAME_CHARS)
+}
+
+pub fn client_type(value: Option<i32>) -> Result<u8, Failure> {
+    one_of(required(value, "clientType")?, "clientType", &[0, 5, 6])
+}
+
+pub fn check_type(value: Option<i32>) -> Result<u8, Failure> {
+    one_of(value.unwrap_or(0), "checkType", &[0, 1])
+}
+
+/// The raw bodies, as serde reads them. Every field is optional here so that a missing field
+/// gets our message and our kind, not serde's.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendCaptchaBody {
+    pub user: Option<String>,
+    pub client_type: Option<i32>,
+    pub check_type: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckCaptchaBody {
+    pub user: Option<String>,
+    pub client_type: Option<i32>,
+    pub check_type: Option<i32>,
+    pub token: Option<String>,
+    pub point_x: Option<i32>,
+    pub slide_time: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendCodeBody {
+    pub user: Option<String>,
+    pub send_method: Option<String>,
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckCodeBody {
+    pub user: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetPasswordBody {
+    pub user: Option<String>,
+    #[serde(rename = "newPwd")]
+    pub new_pwd: Option<String>,
+    #[serde(rename = "passWordType")]
+    pub pass_word_type: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginBody {
+    pub account: Option<String>,
+    pub client_type: Option<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_content_type(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_three_documented_content_type_forms_pass() {
+        assert!(check_content_type(&HeaderMap::new()).is_ok());
+        assert!(check_content_type(&with_content_type("application/json")).is_ok());
+        assert!(check_content_type(&with_content_type("application/json; charset=UTF-8")).is_ok());
+        assert!(check_content_type(&with_content_type("Application/JSON;charset=utf-8")).is_ok());
+    }
+
+    #[test]
+    fn other_content_types_fail() {
+        for value in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=latin1",
+            "application/jsonx",
+            "application/json; garbage",
+        ] {
+            assert!(
+                check_content_type(&with_content_type(value)).is_err(),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_invalid_request_or_internal_under_the_fault() {
+        let headers = HeaderMap::new();
+        let strict: Result<CheckCodeBody, _> = parse_json(&headers, b"{nope", false);
+        assert_eq!(
+            strict.map(|_| ()).unwrap_err().kind,
+            FailureKind::InvalidRequest
+        );
+        let faulty: Result<CheckCodeBody, _> = parse_json(&headers, b"{nope", true);
+        assert_eq!(faulty.map(|_| ()).unwrap_err().kind, FailureKind::Internal);
+        // A wrong type is not a syntax error: still 400 under the fault.
+        let typed: Result<CheckCodeBody, _> = parse_json(&headers, br#"{"code": 5}"#, true);
+        assert_eq!(
+            typed.map(|_| ()).unwrap_err().kind,
+            FailureKind::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn duplicated_and_mistyped_fields_fail_unknown_fields_pass() {
+        let headers = HeaderMap::new();
+        let dup: Result<CheckCodeBody, _> =
+            parse_json(&headers, br#"{"code": "1", "code": "2"}"#, false);
+        assert!(dup.is_err());
+        let float: Result<SendCaptchaBody, _> =
+            parse_json(&headers, br#"{"clientType": 0.5}"#, false);
+        assert!(float.is_err());
+        let extra: Result<CheckCodeBody, _> =
+            parse_json(&headers, br#"{"code": "1", "whatever": [1]}"#, false);
+        assert!(extra.is_ok());
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters() {
+        assert!(text("é".repeat(255), "user", 1, 255).is_ok());
+        assert!(text("é".repeat(256), "user", 1, 255).is_err());
+        assert!(text(String::new(), "user", 1, 255).is_err());
+    }
+}

@@ -1,0 +1,375 @@
+//! The user directory: built-in users, users from a file or the test-support endpoint, and
+//! generated users for load runs. Generated users cost no memory until a reset changes one.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use parking_lot::RwLock;
+use serde::Deserialize;
+
+use super::password::PasswordHash;
+
+/// The password every generated user starts with.
+pub const GENERATED_PASSWORD: &str = "Load#Pass2026";
+/// Generated user `i` is `+86139` followed by `i` in 8 digits; its account name is `load` + the same digits.
+pub const GENERATED_PHONE_PREFIX: &str = "+86139";
+pub const GENERATED_ACCOUNT_PREFIX: &str = "load";
+
+/// A user as the `--users` file and `POST /test/v1/users` describe one.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub user: String,
+    pub password: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub account: Option<String>,
+}
+
+/// The users every reference gateway starts with (README lists them).
+pub fn builtin_users() -> Vec<UserSpec> {
+    let spec =
+        |user: &str, password: &str, phone: Option<&str>, email: Option<&str>, account: &str| {
+            UserSpec {
+                user: user.into(),
+                password: password.into(),
+                phone: phone.map(Into::into),
+                email: email.map(Into::into),
+                account: Some(account.into()),
+            }
+        };
+    vec![
+        spec(
+            "+8613600000000",
+            "Init#Pass00",
+            Some("+8613600000000"),
+            None,
+            "phone_user0",
+        ),
+        spec(
+            "+8613600000001",
+            "Init#Pass01",
+            Some("+8613600000001"),
+            Some("phone1@example.com"),
+            "phone_user1",
+        ),
+        spec(
+            "user001@example.com",
+            "Init#Pass02",
+            None,
+            Some("user001@example.com"),
+            "mail_user1",
+        ),
+        spec(
+            "user002@example.com",
+            "Init#Pass03",
+            Some("+8613600000002"),
+            Some("user002@example.com"),
+            "mail_user2",
+        ),
+        spec(
+            "acct_user3",
+            "Init#Pass04",
+            Some("+8613600000003"),
+            Some("acct3@example.com"),
+            "acct_user3",
+        ),
+        spec(
+            "acct_user4",
+            "Init#Pass05",
+            Some("+8613600000004"),
+            None,
+            "acct_user4",
+        ),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    Phone,
+    Email,
+    Account,
+}
+
+/// What shape of identity a `user` string has; decided by its text alone, so known and unknown
+/// users are treated alike.
+pub fn identity_kind(user: &str) -> IdentityKind {
+    let digits = user.strip_prefix('+').unwrap_or(user);
+    if digits.len() >= 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        IdentityKind::Phone
+    } else if user.contains('@') {
+        IdentityKind::Email
+    } else {
+        IdentityKind::Account
+    }
+}
+
+/// Where a user's codes go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bindings {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    bindings: Bindings,
+    password: PasswordHash,
+    temporary_password: bool,
+}
+
+#[derive(Debug)]
+pub struct Directory {
+    inner: RwLock<Inner>,
+    generated: u64,
+    generated_hash: PasswordHash,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    records: Vec<Record>,
+    index: HashMap<String, usize>,
+}
+
+impl Directory {
+    pub fn new(users: impl IntoIterator<Item = UserSpec>, generated: u64) -> Self {
+        let directory = Self {
+            inner: RwLock::new(Inner::default()),
+            generated,
+            generated_hash: PasswordHash::new(GENERATED_PASSWORD),
+        };
+        for user in users {
+            directory.upsert(&user);
+        }
+        directory
+    }
+
+    /// Creates or replaces the user named `spec.user`.
+    pub fn upsert(&self, spec: &UserSpec) {
+        let mut bindings = Bindings {
+            phone: spec.phone.clone(),
+            email: spec.email.clone(),
+            account: spec.account.clone(),
+        };
+        // The identity itself is always one of the user's bindings.
+        let slot = match identity_kind(&spec.user) {
+            IdentityKind::Phone => &mut bindings.phone,
+            IdentityKind::Email => &mut bindings.email,
+            IdentityKind::Account => &mut bindings.account,
+        };
+        slot.get_or_insert_with(|| spec.user.clone());
+        let record = Record {
+            bindings,
+            password: PasswordHash::new(&spec.password),
+            temporary_password: false,
+        };
+        let mut inner = self.inner.write();
+        let names: Vec<String> = std::iter::once(spec.user.clone())
+            .chain(record.bindings.names().map(str::to_owned))
+            .collect();
+        let id = match inner.index.get(&spec.user) {
+            Some(&id) => {
+                let old: Vec<String> = inner.records[id]
+                    .bindings
+                    .names()
+                    .map(str::to_owned)
+                    .collect();
+                for name in old {
+                    if inner.index.get(&name) == Some(&id) {
+                        inner.index.remove(&name);
+                    }
+                }
+                inner.records[id] = record;
+                id
+            }
+            None => {
+                inner.records.push(record);
+                inner.records.len() - 1
+            }
+        };
+        for name in names {
+            inner.index.insert(name, id);
+        }
+    }
+
+    /// The bindings of the user known by `identity` (phone, e-mail or account name).
+    pub fn bindings(&self, identity: &str) -> Option<Bindings> {
+        let inner = self.inner.read();
+        match inner.index.get(identity) {
+            Some(&id) => Some(inner.records[id].bindings.clone()),
+            None => self.generated_index(identity).map(generated_bindings),
+        }
+    }
+
+    pub fn exists(&self, identity: &str) -> bool {
+        self.inner.read().index.contains_key(identity) || self.generated_index(identity).is_some()
+    }
+
+    /// Sets a new password; returns false for an unknown user.
+    pub fn set_password(&self, identity: &str, password: &str, temporary: bool) -> bool {
+        let hash = PasswordHash::new(password);
+        let mut inner = self.inner.write();
+        let id = match inner.index.get(identity) {
+            Some(&id) => id,
+            None => match self.generated_index(identity) {
+                // First change of a generated user: it becomes a stored record.
+                Some(i) => {
+                    let bindings = generated_bindings(i);
+                    let names: Vec<String> = bindings.names().map(str::to_owned).collect();
+                    inner.records.push(Record {
+                        bindings,
+                        password: self.generated_hash.clone(),
+                        temporary_password: false,
+                    });
+                    let id = inner.records.len() - 1;
+                    for name in names {
+                        inner.index.insert(name, id);
+                    }
+                    id
+                }
+                None => return false,
+            },
+        };
+        let record = &mut inner.records[id];
+        record.password = hash;
+        record.temporary_password = temporary;
+        true
+    }
+
+    /// Checks a login. `Some(temporary)` when the password is right.
+    pub fn verify(&self, identity: &str, password: &str) -> Option<bool> {
+        let inner = self.inner.read();
+        let (hash, temporary) = match inner.index.get(identity) {
+            Some(&id) => (
+                &inner.records[id].password,
+                inner.records[id].temporary_password,
+            ),
+            None => {
+                self.generated_index(identity)?;
+                (&self.generated_hash, false)
+            }
+        };
+        hash.verify(password).then_some(temporary)
+    }
+
+    /// Which generated user `identity` names, if any.
+    fn generated_index(&self, identity: &str) -> Option<u64> {
+        let digits = identity
+            .strip_prefix(GENERATED_PHONE_PREFIX)
+            .or_else(|| identity.strip_prefix(GENERATED_ACCOUNT_PREFIX))?;
+        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let index: u64 = digits.parse().ok()?;
+        (index < self.generated).then_some(index)
+    }
+}
+
+fn generated_bindings(index: u64) -> Bindings {
+    Bindings {
+        phone: Some(format!("{GENERATED_PHONE_PREFIX}{index:08}")),
+        email: None,
+        account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{index:08}")),
+    }
+}
+
+impl Bindings {
+    fn names(&self) -> impl Iterator<Item = &str> {
+        [&self.phone, &self.email, &self.account]
+            .into_iter()
+            .filter_map(|name| name.as_deref())
+    }
+}
+
+/// `+8613600000001` → `+8613*******01`: the first five and last two characters stay.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 7 {
+        return "*".repeat(chars.len());
+    }
+    let mut masked: String = chars[..5].iter().collect();
+    masked.extend(std::iter::repeat_n('*', chars.len() - 7));
+    masked.extend(&chars[chars.len() - 2..]);
+    masked
+}
+
+/// `user001@example.com` → `us****@example.com`; the stars do not tell the length.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let keep: String = local.chars().take(2).collect();
+            format!("{keep}****@{domain}")
+        }
+        None => "****".to_owned(),
+    }
+}
+
+/// A plausible, stable phone number for a destination that does not exist, so an unknown user
+/// (or one without that binding) gets an answer shaped like everyone else's.
+pub fn made_up_phone(seed: &str) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    seed.hash(&mut hasher);
+    format!("+86138{:08}", hasher.finish() % 100_000_000)
+}
+
+/// A plausible, stable e-mail address for a destination that does not exist.
+pub fn made_up_email(seed: &str) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    seed.hash(&mut hasher);
+    format!("u{:06}@example.com", hasher.finish() % 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_kinds() {
+        assert_eq!(identity_kind("+8613600000001"), IdentityKind::Phone);
+        assert_eq!(identity_kind("13600000001"), IdentityKind::Phone);
+        assert_eq!(identity_kind("user001@example.com"), IdentityKind::Email);
+        assert_eq!(identity_kind("zhangsan"), IdentityKind::Account);
+        assert_eq!(identity_kind("+86"), IdentityKind::Account);
+    }
+
+    #[test]
+    fn masks_match_the_vendor_example() {
+        assert_eq!(mask_phone("+8613600000001"), "+8613*******01");
+        assert_eq!(mask_email("user001@example.com"), "us****@example.com");
+    }
+
+    #[test]
+    fn users_are_found_by_every_binding_and_replaced_whole() {
+        let directory = Directory::new(builtin_users(), 0);
+        let by_phone = directory.bindings("+8613600000003").expect("phone");
+        let by_account = directory.bindings("acct_user3").expect("account");
+        assert_eq!(by_phone, by_account);
+        assert!(directory
+            .verify("acct3@example.com", "Init#Pass04")
+            .is_some());
+        directory.upsert(&UserSpec {
+            user: "acct_user3".into(),
+            password: "Other#Pass1".into(),
+            phone: None,
+            email: None,
+            account: None,
+        });
+        assert!(!directory.exists("+8613600000003"));
+        assert!(directory.verify("acct_user3", "Other#Pass1").is_some());
+    }
+
+    #[test]
+    fn generated_users_exist_lazily_and_keep_their_reset() {
+        let directory = Directory::new([], 10);
+        assert!(directory.exists("+8613900000009"));
+        assert!(!directory.exists("+8613900000010"));
+        assert!(directory
+            .verify("load00000009", GENERATED_PASSWORD)
+            .is_some());
+        assert!(directory.set_password("+8613900000009", "New#Pass99", true));
+        assert_eq!(directory.verify("load00000009", "New#Pass99"), Some(true));
+        assert_eq!(directory.verify("+8613900000009", GENERATED_PASSWORD), None);
+        assert!(!directory.set_password("nobody", "New#Pass99", false));
+    }
+}
