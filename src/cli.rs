@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the reference gateway (loopback by default) until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -97,6 +99,9 @@ pub struct GatewayChoices {
     /// Times an image is served before it is redrawn in the background.
     #[arg(long, default_value_t = 16)]
     pub captcha_reuse: u32,
+    /// Most CPU the background image renderer may use, as a share of one core.
+    #[arg(long, default_value_t = 0.05)]
+    pub captcha_render_budget: f64,
 }
 
 impl Default for GatewayChoices {
@@ -132,6 +137,7 @@ impl GatewayChoices {
         config.max_codes = self.max_codes;
         config.captcha_pool = self.captcha_pool;
         config.captcha_reuse = self.captcha_reuse;
+        config.captcha_render_budget = self.captcha_render_budget;
     }
 }
 

@@ -2,8 +2,11 @@
 //! embedded reference gateway.
 //!
 //! Module map (see ARCHITECTURE.md): `api` names the operations both sides share; `gateway` is
-//! the reference gateway; `cli` parses the command line into typed configuration.
+//! the reference gateway; `cli` parses the command line into typed configuration; `bench`
+//! measures the gateway.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
+pub mod cputime;
 pub mod gateway;

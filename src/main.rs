@@ -22,6 +22,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Command::Bench(args) => gatecheck::bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

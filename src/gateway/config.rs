@@ -30,6 +30,8 @@ pub struct GatewayConfig {
     /// CAPTCHAs kept ready, and how many times each is served before it is redrawn.
     pub captcha_pool: usize,
     pub captcha_reuse: u32,
+    /// Most CPU the background renderer may use, as a share of one core.
+    pub captcha_render_budget: f64,
     pub password_policy: PasswordPolicy,
     pub test_support: bool,
     pub faults: FaultSet,
@@ -57,6 +59,7 @@ impl Default for GatewayConfig {
             max_codes: 100_000,
             captcha_pool: 64,
             captcha_reuse: 16,
+            captcha_render_budget: 0.05,
             password_policy: PasswordPolicy::default(),
             test_support: true,
             faults: FaultSet::default(),

@@ -1,7 +1,8 @@
 //! A pool of ready CAPTCHAs. Call 1 takes one at random (an `Arc` clone, no drawing); after a
-//! slot has been served `reuse` times a background thread draws a replacement. So image CPU is
-//! `renders/s x cost of one render`, off the request path, and measured here so benchmarks can
-//! report its share.
+//! slot has been served `reuse` times a background thread draws a replacement. The renderer
+//! keeps to a CPU budget (a share of one core): under heavy load images are served more often
+//! than `reuse` instead of drawing taking over the gateway's CPU. Render CPU is measured here
+//! so benchmarks can report its share.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -12,6 +13,7 @@ use parking_lot::Mutex;
 use rand::Rng;
 
 use super::render::{render, Captcha, RenderError};
+use crate::cputime::thread_cpu_ns;
 
 /// Renders done and the CPU time they took (thread CPU time, not wall time).
 #[derive(Debug, Default)]
@@ -39,21 +41,6 @@ impl RenderStats {
     }
 }
 
-/// CPU time consumed by the calling thread.
-pub fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_THREAD_CPUTIME_ID is always
-    // available on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 pub struct CaptchaPool {
     slots: Arc<Vec<Slot>>,
     reuse: u32,
@@ -76,8 +63,9 @@ impl std::fmt::Debug for CaptchaPool {
 }
 
 impl CaptchaPool {
-    /// Draws `size` CAPTCHAs now and starts the thread that replaces worn ones.
-    pub fn new(size: usize, reuse: u32) -> Result<Self, RenderError> {
+    /// Draws `size` CAPTCHAs now and starts the thread that replaces worn ones, using at most
+    /// `budget` (0-1] of one core.
+    pub fn new(size: usize, reuse: u32, budget: f64) -> Result<Self, RenderError> {
         let stats = Arc::new(RenderStats::default());
         let slots = (0..size.max(1))
             .map(|_| {
@@ -93,7 +81,7 @@ impl CaptchaPool {
         let worker_stats = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("captcha-render".into())
-            .spawn(move || render_worker(&worker_slots, &worker_stats, requests))
+            .spawn(move || render_worker(&worker_slots, &worker_stats, requests, budget))
             .map_err(|e| RenderError::from(png::EncodingError::IoError(e)))?;
         Ok(Self {
             slots,
@@ -121,12 +109,17 @@ impl CaptchaPool {
     }
 }
 
-fn render_worker(slots: &[Slot], stats: &RenderStats, requests: Receiver<usize>) {
+fn render_worker(slots: &[Slot], stats: &RenderStats, requests: Receiver<usize>, budget: f64) {
+    let budget = budget.clamp(0.001, 1.0);
     // Ends when the pool (the only sender) is dropped.
     while let Ok(index) = requests.recv() {
+        let before = stats.cpu_time();
         if let Ok(captcha) = stats.timed_render() {
             *slots[index].captcha.lock() = Arc::new(captcha);
         }
+        // Idle long enough that drawing stays within the budget.
+        let spent = stats.cpu_time().saturating_sub(before);
+        std::thread::sleep(spent.mul_f64((1.0 - budget) / budget));
     }
 }
 
@@ -136,7 +129,7 @@ mod tests {
 
     #[test]
     fn worn_slots_are_redrawn_in_the_background() {
-        let pool = CaptchaPool::new(2, 1).expect("pool");
+        let pool = CaptchaPool::new(2, 1, 1.0).expect("pool");
         assert_eq!(pool.stats().renders(), 2);
         for _ in 0..10 {
             pool.take();

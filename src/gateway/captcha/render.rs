@@ -50,12 +50,7 @@ pub fn render(rng: &mut impl Rng) -> Result<Captcha, RenderError> {
     let texture = Texture::random(rng);
     let palette = Palette::random(rng);
 
-    let mut background = vec![0u8; (WIDTH * HEIGHT) as usize];
-    for y in 0..HEIGHT {
-        for x in 0..WIDTH {
-            background[(y * WIDTH + x) as usize] = texture.level(x, y);
-        }
-    }
+    let background = texture.levels();
 
     let mut shadow = background.clone();
     let mut piece = vec![0u8; (PIECE * PIECE) as usize];
@@ -111,16 +106,31 @@ impl Texture {
         }
     }
 
-    fn level(&self, x: u32, y: u32) -> u8 {
-        let (x, y) = (x as f32, y as f32);
-        let (sum, weight) =
-            self.waves
-                .iter()
-                .fold((0.0, 0.0), |(sum, weight), (fx, fy, phase, amp)| {
-                    (sum + amp * (fx * x + fy * y + phase).sin(), weight + amp)
-                });
-        let unit = (sum / weight + 1.0) / 2.0; // 0..=1
-        ((unit * LEVELS as f32) as u8).min(LEVELS - 1)
+    /// All pixel levels, row by row. Each wave is `amp * sin(fx*x + fy*y + phase)`, expanded as
+    /// `sin(a)cos(b) + cos(a)sin(b)` so the sines are taken per column and per row, not per pixel.
+    fn levels(&self) -> Vec<u8> {
+        let weight: f32 = self.waves.iter().map(|w| w.3).sum();
+        let columns: Vec<[(f32, f32); 3]> = (0..WIDTH)
+            .map(|x| {
+                self.waves.map(|(fx, _, _, amp)| {
+                    ((fx * x as f32).sin() * amp, (fx * x as f32).cos() * amp)
+                })
+            })
+            .collect();
+        let mut levels = Vec::with_capacity((WIDTH * HEIGHT) as usize);
+        for y in 0..HEIGHT {
+            let rows = self.waves.map(|(_, fy, phase, _)| {
+                ((fy * y as f32 + phase).sin(), (fy * y as f32 + phase).cos())
+            });
+            for column in &columns {
+                let sum: f32 = (0..3)
+                    .map(|w| column[w].0 * rows[w].1 + column[w].1 * rows[w].0)
+                    .sum();
+                let unit = (sum / weight + 1.0) / 2.0; // 0..=1
+                levels.push(((unit * LEVELS as f32) as u8).min(LEVELS - 1));
+            }
+        }
+        levels
     }
 }
 
@@ -174,7 +184,10 @@ fn encode(
         if let Some(alpha) = transparent {
             encoder.set_trns(alpha.to_vec());
         }
+        // Measured on 300x150 indexed images: no filter + default deflate draws in ~0.9 ms at
+        // ~3 KB; the fast deflater is 5x quicker but 8x larger; 4-bit depth is slower.
         encoder.set_compression(png::Compression::Default);
+        encoder.set_filter(png::FilterType::NoFilter);
         let mut writer = encoder.write_header()?;
         writer.write_image_data(pixels)?;
         writer.finish()?;

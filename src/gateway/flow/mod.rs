@@ -93,7 +93,11 @@ impl Flow {
             config.generated_users,
         );
         Ok(Self {
-            pool: CaptchaPool::new(config.captcha_pool, config.captcha_reuse)?,
+            pool: CaptchaPool::new(
+                config.captcha_pool,
+                config.captcha_reuse,
+                config.captcha_render_budget,
+            )?,
             captchas: Mutex::new(ExpiringStore::new(config.max_captchas)),
             access_tokens: Mutex::new(ExpiringStore::new(config.max_tokens)),
             codes: Mutex::new(ExpiringStore::new(config.max_codes)),
