@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::gateway::fault::{Fault, CATALOGUE};
+use crate::gateway::password::PasswordPolicy;
 use crate::gateway::users::UserSpec;
 use crate::gateway::{FaultSet, GatewayConfig};
 
@@ -25,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the reference gateway (loopback by default) until Ctrl-C or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
     Bench(crate::bench::BenchArgs),
 }
@@ -78,9 +79,9 @@ pub struct GatewayChoices {
     /// Wrong code checks before the pending code is burnt.
     #[arg(long, default_value_t = 5)]
     pub code_attempts: u32,
-    /// Digits in a verification code.
-    #[arg(long, default_value_t = 6)]
-    pub code_digits: usize,
+    /// Digits in a verification code (1-32, the API's code length limit).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub code_digits: u16,
     /// Minimum time between two codes sent to one user.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
     pub resend_interval: Duration,
@@ -100,8 +101,23 @@ pub struct GatewayChoices {
     #[arg(long, default_value_t = 16)]
     pub captcha_reuse: u32,
     /// Most CPU the background image renderer may use, as a share of one core.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = parse_share)]
     pub captcha_render_budget: f64,
+    /// Shortest accepted new password, in characters.
+    #[arg(long, default_value_t = 8)]
+    pub password_min_length: usize,
+    /// Longest accepted new password, in characters.
+    #[arg(long, default_value_t = 32)]
+    pub password_max_length: usize,
+    /// Character classes (lower, upper, digit, other) a new password needs.
+    #[arg(long, default_value_t = 2)]
+    pub password_min_classes: usize,
+    /// Longest allowed run of one character in a new password.
+    #[arg(long, default_value_t = 2)]
+    pub password_max_run: usize,
+    /// Accept new passwords that contain the account name or its reverse.
+    #[arg(long)]
+    pub password_allow_user_name: bool,
 }
 
 impl Default for GatewayChoices {
@@ -130,7 +146,7 @@ impl GatewayChoices {
         config.slide_time_min_ms = self.slide_time_min;
         config.slide_time_max_ms = self.slide_time_max;
         config.code_attempts = self.code_attempts;
-        config.code_digits = self.code_digits.clamp(1, 32);
+        config.code_digits = usize::from(self.code_digits);
         config.resend_interval = self.resend_interval;
         config.max_captchas = self.max_captchas;
         config.max_tokens = self.max_tokens;
@@ -138,6 +154,23 @@ impl GatewayChoices {
         config.captcha_pool = self.captcha_pool;
         config.captcha_reuse = self.captcha_reuse;
         config.captcha_render_budget = self.captcha_render_budget;
+        config.password_policy = PasswordPolicy {
+            min_len: self.password_min_length,
+            max_len: self.password_max_length,
+            min_classes: self.password_min_classes,
+            max_run: self.password_max_run,
+            forbid_user_name: !self.password_allow_user_name,
+        };
+    }
+}
+
+/// A share of one core: more than 0, at most 1.
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+        _ => Err(format!(
+            "expected a number above 0 and at most 1, got `{text}`"
+        )),
     }
 }
 

@@ -35,7 +35,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 16)]
     pub captcha_reuse: u32,
     /// Most CPU the image renderer may use, as a share of one core (the gateway's flag).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = crate::cli::parse_share)]
     pub captcha_render_budget: f64,
 }
 

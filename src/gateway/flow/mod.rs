@@ -69,6 +69,16 @@ struct PendingCode {
     deliverable: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreSizes {
+    pub captchas: usize,
+    pub access_tokens: usize,
+    pub codes: usize,
+    pub resend_timers: usize,
+    pub outbox: usize,
+    pub reset_tokens: usize,
+}
+
 /// The state behind the six calls and the test-support endpoints.
 #[derive(Debug)]
 pub struct Flow {
@@ -120,6 +130,18 @@ impl Flow {
 
     pub fn captcha_pool(&self) -> &CaptchaPool {
         &self.pool
+    }
+
+    /// How many entries each store holds now (memory checks, benchmarks).
+    pub fn store_sizes(&self) -> StoreSizes {
+        StoreSizes {
+            captchas: self.captchas.lock().len(),
+            access_tokens: self.access_tokens.lock().len(),
+            codes: self.codes.lock().len(),
+            resend_timers: self.resend_timers.lock().len(),
+            outbox: self.outbox.lock().len(),
+            reset_tokens: self.reset_tokens.lock().len(),
+        }
     }
 
     fn has(&self, fault: Fault) -> bool {
