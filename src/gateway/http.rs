@@ -118,7 +118,7 @@ async fn captcha_answer(
     Path(token): Path<String>,
 ) -> Response {
     let result = match flow.captcha_answer(&token) {
-        Some(answer) => Ok(json_reply(&answer)),
+        Some(answer) => Ok(Reply::json(&answer)),
         None => Err(FailureKind::NotFound.into()),
     };
     respond(&flow, &headers, result)
@@ -132,7 +132,7 @@ async fn outbox_latest(
     let result = match query_param(query.as_deref().unwrap_or(""), "user") {
         None => Err(Failure::invalid("query parameter `user` is required")),
         Some(user) => match flow.latest_message(&user) {
-            Some(message) => Ok(json_reply(&message)),
+            Some(message) => Ok(Reply::json(&message)),
             None => Err(FailureKind::NotFound.into()),
         },
     };
@@ -157,10 +157,6 @@ async fn create_user(
     let result =
         request::parse_json(&headers, &body, false).and_then(|spec| flow.create_user(spec));
     respond(&flow, &headers, result)
-}
-
-fn json_reply(value: &impl Serialize) -> Reply {
-    Reply::Json(serde_json::to_vec(value).unwrap_or_default())
 }
 
 /// The value of `name` in a query string, percent-decoded per RFC 3986: `%2B` is a plus and so

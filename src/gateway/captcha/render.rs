@@ -250,6 +250,40 @@ mod tests {
         }
     }
 
+    /// The answer is in the pixels: matching the piece against the shaded hole (the hole is the
+    /// piece darkened to 45%) finds `point_x` without the oracle.
+    #[test]
+    fn the_answer_can_be_recovered_from_the_pixels() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for _ in 0..30 {
+            let captcha = render(&mut rng).expect("render");
+            let (_, shadow, _) = decode(&captcha.shadow_image);
+            let (_, piece, _) = decode(&captcha.cut_image);
+            let y = captcha.point_y as usize;
+            let score = |x: usize| {
+                let mut matches = 0;
+                for py in 0..PIECE as usize {
+                    for px in 0..PIECE as usize {
+                        let p = (py * PIECE as usize + px) * 4;
+                        if piece[p + 3] == 0 || on_piece_border(px as i32, py as i32) {
+                            continue;
+                        }
+                        let s = ((y + py) * WIDTH as usize + x + px) * 3;
+                        let darkened = (0..3).all(|c| {
+                            (shadow[s + c] as i32 - (piece[p + c] as f32 * 0.45) as i32).abs() <= 2
+                        });
+                        matches += usize::from(darkened);
+                    }
+                }
+                matches
+            };
+            let best = (0..=(WIDTH - PIECE) as usize)
+                .max_by_key(|x| score(*x))
+                .expect("candidates");
+            assert_eq!(best as u32, captcha.point_x);
+        }
+    }
+
     #[test]
     fn the_background_is_textured_not_flat() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{seconds, CaptchaEntry, Flow, Reply};
+use super::{seconds, CaptchaEntry, Flow, Reply, TokenReply};
 use crate::gateway::failure::{Failure, FailureKind};
 use crate::gateway::fault::Fault;
 use crate::gateway::request::{self, CheckCaptchaBody, SendCaptchaBody, MAX_NAME_CHARS};
@@ -14,12 +14,6 @@ struct SendCaptchaReply<'a> {
     shadow_image: &'a str,
     cut_image: &'a str,
     point_y: u32,
-    token: &'a str,
-    expire: u64,
-}
-
-#[derive(Serialize)]
-struct TokenReply<'a> {
     token: &'a str,
     expire: u64,
 }

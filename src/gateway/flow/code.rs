@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{consume_token, peek_token, seconds, Flow, OutboxMessage, PendingCode, Reply};
+use super::{
+    consume_token, peek_token, seconds, Flow, OutboxMessage, PendingCode, Reply, TokenReply,
+};
 use crate::gateway::failure::{Failure, FailureKind};
 use crate::gateway::fault::Fault;
 use crate::gateway::request::{self, CheckCodeBody, SendCodeBody, MAX_CODE_CHARS, MAX_NAME_CHARS};
@@ -26,12 +28,6 @@ struct SendCodeReply<'a> {
     /// Only with the `leak-code` fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct TokenReply<'a> {
-    token: &'a str,
-    expire: u64,
 }
 
 impl Flow {

@@ -36,10 +36,17 @@ pub enum Reply {
 }
 
 impl Reply {
-    fn json(value: &impl Serialize) -> Self {
+    pub fn json(value: &impl Serialize) -> Self {
         // Serialising our own reply structs cannot fail: no maps with non-string keys.
         Reply::Json(serde_json::to_vec(value).unwrap_or_default())
     }
+}
+
+/// The answer of calls 2 and 4: the next token and its lifetime in seconds.
+#[derive(Serialize)]
+struct TokenReply<'a> {
+    token: &'a str,
+    expire: u64,
 }
 
 #[derive(Debug)]
