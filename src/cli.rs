@@ -11,6 +11,7 @@ use crate::gateway::fault::{Fault, CATALOGUE};
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::users::UserSpec;
 use crate::gateway::{FaultSet, GatewayConfig};
+use crate::profile::{CaptchaOracle, CodeOracle};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,8 +28,113 @@ pub struct Cli {
 pub enum Command {
     /// Run the reference gateway (loopback by default) until Ctrl-C or SIGTERM.
     Serve(Box<ServeArgs>),
+    /// Run scenarios against a gateway (the embedded reference gateway when no --target).
+    Run(Box<RunArgs>),
+    /// Check scenario files without running them.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema,
     /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Base URL of the gateway under test; without it the embedded reference gateway is started
+    /// on a free loopback port.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Profile of the gateway under test (YAML); the reference profile by default.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Oracle choices, e.g. `solve`, `captcha=solve`, `code=fixed:123456` (repeatable).
+    #[arg(long = "oracle", value_name = "CHOICE")]
+    pub oracles: Vec<String>,
+    /// Run only scenarios with one of these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out scenarios with one of these tags (e.g. slow).
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 16)]
+    pub jobs: usize,
+    /// Timeout of one request.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+    /// Where reports go (a directory per run).
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Embedded gateway only: make it wrong in one named way (repeatable), to see the suite catch it.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Embedded gateway only: serve it without the test-support endpoints.
+    #[arg(long)]
+    pub no_test_support: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Check `profile.*` names against this profile instead of the reference one.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+}
+
+/// Reads `--profile`, or the built-in reference profile.
+pub fn load_profile(path: Option<&PathBuf>) -> Result<crate::profile::Profile, String> {
+    match path {
+        None => Ok(crate::profile::Profile::reference()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
+            crate::profile::Profile::parse(&path.display().to_string(), &text)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// `--oracle` values: `solve` / `test-api` (both oracles where it applies), `captcha=NAME`,
+/// `code=NAME`, `code=fixed:CODE`.
+pub fn parse_oracles(
+    choices: &[String],
+) -> Result<(Option<CaptchaOracle>, Option<CodeOracle>), String> {
+    let (mut captcha, mut code) = (None, None);
+    for choice in choices {
+        let (which, name) = choice.split_once('=').unwrap_or(("", choice));
+        let captcha_choice = match name {
+            "auto" => Some(CaptchaOracle::Auto),
+            "test-api" => Some(CaptchaOracle::TestApi),
+            "solve" => Some(CaptchaOracle::Solve),
+            _ => None,
+        };
+        let code_choice = match name.split_once(':') {
+            Some(("fixed", value)) => Some(CodeOracle::Fixed(value.to_owned())),
+            _ => match name {
+                "auto" => Some(CodeOracle::Auto),
+                "test-api" => Some(CodeOracle::TestApi),
+                _ => None,
+            },
+        };
+        match which {
+            "captcha" => captcha = Some(captcha_choice.ok_or_else(|| format!("unknown CAPTCHA oracle `{name}` (auto, test-api, solve)"))?),
+            "code" => code = Some(code_choice.ok_or_else(|| format!("unknown code oracle `{name}` (auto, test-api, fixed:CODE; sink and command are set in the profile)"))?),
+            "" => {
+                if captcha_choice.is_none() && code_choice.is_none() {
+                    return Err(format!("unknown oracle `{name}`"));
+                }
+                captcha = captcha_choice.or(captcha);
+                code = code_choice.or(code);
+            }
+            other => return Err(format!("unknown oracle kind `{other}` (captcha, code)")),
+        }
+    }
+    Ok((captcha, code))
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,5 +8,11 @@
 pub mod api;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod cputime;
 pub mod gateway;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod suite;

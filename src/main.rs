@@ -1,6 +1,8 @@
 //! Thin entry point: parse flags, call the library, map errors to exit codes.
 //!
-//! Exit codes: 0 success; 1 runtime failure (cannot bind, bad users file, ...); 2 usage error.
+//! Exit codes: 0 success; 1 runtime failure (cannot bind, ...) or, for `run`, a failed
+//! scenario; 2 usage error or invalid scenario/profile; 3 target unreachable (`run`); 130
+//! interrupted. `commands` documents `run`'s codes.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,6 +25,9 @@ fn main() -> ExitCode {
             }
         },
         Command::Bench(args) => gatecheck::bench::run(&args),
+        Command::Run(args) => return ExitCode::from(gatecheck::commands::run(&args)),
+        Command::Validate(args) => return ExitCode::from(gatecheck::commands::validate(&args)),
+        Command::Schema => return ExitCode::from(gatecheck::commands::schema()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,111 @@
+//! The console report: one line per scenario, then for each failure the request, the response
+//! and the failed expectations pointing into the YAML, then the totals.
+
+use std::fmt::Write;
+
+use crate::runner::record::{RunRecord, ScenarioRecord, StepRecord, Verdict};
+
+pub fn render(record: &RunRecord) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "gatecheck run {}: {} scenario(s) against {}, profile {}\n",
+        record.run_id,
+        record.scenarios.len(),
+        record.target,
+        record.profile
+    );
+    let width = record
+        .scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    for scenario in &record.scenarios {
+        let label = match scenario.verdict {
+            Verdict::Passed => "PASS ",
+            Verdict::Failed => "FAIL ",
+            Verdict::Skipped => "SKIP ",
+            Verdict::Error => "ERROR",
+        };
+        let _ = write!(out, "{label} {:width$}  {}", scenario.name, scenario.file);
+        match &scenario.reason {
+            Some(reason) => {
+                let _ = writeln!(out, "  ({reason})");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  ({} steps, {} ms)",
+                    scenario.steps.len(),
+                    scenario.duration_ms
+                );
+            }
+        }
+    }
+    for scenario in record
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Failed)
+    {
+        details(&mut out, scenario);
+    }
+    let _ = writeln!(
+        out,
+        "\n{} scenario(s): {} passed, {} failed, {} skipped, {} errors in {:.2} s",
+        record.scenarios.len(),
+        record.count(Verdict::Passed),
+        record.count(Verdict::Failed),
+        record.count(Verdict::Skipped),
+        record.count(Verdict::Error),
+        record.duration_ms as f64 / 1000.0
+    );
+    out
+}
+
+fn details(out: &mut String, scenario: &ScenarioRecord) {
+    let _ = writeln!(out, "\n--- FAIL {} ({})", scenario.name, scenario.file);
+    for step in scenario.steps.iter().filter(|s| !s.failures.is_empty()) {
+        step_details(out, scenario, step);
+    }
+}
+
+fn step_details(out: &mut String, scenario: &ScenarioRecord, step: &StepRecord) {
+    let _ = writeln!(out, "  step `{}` (line {}):", step.name, step.line);
+    if let Some(request) = &step.request {
+        let _ = writeln!(out, "    > {} {}", request.method, request.url);
+        for (name, value) in &request.headers {
+            let _ = writeln!(out, "    > {name}: {value}");
+        }
+        if !request.body.is_empty() {
+            let _ = writeln!(out, "    > {}", request.body);
+        }
+    }
+    if let Some(response) = &step.response {
+        let _ = writeln!(out, "    < {}", response.status);
+        if !response.body.is_empty() {
+            let _ = writeln!(out, "    < {}", response.body);
+        }
+    }
+    if let Some(error) = &step.transport_error {
+        let _ = writeln!(out, "    ! {error}");
+    }
+    if !step.outcomes.is_empty() {
+        let shown: Vec<String> = step
+            .outcomes
+            .iter()
+            .map(|(o, n)| format!("{n} {o}"))
+            .collect();
+        let _ = writeln!(out, "    outcomes: {}", shown.join(", "));
+    }
+    for failure in &step.failures {
+        let _ = writeln!(
+            out,
+            "    x {} at {}:{}:{}",
+            failure.check, scenario.file, failure.line, failure.column
+        );
+        let _ = writeln!(out, "        expected: {}", failure.expected);
+        let _ = writeln!(out, "        actual:   {}", failure.actual);
+    }
+}

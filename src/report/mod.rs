@@ -1,0 +1,28 @@
+//! Reports render a `RunRecord` and nothing else: console text, JUnit XML, JSON and a Markdown
+//! summary. Files are written atomically (a report is whole or absent).
+
+pub mod console;
+pub mod junit;
+pub mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use crate::runner::record::RunRecord;
+
+/// Writes `contents` to `path` via a temporary file and a rename.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// Writes results.json, junit.xml and summary.md under `dir/<run-id>/`; returns that directory.
+pub fn write_all(dir: &Path, record: &RunRecord) -> std::io::Result<PathBuf> {
+    let out = dir.join(&record.run_id);
+    std::fs::create_dir_all(&out)?;
+    let json = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+    write_atomically(&out.join("results.json"), &json)?;
+    write_atomically(&out.join("junit.xml"), junit::render(record).as_bytes())?;
+    write_atomically(&out.join("summary.md"), markdown::render(record).as_bytes())?;
+    Ok(out)
+}

@@ -1,0 +1,72 @@
+//! The values a scenario's templates read while it runs: its variables, captures, the flow's
+//! current tokens and answers, its users, and the profile.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub profile: Value,
+    pub vars: Map<String, Value>,
+    pub captures: Map<String, Value>,
+    pub flow: Map<String, Value>,
+    /// The T1 whose answer `flow.answer` holds.
+    pub answer_for: Option<String>,
+    /// A user whose newest code has been sent but not yet looked up.
+    pub code_pending_for: Option<String>,
+}
+
+impl Context {
+    /// The value at a dotted path: captures first, then variables, flow values, the profile.
+    pub fn lookup(&self, path: &[String]) -> Option<Value> {
+        let (first, rest) = path.split_first()?;
+        let root = self
+            .captures
+            .get(first)
+            .or_else(|| self.vars.get(first))
+            .or_else(|| self.flow.get(first))
+            .or_else(|| (first == "profile").then_some(&self.profile))?;
+        rest.iter()
+            .try_fold(root, |value, key| match value {
+                Value::Object(map) => map.get(key),
+                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            })
+            .cloned()
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.flow.insert(key.to_owned(), value);
+    }
+
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.flow
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn captures_shadow_vars_shadow_flow_values() {
+        let mut context = Context {
+            profile: json!({"captcha": {"tolerance": 4}}),
+            ..Context::default()
+        };
+        context.set("t1", json!("flow"));
+        context.vars.insert("t1".into(), json!("var"));
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(context.lookup(&path("t1")), Some(json!("var")));
+        context.captures.insert("t1".into(), json!({"a": [1, 2]}));
+        assert_eq!(context.lookup(&path("t1.a.1")), Some(json!(2)));
+        assert_eq!(
+            context.lookup(&path("profile.captcha.tolerance")),
+            Some(json!(4))
+        );
+        assert_eq!(context.lookup(&path("nothing")), None);
+    }
+}

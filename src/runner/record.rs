@@ -1,0 +1,113 @@
+//! The plain result records of a conformance run: what every report renders from. Serialised as
+//! `results.json` (schema version in `SCHEMA_VERSION`; documented in `reports/README.md`).
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub target: String,
+    /// True when gatecheck started its embedded reference gateway.
+    pub embedded_target: bool,
+    pub profile: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub scenarios: Vec<ScenarioRecord>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Skipped,
+    /// The scenario could not run (no test users left, a template without a value, ...).
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioRecord {
+    pub name: String,
+    pub file: String,
+    pub tags: Vec<String>,
+    pub verdict: Verdict,
+    /// Why it was skipped or could not run.
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepRecord {
+    pub name: String,
+    pub line: usize,
+    /// The (first) request sent; absent for waits.
+    pub request: Option<RequestRecord>,
+    pub response: Option<ResponseRecord>,
+    /// Transport failure (timeout, refused, reset, body too large), if any.
+    pub transport_error: Option<String>,
+    pub latency_ms: f64,
+    /// For parallel steps: how many answers of each outcome.
+    pub outcomes: Vec<(String, u32)>,
+    pub failures: Vec<FailureRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8), cut at `BODY_SHOWN` bytes.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ResponseRecord {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub body_bytes: usize,
+}
+
+/// A failed expectation: what was checked, expected and seen, and where in the YAML.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailureRecord {
+    pub check: String,
+    pub expected: String,
+    pub actual: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// How much of a body a record keeps.
+pub const BODY_SHOWN: usize = 2048;
+
+impl RunRecord {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.scenarios
+            .iter()
+            .filter(|s| s.verdict == verdict)
+            .count()
+    }
+
+    pub fn passed(&self) -> bool {
+        self.count(Verdict::Failed) == 0 && self.count(Verdict::Error) == 0
+    }
+}
+
+/// Keeps at most `BODY_SHOWN` bytes of text, cut at a character boundary.
+pub fn shown(text: &str) -> String {
+    if text.len() <= BODY_SHOWN {
+        text.to_owned()
+    } else {
+        format!(
+            "{}... ({} bytes)",
+            &text[..text.floor_char_boundary(BODY_SHOWN)],
+            text.len()
+        )
+    }
+}

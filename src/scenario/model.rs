@@ -1,0 +1,286 @@
+//! The checked scenario model: what a YAML file means once decoded and validated. Every part a
+//! failure can point at carries its `Location` in the file.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::diagnostic::Location;
+use super::matcher::Matcher;
+use super::path::JsonPath;
+use super::template::Template;
+use crate::api::Operation;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file it came from, as given.
+    pub path: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub vars: Vec<(String, TValue)>,
+    /// Fresh users this scenario needs; the first is `user`.
+    pub users: Vec<UserDecl>,
+    /// Profile switches that must be true for the scenario to apply (else it is skipped).
+    pub requires: Vec<(String, Location)>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Whether some step moves time (so it must not share the gateway's clock with others).
+    pub fn moves_time(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Wait(_)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserDecl {
+    pub name: String,
+    pub kind: UserKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    Phone,
+    Email,
+    Account,
+    /// An identity no gateway knows (for the no-enumeration checks).
+    Unknown,
+}
+
+pub const USER_KINDS: &[&str] = &["phone", "email", "account", "unknown"];
+
+impl UserKind {
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "phone" => UserKind::Phone,
+            "email" => UserKind::Email,
+            "account" => UserKind::Account,
+            "unknown" => UserKind::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub at: Location,
+    pub name: String,
+    pub action: Action,
+    pub expect: Expect,
+    pub capture: Vec<Capture>,
+    /// Run the step this many times at once.
+    pub parallel: Option<u32>,
+    /// Run the step this many times one after the other (a count or a template giving one).
+    pub repeat: Option<TValue>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Call(Call),
+    Request(RawRequest),
+    Wait(Wait),
+}
+
+/// One of the six operations, its body built from typed fields with flow defaults.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub operation: Operation,
+    /// Fields the scenario set, by field name (`point_x`); null means "leave it out".
+    pub fields: Vec<(&'static str, TValue)>,
+    /// Raw JSON members set on the body after the fields (any type: for mistyped fields).
+    pub with: Vec<(String, TValue)>,
+    /// JSON members removed from the body.
+    pub without: Vec<String>,
+    pub headers: Vec<(String, Template)>,
+    pub content_type: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    pub method: String,
+    pub path: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: RawBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawBody {
+    None,
+    Text(Template),
+    Json(TValue),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wait {
+    For(Duration),
+    /// Past the lifetime of a token (`t1`, `t2`, `code`, `t3`) or the resend interval (`resend`).
+    ExpireOf(String),
+}
+
+pub const EXPIRING: &[&str] = &["t1", "t2", "code", "t3", "resend"];
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    pub path: JsonPath,
+    pub at: Location,
+}
+
+/// What a step's answer must be. With neither `status` nor `error`, a call must succeed.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub at: Location,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub body: Vec<Check>,
+    pub headers: Vec<Check>,
+    pub max_latency: Option<Duration>,
+    /// For `parallel` steps: how many answers of each outcome (`success` or a failure kind).
+    pub outcomes: Vec<(String, u32)>,
+}
+
+/// Matchers on one place (a body path or a header name).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub at: Location,
+    pub target: CheckTarget,
+    pub matchers: Vec<Matcher<TValue>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CheckTarget {
+    Body(JsonPath),
+    Header(String),
+}
+
+/// A JSON value whose strings may hold templates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TValue {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(Template),
+    Array(Vec<TValue>),
+    Object(Vec<(String, TValue)>),
+}
+
+impl TValue {
+    /// Renders every template; `lookup` resolves paths.
+    pub fn render(&self, lookup: &dyn Fn(&[String]) -> Option<Value>) -> Result<Value, String> {
+        Ok(match self {
+            TValue::Null => Value::Null,
+            TValue::Bool(b) => Value::Bool(*b),
+            TValue::Number(n) => Value::Number(n.clone()),
+            TValue::Text(t) => t.render(lookup)?,
+            TValue::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.render(lookup))
+                    .collect::<Result<_, _>>()?,
+            ),
+            TValue::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), v.render(lookup)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+        })
+    }
+
+    /// Every template inside.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            TValue::Text(t) => vec![t],
+            TValue::Array(items) => items.iter().flat_map(TValue::templates).collect(),
+            TValue::Object(members) => members.iter().flat_map(|(_, v)| v.templates()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A typed field of an operation: its scenario name, its JSON name, and where it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub json: &'static str,
+    pub place: Place,
+    /// The template used when the scenario does not set the field (None: not sent).
+    pub default: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Body,
+    Header,
+    /// Basic credentials (login's account and password).
+    BasicAuth,
+}
+
+const fn field(name: &'static str, json: &'static str, default: Option<&'static str>) -> FieldSpec {
+    FieldSpec {
+        name,
+        json,
+        place: Place::Body,
+        default,
+    }
+}
+
+const USER: FieldSpec = field("user", "user", Some("{{ user }}"));
+const CLIENT: FieldSpec = field("client_type", "clientType", Some("{{ client_type }}"));
+const CHECK: FieldSpec = field("check_type", "checkType", Some("1"));
+const SEND_CAPTCHA: &[FieldSpec] = &[USER, CLIENT, CHECK];
+const CHECK_CAPTCHA: &[FieldSpec] = &[
+    USER,
+    CLIENT,
+    CHECK,
+    field("token", "token", Some("{{ t1 }}")),
+    field("point_x", "pointX", Some("{{ answer.pointX }}")),
+    field("slide_time", "slideTime", Some("1500")),
+];
+const SEND_CODE: &[FieldSpec] = &[
+    USER,
+    field("send_method", "sendMethod", Some("{{ send_method }}")),
+    field("token", "token", Some("{{ t2 }}")),
+];
+const CHECK_CODE: &[FieldSpec] = &[USER, field("code", "code", Some("{{ code }}"))];
+const RESET_PASSWORD: &[FieldSpec] = &[
+    USER,
+    field("new_password", "newPwd", Some("{{ new_password }}")),
+    field("password_type", "passWordType", None),
+    FieldSpec {
+        name: "token",
+        json: "X-Access-Token",
+        place: Place::Header,
+        default: Some("{{ t3 }}"),
+    },
+];
+const LOGIN: &[FieldSpec] = &[
+    FieldSpec {
+        name: "account",
+        json: "account",
+        place: Place::BasicAuth,
+        default: Some("{{ user }}"),
+    },
+    FieldSpec {
+        name: "password",
+        json: "password",
+        place: Place::BasicAuth,
+        default: Some("{{ password }}"),
+    },
+    field("client_type", "clientType", Some("72")),
+];
+
+/// The typed fields of each operation with the flow's defaults, so a happy path is a few lines.
+pub fn fields_of(operation: Operation) -> &'static [FieldSpec] {
+    match operation {
+        Operation::SendCaptcha => SEND_CAPTCHA,
+        Operation::CheckCaptcha => CHECK_CAPTCHA,
+        Operation::SendCode => SEND_CODE,
+        Operation::CheckCode => CHECK_CODE,
+        Operation::ResetPassword => RESET_PASSWORD,
+        Operation::Login => LOGIN,
+    }
+}

@@ -1,0 +1,450 @@
+//! Templates: text with `{{ expr }}` holes. An expression is a sum of terms (`+`, `-`), each an
+//! integer, a dotted path into the run's values (`answer.pointX`, `profile.captcha.tolerance`,
+//! `users.bob`), or a built-in call (`uuid()`, `digits(6)`). A template that is one hole and
+//! nothing else keeps the value's type, so `"{{ answer.pointX + 5 }}"` is a number.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Hole(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub first: Term,
+    pub rest: Vec<(Sign, Term)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    Plus,
+    Minus,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Int(i64),
+    Path(Vec<String>),
+    Call(String, Vec<Expr>),
+}
+
+/// Built-in functions a template may call: `uuid()`, `digits(n)` (n random digits),
+/// `letters(n)` (n letters, no three alike in a row), `password(n)` (n characters of every
+/// class, no three alike in a row).
+pub const BUILTINS: &[&str] = &["uuid", "digits", "letters", "password"];
+
+/// A syntax error at a character offset inside the template text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Self, SyntaxError> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let inner_start = open + 2;
+            let close = rest[inner_start..].find("}}").ok_or(SyntaxError {
+                offset: offset + open,
+                message: "`{{` without a closing `}}`".into(),
+            })?;
+            let inner = &rest[inner_start..inner_start + close];
+            let expr = parse_expr(inner).map_err(|(at, message)| SyntaxError {
+                offset: offset + inner_start + at,
+                message,
+            })?;
+            parts.push(Part::Hole(expr));
+            let consumed = inner_start + close + 2;
+            offset += consumed;
+            rest = &rest[consumed..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Self { parts })
+    }
+
+    pub fn literal(text: &str) -> Self {
+        Self {
+            parts: vec![Part::Text(text.to_owned())],
+        }
+    }
+
+    /// Every term of every hole, call arguments included.
+    fn terms(&self) -> Vec<&Term> {
+        fn walk<'a>(expr: &'a Expr, out: &mut Vec<&'a Term>) {
+            for term in std::iter::once(&expr.first).chain(expr.rest.iter().map(|(_, t)| t)) {
+                out.push(term);
+                if let Term::Call(_, args) = term {
+                    args.iter().for_each(|arg| walk(arg, out));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for part in &self.parts {
+            if let Part::Hole(expr) = part {
+                walk(expr, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Every path the template reads.
+    pub fn paths(&self) -> impl Iterator<Item = &[String]> {
+        self.terms().into_iter().filter_map(|term| match term {
+            Term::Path(path) => Some(path.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn calls(&self) -> impl Iterator<Item = &str> {
+        self.terms().into_iter().filter_map(|term| match term {
+            Term::Call(name, _) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Evaluates against `lookup` (a path to a value). One hole alone keeps its type.
+    pub fn render(&self, lookup: &dyn Fn(&[String]) -> Option<Value>) -> Result<Value, String> {
+        if let [Part::Hole(expr)] = self.parts.as_slice() {
+            return eval(expr, lookup);
+        }
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Hole(expr) => match eval(expr, lookup)? {
+                    Value::String(s) => out.push_str(&s),
+                    other => out.push_str(&other.to_string()),
+                },
+            }
+        }
+        Ok(Value::String(out))
+    }
+}
+
+fn eval(expr: &Expr, lookup: &dyn Fn(&[String]) -> Option<Value>) -> Result<Value, String> {
+    let first = term_value(&expr.first, lookup)?;
+    if expr.rest.is_empty() {
+        return Ok(first);
+    }
+    let mut total = as_int(&first, &expr.first)?;
+    for (sign, term) in &expr.rest {
+        let value = as_int(&term_value(term, lookup)?, term)?;
+        total = match sign {
+            Sign::Plus => total.checked_add(value),
+            Sign::Minus => total.checked_sub(value),
+        }
+        .ok_or("integer overflow in template arithmetic")?;
+    }
+    Ok(Value::from(total))
+}
+
+fn as_int(value: &Value, term: &Term) -> Result<i64, String> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| format!("{} is not an integer", describe(term))),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{} is {s:?}, not an integer", describe(term))),
+        other => Err(format!("{} is {other}, not an integer", describe(term))),
+    }
+}
+
+fn describe(term: &Term) -> String {
+    match term {
+        Term::Int(i) => i.to_string(),
+        Term::Path(path) => format!("`{}`", path.join(".")),
+        Term::Call(name, _) => format!("`{name}()`"),
+    }
+}
+
+fn term_value(term: &Term, lookup: &dyn Fn(&[String]) -> Option<Value>) -> Result<Value, String> {
+    match term {
+        Term::Int(i) => Ok(Value::from(*i)),
+        Term::Path(path) => {
+            lookup(path).ok_or_else(|| format!("`{}` has no value here", path.join(".")))
+        }
+        Term::Call(name, args) => {
+            let args = args
+                .iter()
+                .map(|arg| eval(arg, lookup).and_then(|v| as_int(&v, term)))
+                .collect::<Result<Vec<_>, _>>()?;
+            call(name, &args)
+        }
+    }
+}
+
+fn call(name: &str, args: &[i64]) -> Result<Value, String> {
+    use rand::Rng;
+    let cycle = |n: usize, alphabet: &[u8]| -> String {
+        (0..n)
+            .map(|i| alphabet[i % alphabet.len()] as char)
+            .collect()
+    };
+    match (name, args) {
+        ("uuid", []) => Ok(Value::from(uuid::Uuid::new_v4().to_string())),
+        ("digits", [n]) if (1..=64).contains(n) => {
+            let mut rng = rand::rng();
+            Ok(Value::from(
+                (0..*n)
+                    .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                    .collect::<String>(),
+            ))
+        }
+        ("letters", [n]) if (0..=4096).contains(n) => Ok(Value::from(cycle(
+            *n as usize,
+            b"abcdefghijklmnopqrstuvwxyz",
+        ))),
+        ("password", [n]) if (0..=4096).contains(n) => Ok(Value::from(cycle(
+            *n as usize,
+            b"Aa1#Bb2$Cc3%Dd4&Ee5*Ff6+Gg7-Hh8=",
+        ))),
+        ("uuid", _) => Err("`uuid()` takes no arguments".into()),
+        _ => Err(format!(
+            "`{name}()` takes one count (digits: 1-64, letters and password: 0-4096)"
+        )),
+    }
+}
+
+/// Parses the inside of `{{ }}`; errors carry an offset into `text`.
+fn parse_expr(text: &str) -> Result<Expr, (usize, String)> {
+    let tokens = tokenize(text)?;
+    let mut at = 0;
+    let expr = parse_sum(&tokens, &mut at, text.len())?;
+    match tokens.get(at) {
+        None => Ok(expr),
+        Some((position, _)) => Err((*position, "expected `+`, `-` or `}}`".into())),
+    }
+}
+
+/// `term (+|- term)*`, stopping at anything else (`,`, `)`, the end).
+fn parse_sum(
+    tokens: &[(usize, Token)],
+    at: &mut usize,
+    end: usize,
+) -> Result<Expr, (usize, String)> {
+    let first = parse_term(tokens, at, end)?;
+    let mut rest = Vec::new();
+    loop {
+        let sign = match tokens.get(*at).map(|t| &t.1) {
+            Some(Token::Plus) => Sign::Plus,
+            Some(Token::Minus) => Sign::Minus,
+            _ => break,
+        };
+        *at += 1;
+        rest.push((sign, parse_term(tokens, at, end)?));
+    }
+    Ok(Expr { first, rest })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Int(i64),
+    Ident(String),
+    Dot,
+    Plus,
+    Minus,
+    Open,
+    Close,
+    Comma,
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        let token = match c {
+            b' ' | b'\t' => {
+                i += 1;
+                continue;
+            }
+            b'.' => Token::Dot,
+            b'+' => Token::Plus,
+            b'-' => Token::Minus,
+            b'(' => Token::Open,
+            b')' => Token::Close,
+            b',' => Token::Comma,
+            b'0'..=b'9' => {
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let number = text[start..i]
+                    .parse()
+                    .map_err(|_| (start, "number too large".to_owned()))?;
+                tokens.push((start, Token::Int(number)));
+                continue;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                tokens.push((start, Token::Ident(text[start..i].to_owned())));
+                continue;
+            }
+            _ => {
+                let shown = text[start..].chars().next().unwrap_or('?');
+                return Err((start, format!("unexpected `{shown}` in template")));
+            }
+        };
+        tokens.push((start, token));
+        i += 1;
+    }
+    Ok(tokens)
+}
+
+fn parse_term(
+    tokens: &[(usize, Token)],
+    at: &mut usize,
+    end: usize,
+) -> Result<Term, (usize, String)> {
+    let position = tokens.get(*at).map_or(end, |t| t.0);
+    match tokens.get(*at).map(|t| &t.1) {
+        Some(Token::Int(i)) => {
+            *at += 1;
+            Ok(Term::Int(*i))
+        }
+        Some(Token::Ident(name)) => {
+            *at += 1;
+            if matches!(tokens.get(*at).map(|t| &t.1), Some(Token::Open)) {
+                *at += 1;
+                let mut args = Vec::new();
+                if matches!(tokens.get(*at).map(|t| &t.1), Some(Token::Close)) {
+                    *at += 1;
+                    return Ok(Term::Call(name.clone(), args));
+                }
+                loop {
+                    args.push(parse_sum(tokens, at, end)?);
+                    match tokens.get(*at).map(|t| &t.1) {
+                        Some(Token::Close) => {
+                            *at += 1;
+                            break;
+                        }
+                        Some(Token::Comma) => *at += 1,
+                        _ => {
+                            return Err((
+                                tokens.get(*at).map_or(end, |t| t.0),
+                                "expected `,` or `)`".into(),
+                            ))
+                        }
+                    }
+                }
+                return Ok(Term::Call(name.clone(), args));
+            }
+            let mut path = vec![name.clone()];
+            while matches!(tokens.get(*at).map(|t| &t.1), Some(Token::Dot)) {
+                *at += 1;
+                match tokens.get(*at).map(|t| &t.1) {
+                    Some(Token::Ident(part)) => path.push(part.clone()),
+                    Some(Token::Int(i)) => path.push(i.to_string()),
+                    _ => {
+                        return Err((
+                            tokens.get(*at).map_or(end, |t| t.0),
+                            "expected a name after `.`".into(),
+                        ))
+                    }
+                }
+                *at += 1;
+            }
+            Ok(Term::Path(path))
+        }
+        _ => Err((position, "expected a name, a number or a call".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn lookup(path: &[String]) -> Option<Value> {
+        let root = json!({"answer": {"pointX": 120}, "profile": {"captcha": {"tolerance": 4}}, "user": "+86135"});
+        path.iter()
+            .try_fold(root, |value, key| value.get(key).cloned())
+    }
+
+    #[test]
+    fn arithmetic_keeps_numbers() {
+        let t =
+            Template::parse("{{ answer.pointX + profile.captcha.tolerance + 1 }}").expect("parse");
+        assert_eq!(t.render(&lookup), Ok(json!(125)));
+        let t = Template::parse("{{answer.pointX-200}}").expect("parse");
+        assert_eq!(t.render(&lookup), Ok(json!(-80)));
+    }
+
+    #[test]
+    fn interpolation_makes_text() {
+        let t = Template::parse("user={{ user }}, x={{ answer.pointX }}").expect("parse");
+        assert_eq!(t.render(&lookup), Ok(json!("user=+86135, x=120")));
+        assert_eq!(
+            Template::parse("plain").expect("parse").render(&lookup),
+            Ok(json!("plain"))
+        );
+    }
+
+    #[test]
+    fn errors_point_into_the_text() {
+        assert_eq!(Template::parse("a {{ b").map(|_| ()).unwrap_err().offset, 2);
+        let error = Template::parse("{{ a + * }}").map(|_| ()).unwrap_err();
+        assert_eq!(error.offset, 7);
+        assert!(Template::parse("{{ }}").is_err());
+        let missing = Template::parse("{{ nope.x }}").expect("parse");
+        assert_eq!(
+            missing.render(&lookup),
+            Err("`nope.x` has no value here".into())
+        );
+    }
+
+    #[test]
+    fn builtins() {
+        let t = Template::parse("{{ digits(6) }}").expect("parse");
+        let value = t.render(&lookup).expect("render");
+        assert_eq!(value.as_str().map(str::len), Some(6));
+        assert!(Template::parse("{{ uuid() }}")
+            .expect("parse")
+            .render(&lookup)
+            .is_ok());
+        assert!(Template::parse("{{ digits() }}")
+            .expect("parse")
+            .render(&lookup)
+            .is_err());
+        let t = Template::parse("{{ password(profile.captcha.tolerance + 4) }}").expect("parse");
+        assert_eq!(t.render(&lookup), Ok(json!("Aa1#Bb2$")));
+        let t = Template::parse("{{ letters(3) }}").expect("parse");
+        assert_eq!(t.render(&lookup), Ok(json!("abc")));
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_and_rendering_never_panic(text in "\\PC{0,60}") {
+            if let Ok(template) = Template::parse(&text) {
+                let _ = template.render(&lookup);
+            }
+        }
+
+        #[test]
+        fn text_without_braces_is_itself(text in "[^{}]{0,40}") {
+            let template = Template::parse(&text).expect("plain text parses");
+            prop_assert_eq!(template.render(&lookup), Ok(Value::String(text)));
+        }
+    }
+}
