@@ -188,6 +188,10 @@ pub struct GatewayChoices {
     /// Digits in a verification code (1-32, the API's code length limit).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub code_digits: u16,
+    /// Send this code every time instead of a random one (lets a harness without the
+    /// test-support endpoints use a fixed-code oracle; never for production).
+    #[arg(long, value_name = "CODE")]
+    pub fixed_code: Option<String>,
     /// Minimum time between two codes sent to one user.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
     pub resend_interval: Duration,
@@ -253,6 +257,7 @@ impl GatewayChoices {
         config.slide_time_max_ms = self.slide_time_max;
         config.code_attempts = self.code_attempts;
         config.code_digits = usize::from(self.code_digits);
+        config.fixed_code = self.fixed_code.clone();
         config.resend_interval = self.resend_interval;
         config.max_captchas = self.max_captchas;
         config.max_tokens = self.max_tokens;

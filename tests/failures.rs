@@ -218,7 +218,7 @@ async fn x_tolerance_boundaries_are_inclusive_at_4() {
             answer.assert_kind(CaptchaMismatch);
         }
     }
-    for far in [-1i64, -300, 100_000, i32::MAX as i64] {
+    for far in [-5i64, -300, 100_000, i32::MAX as i64] {
         let (t1, _) = h.captcha(&user).await;
         h.check_captcha(&user, &t1, far)
             .await

@@ -22,6 +22,8 @@ pub struct GatewayConfig {
     /// Wrong checks a pending code survives; the next check after that many is refused.
     pub code_attempts: u32,
     pub code_digits: usize,
+    /// Every code sent is this one (for harnesses without test support); random when None.
+    pub fixed_code: Option<String>,
     pub resend_interval: Duration,
     /// Caps of the stores (oldest entry evicted first past the cap).
     pub max_captchas: usize,
@@ -53,6 +55,7 @@ impl Default for GatewayConfig {
             slide_time_max_ms: 60_000,
             code_attempts: 5,
             code_digits: 6,
+            fixed_code: None,
             resend_interval: Duration::from_secs(60),
             max_captchas: 100_000,
             max_tokens: 100_000,

@@ -14,7 +14,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use super::failure::{Failure, FailureKind};
-use super::fault::Fault;
+use super::fault::{Fault, FaultSet};
 use super::flow::{Flow, Reply};
 use super::request::{self, MAX_BODY_BYTES};
 use crate::api::{test_support, Operation};
@@ -51,12 +51,22 @@ pub fn router(flow: Arc<Flow>) -> Router {
     router
         .fallback(
             |State(flow): State<Arc<Flow>>, headers: HeaderMap| async move {
-                respond(&flow, &headers, Err(FailureKind::NotFound.into()))
+                respond(
+                    &flow,
+                    Route::Api,
+                    &headers,
+                    Err(FailureKind::NotFound.into()),
+                )
             },
         )
         .method_not_allowed_fallback(
             |State(flow): State<Arc<Flow>>, headers: HeaderMap| async move {
-                respond(&flow, &headers, Err(FailureKind::MethodNotAllowed.into()))
+                respond(
+                    &flow,
+                    Route::Api,
+                    &headers,
+                    Err(FailureKind::MethodNotAllowed.into()),
+                )
             },
         )
         .with_state(flow)
@@ -83,7 +93,7 @@ async fn api_call(flow: Arc<Flow>, operation: Operation, request: Request) -> Re
     if let Some(delay) = flow.config().faults.latency_of(operation) {
         tokio::time::sleep(delay).await;
     }
-    respond(&flow, &headers, result)
+    respond(&flow, Route::Api, &headers, result)
 }
 
 fn dispatch(
@@ -121,7 +131,7 @@ async fn captcha_answer(
         Some(answer) => Ok(Reply::json(&answer)),
         None => Err(FailureKind::NotFound.into()),
     };
-    respond(&flow, &headers, result)
+    respond(&flow, Route::TestSupport, &headers, result)
 }
 
 async fn outbox_latest(
@@ -136,7 +146,7 @@ async fn outbox_latest(
             None => Err(FailureKind::NotFound.into()),
         },
     };
-    respond(&flow, &headers, result)
+    respond(&flow, Route::TestSupport, &headers, result)
 }
 
 async fn advance_clock(
@@ -146,7 +156,7 @@ async fn advance_clock(
 ) -> Response {
     let result =
         request::parse_json(&headers, &body, false).and_then(|body| flow.advance_clock(body));
-    respond(&flow, &headers, result)
+    respond(&flow, Route::TestSupport, &headers, result)
 }
 
 async fn create_user(
@@ -156,7 +166,7 @@ async fn create_user(
 ) -> Response {
     let result =
         request::parse_json(&headers, &body, false).and_then(|spec| flow.create_user(spec));
-    respond(&flow, &headers, result)
+    respond(&flow, Route::TestSupport, &headers, result)
 }
 
 /// The value of `name` in a query string, percent-decoded per RFC 3986: `%2B` is a plus and so
@@ -170,6 +180,12 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
                 .into_owned()
         })
     })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Api,
+    TestSupport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,13 +234,24 @@ struct ErrorBody<'a> {
     error_msg: &'a str,
 }
 
-fn respond(flow: &Flow, headers: &HeaderMap, result: Result<Reply, Failure>) -> Response {
-    let faults = &flow.config().faults;
+/// `Route::Api` answers may be bent by the response faults; test-support answers never are
+/// (they are the harness's oracle, not the API under test).
+fn respond(
+    flow: &Flow,
+    route: Route,
+    headers: &HeaderMap,
+    result: Result<Reply, Failure>,
+) -> Response {
+    let no_faults = FaultSet::default();
+    let faults = match route {
+        Route::Api => &flow.config().faults,
+        Route::TestSupport => &no_faults,
+    };
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Created(body)) => (StatusCode::CREATED, body),
         Ok(Reply::Empty) => (StatusCode::OK, Vec::new()),
-        Err(failure) => error_parts(flow, headers, &failure),
+        Err(failure) => error_parts(faults, headers, &failure),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -243,8 +270,7 @@ fn respond(flow: &Flow, headers: &HeaderMap, result: Result<Reply, Failure>) -> 
     response
 }
 
-fn error_parts(flow: &Flow, headers: &HeaderMap, failure: &Failure) -> (StatusCode, Vec<u8>) {
-    let faults = &flow.config().faults;
+fn error_parts(faults: &FaultSet, headers: &HeaderMap, failure: &Failure) -> (StatusCode, Vec<u8>) {
     let info = failure.kind.info();
     let language = if faults.has(&Fault::IgnoreAcceptLanguage) {
         Language::Chinese

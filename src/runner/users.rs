@@ -45,8 +45,15 @@ impl UserPool {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let digits = format!("{:04}{:04}", nonce, n % 10_000);
                 let phone = format!("+86135{digits}");
-                let account = format!("gc{digits}");
-                let email = format!("gc{digits}@example.test");
+                // Letters between the digits: no character three times in a row, so a password
+                // built from the account name breaks only the rule a scenario means it to.
+                let spaced: String = digits
+                    .chars()
+                    .zip("abcdefgh".chars())
+                    .flat_map(|(d, l)| [d, l])
+                    .collect();
+                let account = format!("gc{spaced}");
+                let email = format!("gc{spaced}@example.test");
                 let password = format!("Gc#Start{}", n % 97 + 3);
                 let identity = match kind {
                     UserKind::Phone => phone.clone(),

@@ -65,7 +65,10 @@ impl Flow {
         self.start_resend_timer(&user)?;
 
         let destination = self.destination(&user, kind, channel);
-        let code = token::new_digits(self.config.code_digits);
+        let code = match &self.config.fixed_code {
+            Some(code) => code.clone(),
+            None => token::new_digits(self.config.code_digits),
+        };
         let now = self.clock.now_ms();
         self.codes.lock().insert(
             user.clone(),

@@ -1,0 +1,96 @@
+//! Teeth: the built-in suite passes on the clean reference gateway, and under each fault switch
+//! at least one scenario fails. Prints the fault -> catching scenarios table.
+
+use std::path::PathBuf;
+
+use gatecheck::gateway::fault::{Fault, CATALOGUE};
+use gatecheck::gateway::FaultSet;
+use gatecheck::profile::Profile;
+use gatecheck::runner::record::{RunRecord, Verdict};
+use gatecheck::runner::{self, RunOptions};
+use gatecheck::scenario::Scenario;
+
+fn suite() -> Vec<Scenario> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    match gatecheck::suite::load(&[path], &Profile::reference()) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => panic!(
+            "the built-in suite is invalid: {}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
+async fn run_with(faults: Vec<Fault>) -> RunRecord {
+    let mut options = RunOptions::new(Profile::reference());
+    options.embedded.faults = FaultSet::new(faults);
+    options.embedded.captcha_pool = 4;
+    let (record, completed) = runner::run(suite(), &options, std::future::pending())
+        .await
+        .expect("run");
+    assert!(completed);
+    record
+}
+
+/// One concrete switch per catalogue entry (arguments filled in).
+fn every_fault() -> Vec<Fault> {
+    CATALOGUE
+        .iter()
+        .map(|(syntax, _)| match *syntax {
+            "latency=STEP:DURATION" => "latency=check_code:1500ms",
+            "fail-fraction=P" => "fail-fraction=0.5",
+            plain => plain,
+        })
+        .map(|text| text.parse().expect("catalogue entry parses"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_suite_passes_clean_and_catches_every_fault() {
+    let clean = run_with(Vec::new()).await;
+    let broken: Vec<String> = clean
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Passed)
+        .map(|s| format!("{} ({:?}: {:?})", s.file, s.verdict, s.reason))
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "the clean gateway fails: {broken:#?}\n{}",
+        gatecheck::report::console::render(&clean)
+    );
+    assert!(
+        clean.scenarios.len() >= 40,
+        "the suite has {} scenarios",
+        clean.scenarios.len()
+    );
+
+    let mut table = String::from("\nfault -> scenarios that catch it\n");
+    let mut uncaught = Vec::new();
+    for fault in every_fault() {
+        let record = run_with(vec![fault.clone()]).await;
+        let catching: Vec<&str> = record
+            .scenarios
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::Failed | Verdict::Error))
+            .map(|s| s.file.rsplit("scenarios/").next().unwrap_or(&s.file))
+            .collect();
+        table.push_str(&format!(
+            "{fault:?}: {} -> {}\n",
+            catching.len(),
+            catching.join(", ")
+        ));
+        if catching.is_empty() {
+            uncaught.push(format!("{fault:?}"));
+        }
+    }
+    println!("{table}");
+    assert!(
+        uncaught.is_empty(),
+        "faults no scenario catches: {uncaught:?}{table}"
+    );
+}
