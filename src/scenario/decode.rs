@@ -222,7 +222,7 @@ impl Decoder<'_> {
                 ),
             }
         }
-        if users.is_empty() {
+        if map.is_empty() {
             self.errors.at(node, "`users` must name at least one user");
         }
         users
@@ -319,9 +319,11 @@ impl Decoder<'_> {
             .iter()
             .filter(|(k, _)| ACTIONS.contains(&k.as_str()))
             .collect();
+        let mut unknown_keys = false;
         for (key, _) in map.iter() {
             let name = key.as_str();
             if !ACTIONS.contains(&name) && !COMMON_STEP_KEYS.contains(&name) {
+                unknown_keys = true;
                 let known = ACTIONS.iter().chain(COMMON_STEP_KEYS).copied();
                 self.errors.push(
                     Diagnostic::new(
@@ -337,15 +339,17 @@ impl Decoder<'_> {
         let (action_key, args) = match actions.as_slice() {
             [(key, args)] => (key.as_str(), *args),
             [] => {
-                self.errors.push(Diagnostic::new(
-                    at,
-                    1,
-                    format!(
-                        "step {} has no action: use one of {}",
-                        index + 1,
-                        ACTIONS.join(", ")
-                    ),
-                ));
+                if !unknown_keys {
+                    self.errors.push(Diagnostic::new(
+                        at,
+                        1,
+                        format!(
+                            "step {} has no action: use one of {}",
+                            index + 1,
+                            ACTIONS.join(", ")
+                        ),
+                    ));
+                }
                 return None;
             }
             [_, (second, _), ..] => {
@@ -385,15 +389,18 @@ impl Decoder<'_> {
         };
         if !expect.outcomes.is_empty() {
             let total: u32 = expect.outcomes.iter().map(|(_, n)| n).sum();
-            if parallel != Some(total) {
-                self.errors.push(Diagnostic::new(
+            match parallel {
+                None => self.errors.push(Diagnostic::new(
                     expect.at,
                     1,
-                    format!(
-                        "`outcomes` add up to {total} but the step runs {} time(s)",
-                        parallel.unwrap_or(1)
-                    ),
-                ));
+                    "`outcomes` counts the answers of a `parallel` step; add `parallel: N`",
+                )),
+                Some(runs) if runs != total => self.errors.push(Diagnostic::new(
+                    expect.at,
+                    1,
+                    format!("`outcomes` add up to {total} but the step runs {runs} times"),
+                )),
+                Some(_) => {}
             }
         }
         if matches!(action, Action::Request(_))
@@ -750,8 +757,17 @@ impl Decoder<'_> {
                     match regex::Regex::new(&pattern) {
                         Ok(regex) => Some(Matcher::Matches(regex)),
                         Err(e) => {
-                            self.errors
-                                .at(value, format!("invalid regular expression: {e}"));
+                            self.errors.at(
+                                value,
+                                format!(
+                                    "invalid regular expression: {}",
+                                    e.to_string()
+                                        .lines()
+                                        .last()
+                                        .unwrap_or("")
+                                        .trim_start_matches("error: ")
+                                ),
+                            );
                             None
                         }
                     }
@@ -826,12 +842,17 @@ impl Decoder<'_> {
             .vars
             .iter()
             .flat_map(|(_, v)| v.templates())
-            .map(|t| (Location::default(), t))
+            .map(|t| (t.at, t))
             .collect();
         for step in &scenario.steps {
             templates.extend(step_templates(step).into_iter().map(|t| (step.at, t)));
         }
-        for (at, template) in templates {
+        for (step_at, template) in templates {
+            let at = if template.at == Location::default() {
+                step_at
+            } else {
+                template.at
+            };
             for path in template.paths() {
                 let Some(first) = path.first() else { continue };
                 if !known.contains(first) {

@@ -47,8 +47,11 @@ impl Diagnostic {
         }
     }
 
+    /// Adds a hint, unless a more specific one (a suggestion) is already there.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        if self.help.is_none() {
+            self.help = Some(help.into());
+        }
         self
     }
 

@@ -5,9 +5,13 @@
 
 use serde_json::Value;
 
+use super::diagnostic::Location;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub parts: Vec<Part>,
+    /// Where the template's text starts in its file (unknown for built-in defaults).
+    pub at: Location,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,12 +78,16 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        Ok(Self { parts })
+        Ok(Self {
+            parts,
+            at: Location::default(),
+        })
     }
 
     pub fn literal(text: &str) -> Self {
         Self {
             parts: vec![Part::Text(text.to_owned())],
+            at: Location::default(),
         }
     }
 

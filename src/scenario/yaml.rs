@@ -131,7 +131,7 @@ impl Errors {
                         format!("unknown key `{}` in {what}", key.as_str()),
                     )
                     .suggest(key.as_str(), known.iter().copied())
-                    .with_help_if_none(format!("expected one of: {}", known.join(", "))),
+                    .with_help(format!("expected one of: {}", known.join(", "))),
                 );
             }
         }
@@ -252,11 +252,14 @@ impl Errors {
     }
 
     fn template_of(&mut self, scalar: &MarkedScalarNode) -> Option<Template> {
+        let start = Location::of(scalar.span());
+        let quote = usize::from(!scalar.may_coerce());
         match Template::parse(scalar.as_str()) {
-            Ok(template) => Some(template),
+            Ok(mut template) => {
+                template.at = Location::new(start.line, start.column + quote);
+                Some(template)
+            }
             Err(e) => {
-                let start = Location::of(scalar.span());
-                let quote = usize::from(!scalar.may_coerce());
                 let column = start.column
                     + quote
                     + scalar.as_str()[..e.offset.min(scalar.as_str().len())]
@@ -320,15 +323,5 @@ fn describe(node: &Node) -> String {
         Node::Scalar(s) if !s.may_coerce() => format!("the quoted text \"{}\"", s.as_str()),
         Node::Scalar(s) => format!("`{}`", s.as_str()),
         other => kind_name(other).to_owned(),
-    }
-}
-
-impl Diagnostic {
-    fn with_help_if_none(self, help: String) -> Self {
-        if self.help.is_some() {
-            self
-        } else {
-            self.with_help(help)
-        }
     }
 }

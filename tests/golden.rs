@@ -1,0 +1,172 @@
+//! Golden files for what users read: error messages of invalid scenarios (with carets and
+//! suggestions) and the console, JUnit and Markdown reports. `GATECHECK_BLESS=1 cargo test
+//! --test golden` rewrites the expected files after a deliberate change.
+
+use std::path::{Path, PathBuf};
+
+use gatecheck::profile::Profile;
+use gatecheck::runner::record::*;
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn check(expected_path: &Path, actual: &str) {
+    if std::env::var_os("GATECHECK_BLESS").is_some() {
+        std::fs::write(expected_path, actual).expect("bless");
+        return;
+    }
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with GATECHECK_BLESS=1 to create it",
+            expected_path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (GATECHECK_BLESS=1 to accept)",
+        expected_path.display()
+    );
+}
+
+#[test]
+fn invalid_scenarios_report_every_error_with_a_caret() {
+    let dir = golden_dir().join("invalid");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("golden dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let shown = format!(
+            "invalid/{}",
+            file.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+        );
+        let errors =
+            match gatecheck::scenario::decode_scenario(&shown, &text, &Profile::reference()) {
+                Ok(_) => panic!("{shown} should be invalid"),
+                Err(errors) => errors,
+            };
+        check(&file.with_extension("err"), &format!("{errors}\n"));
+    }
+}
+
+/// A fixed record: one pass, one failure with a request and response, one skip, one error.
+fn fixture() -> RunRecord {
+    let failing_step = StepRecord {
+        name: "3 reset_password".into(),
+        line: 7,
+        request: Some(RequestRecord {
+            method: "PUT".into(),
+            url: "http://127.0.0.1:8080/v1/usg/acs/password/reset".into(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Access-Token".into(), "T3-token".into()),
+            ],
+            body: r#"{"newPwd":"Nw7#Qz4!Rk2$","user":"+8613500420001"}"#.into(),
+        }),
+        response: Some(ResponseRecord {
+            status: 200,
+            headers: Vec::new(),
+            body: String::new(),
+            body_bytes: 0,
+        }),
+        transport_error: None,
+        latency_ms: 1.5,
+        outcomes: Vec::new(),
+        failures: vec![FailureRecord {
+            check: "status".into(),
+            expected: "401 USG.290040401 (reset_token_invalid)".into(),
+            actual: "200".into(),
+            line: 8,
+            column: 14,
+        }],
+    };
+    let scenario =
+        |name: &str, file: &str, verdict: Verdict, reason: Option<&str>, steps: Vec<StepRecord>| {
+            ScenarioRecord {
+                name: name.into(),
+                file: file.into(),
+                tags: vec!["token".into()],
+                verdict,
+                reason: reason.map(Into::into),
+                duration_ms: 12,
+                steps,
+            }
+        };
+    RunRecord {
+        schema_version: SCHEMA_VERSION,
+        run_id: "20261127T100000Z-abcd".into(),
+        target: "http://127.0.0.1:8080 (embedded reference gateway)".into(),
+        embedded_target: true,
+        profile: "reference".into(),
+        started_at: "2026-11-27T10:00:00Z".into(),
+        duration_ms: 1234,
+        scenarios: vec![
+            scenario(
+                "happy path, phone user",
+                "scenarios/happy/phone_user.yaml",
+                Verdict::Passed,
+                None,
+                Vec::new(),
+            ),
+            scenario(
+                "T3 replayed",
+                "scenarios/tokens/t3_replayed.yaml",
+                Verdict::Failed,
+                None,
+                vec![failing_step],
+            ),
+            scenario(
+                "a failed CAPTCHA check uses T1 up",
+                "scenarios/captcha/failed_check_burns_t1.yaml",
+                Verdict::Skipped,
+                Some("the profile has `burns.t1_on_mismatch` off"),
+                Vec::new(),
+            ),
+            scenario(
+                "T1 expired <&>",
+                "scenarios/tokens/t1_expired.yaml",
+                Verdict::Error,
+                Some("no code oracle: \"quoted\""),
+                Vec::new(),
+            ),
+        ],
+    }
+}
+
+#[test]
+fn console_report() {
+    check(
+        &golden_dir().join("report/console.txt"),
+        &gatecheck::report::console::render(&fixture()),
+    );
+}
+
+#[test]
+fn junit_report() {
+    check(
+        &golden_dir().join("report/junit.xml"),
+        &gatecheck::report::junit::render(&fixture()),
+    );
+}
+
+#[test]
+fn markdown_report() {
+    check(
+        &golden_dir().join("report/summary.md"),
+        &gatecheck::report::markdown::render(&fixture()),
+    );
+}
+
+#[test]
+fn the_json_record_round_trips() {
+    let record = fixture();
+    let text = serde_json::to_string(&record).expect("serialise");
+    let back: RunRecord = serde_json::from_str(&text).expect("deserialise");
+    assert_eq!(back, record);
+}
