@@ -68,3 +68,79 @@ async fn a_wrong_solution_is_caught_by_the_gateway_not_hidden() {
         Some("4 check_code")
     );
 }
+
+fn fixed_code_options(profile: Profile) -> RunOptions {
+    let mut options = RunOptions::new(profile);
+    options.embedded.test_support = false;
+    options.embedded.fixed_code = Some("246810".into());
+    options.embedded.captcha_pool = 4;
+    options.captcha_oracle = Some(CaptchaOracle::Solve);
+    options
+}
+
+async fn happy_path_with(options: &RunOptions) -> gatecheck::runner::record::RunRecord {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy/phone_user.yaml");
+    let scenarios = gatecheck::suite::load(&[path], &options.profile).expect("scenario");
+    runner::run(scenarios, options, std::future::pending())
+        .await
+        .expect("run")
+        .0
+}
+
+#[tokio::test]
+async fn the_command_oracle_reads_the_code_a_program_prints() {
+    let mut options = fixed_code_options(profile_without_test_support());
+    // The program is given the user; it prints the code (here: a shell that echoes it).
+    options.code_oracle = Some(CodeOracle::Command(vec![
+        "sh".into(),
+        "-c".into(),
+        "test -n \"$0\" && echo 246810".into(),
+        "{{ user }}".into(),
+    ]));
+    let record = happy_path_with(&options).await;
+    assert_eq!(
+        record.scenarios[0].verdict,
+        Verdict::Passed,
+        "{}",
+        gatecheck::report::console::render(&record)
+    );
+}
+
+#[tokio::test]
+async fn the_sink_oracle_reads_the_code_from_an_http_sink() {
+    use axum::extract::RawQuery;
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let recorder = std::sync::Arc::clone(&seen);
+    let sink = axum::Router::new().route(
+        "/latest",
+        axum::routing::get(move |RawQuery(query): RawQuery| {
+            let recorder = std::sync::Arc::clone(&recorder);
+            async move {
+                recorder.lock().push(query.unwrap_or_default());
+                serde_json::json!({"message": {"code": "246810"}}).to_string()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, sink).await });
+    let mut options = fixed_code_options(profile_without_test_support());
+    options.code_oracle = Some(CodeOracle::Sink {
+        url: format!("http://{addr}/latest?to={{{{ user }}}}"),
+        pointer: "/message/code".into(),
+    });
+    let record = happy_path_with(&options).await;
+    assert_eq!(
+        record.scenarios[0].verdict,
+        Verdict::Passed,
+        "{}",
+        gatecheck::report::console::render(&record)
+    );
+    assert_eq!(
+        seen.lock().as_slice(),
+        ["to=%2B8613600000000"],
+        "the sink was asked about the user, percent-encoded"
+    );
+}

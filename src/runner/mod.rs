@@ -118,7 +118,7 @@ pub async fn run(
 
     let selected: Vec<Scenario> = scenarios
         .into_iter()
-        .filter(|s| selected(s, options))
+        .filter(|s| selected(s, options, shared.oracles.clock))
         .collect();
     let (alone, together): (Vec<_>, Vec<_>) = selected.into_iter().partition(Scenario::moves_time);
     let records = Arc::new(Mutex::new(Vec::new()));
@@ -180,8 +180,13 @@ struct Shared {
     pool: Arc<UserPool>,
 }
 
-fn selected(scenario: &Scenario, options: &RunOptions) -> bool {
-    let has = |tags: &[String]| scenario.tags.iter().any(|t| tags.contains(t));
+/// Whether the tag filters let `scenario` run. A scenario that must really wait (no clock to
+/// advance) counts as tagged `slow`.
+fn selected(scenario: &Scenario, options: &RunOptions, clock: bool) -> bool {
+    let slow = !clock && scenario.moves_time();
+    let has = |tags: &[String]| {
+        scenario.tags.iter().any(|t| tags.contains(t)) || (slow && tags.iter().any(|t| t == "slow"))
+    };
     (options.tags.is_empty() || has(&options.tags)) && !has(&options.skip_tags)
 }
 
