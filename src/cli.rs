@@ -34,6 +34,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Run one scenario under load, with thresholds and reports.
+    Load(Box<LoadArgs>),
+    /// Render the reports of a load run again from its summary.json.
+    Report(ReportArgs),
     /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
     Bench(crate::bench::BenchArgs),
 }
@@ -74,6 +78,63 @@ pub struct RunArgs {
     /// Embedded gateway only: serve it without the test-support endpoints.
     #[arg(long)]
     pub no_test_support: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// The scenario file (its `load:` section sets the defaults of the flags below).
+    pub scenario: PathBuf,
+    /// Base URL of the gateway; without it the embedded reference gateway is started.
+    #[arg(long)]
+    pub target: Option<String>,
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    #[arg(long = "oracle", value_name = "CHOICE")]
+    pub oracles: Vec<String>,
+    /// Closed model: this many virtual users looping the flow.
+    #[arg(long, conflicts_with = "rate")]
+    pub vus: Option<u32>,
+    /// Closed model: pause between a user's flows.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub think_time: Option<Duration>,
+    /// Open model: flows started per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Open model: most flows in flight; past it flows start late.
+    #[arg(long)]
+    pub max_in_flight: Option<u32>,
+    /// Measured time (after the warm-up).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many measured flows.
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Unmeasured time at the start.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub warmup: Option<Duration>,
+    /// Timeout of one request (counts as a failure kind).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+    /// A flow starting this much after its intended start counts as late.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
+    pub late_after: Duration,
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// No live progress line.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Embedded gateway only: a fault switch (repeatable).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A load run's summary.json.
+    pub summary: PathBuf,
+    /// Where to write the reports (default: beside summary.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

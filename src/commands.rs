@@ -5,6 +5,8 @@
 //! not run; 2 invalid scenario, profile or arguments; 3 the target is unreachable; 130
 //! interrupted (reports of what ran are still written).
 
+use std::time::Duration;
+
 use crate::cli::{load_profile, parse_oracles, RunArgs, ValidateArgs};
 use crate::gateway::fault::Fault;
 use crate::gateway::FaultSet;
@@ -148,4 +150,226 @@ fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOption
     options.embedded.faults = FaultSet::new(faults);
     options.embedded.test_support = !args.no_test_support;
     Ok(options)
+}
+
+/// `gatecheck load`. Exit codes: 0 every threshold held; 1 a threshold failed; 2 invalid
+/// scenario, profile or arguments; 3 target unreachable; 130 interrupted (reports written).
+pub fn load(args: &crate::cli::LoadArgs) -> u8 {
+    use crate::load::{engine, report as load_report, summary};
+    use crate::scenario::load_spec::{LoadSpec, Model};
+
+    let profile = match load_profile(args.profile.as_ref()) {
+        Ok(profile) => profile,
+        Err(e) => {
+            eprintln!("{e}");
+            return INVALID;
+        }
+    };
+    let scenario = match suite::load(std::slice::from_ref(&args.scenario), &profile) {
+        Ok(mut scenarios) if scenarios.len() == 1 => scenarios.remove(0),
+        Ok(scenarios) => {
+            eprintln!(
+                "gatecheck: load takes one scenario file, {} found",
+                scenarios.len()
+            );
+            return INVALID;
+        }
+        Err(errors) => {
+            print_load_errors(&errors);
+            return INVALID;
+        }
+    };
+    if scenario.moves_time() {
+        eprintln!(
+            "gatecheck: `{}` waits (moves the clock); such scenarios cannot run under load",
+            scenario.name
+        );
+        return INVALID;
+    }
+    let mut spec = scenario.load.clone().unwrap_or(LoadSpec {
+        model: Model::Closed {
+            vus: 1,
+            think_time: Duration::ZERO,
+        },
+        duration: None,
+        iterations: None,
+        warmup: Duration::ZERO,
+        thresholds: Vec::new(),
+    });
+    if let Some(vus) = args.vus {
+        let think_time = args.think_time.unwrap_or(Duration::ZERO);
+        spec.model = Model::Closed {
+            vus: vus.max(1),
+            think_time,
+        };
+    } else if let Some(rate) = args.rate {
+        let max_in_flight = args.max_in_flight.unwrap_or(10_000);
+        spec.model = Model::Open {
+            rate,
+            stages: Vec::new(),
+            max_in_flight,
+        };
+    } else if let (Model::Closed { think_time, .. }, Some(new)) = (&mut spec.model, args.think_time)
+    {
+        *think_time = new;
+    } else if let (Model::Open { max_in_flight, .. }, Some(new)) =
+        (&mut spec.model, args.max_in_flight)
+    {
+        *max_in_flight = new;
+    }
+    if args.duration.is_some() || args.iterations.is_some() {
+        spec.duration = args.duration;
+        spec.iterations = args.iterations;
+    }
+    if let Some(warmup) = args.warmup {
+        spec.warmup = warmup;
+    }
+    if spec.duration.is_none() && spec.iterations.is_none() {
+        spec.duration = Some(Duration::from_secs(10));
+    }
+    let (captcha_oracle, code_oracle) = match parse_oracles(&args.oracles) {
+        Ok(choices) => choices,
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    let faults = match args
+        .faults
+        .iter()
+        .map(|f| f.parse::<Fault>())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(faults) => faults,
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    let options = engine::LoadOptions {
+        spec: spec.clone(),
+        target: args.target.clone(),
+        profile,
+        captcha_oracle,
+        code_oracle,
+        timeout: args.timeout,
+        late_after: args.late_after,
+        embedded: crate::gateway::GatewayConfig {
+            faults: FaultSet::new(faults),
+            ..crate::gateway::GatewayConfig::default()
+        },
+        progress: !args.quiet,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("gatecheck: cannot start the runtime: {e}");
+            return FAILED;
+        }
+    };
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let outcome = runtime.block_on(engine::run(&scenario, &options, shutdown_signal()));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(RunError::Unreachable { url, reason }) => {
+            eprintln!("gatecheck: target {url} is unreachable: {reason}");
+            return UNREACHABLE;
+        }
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    let facts = summary::RunFacts {
+        run_id: runner::run_id(),
+        scenario: &scenario.name,
+        file: &scenario.path,
+        target: outcome.target.clone(),
+        relaxed: outcome.relaxed.clone(),
+        started_at,
+        interrupted: outcome.interrupted,
+    };
+    let summary = summary::summarise(
+        facts,
+        &spec,
+        &outcome.metrics,
+        outcome.measured.as_secs_f64(),
+    );
+    print!("{}", load_report::console(&summary));
+    match load_report::write_all(&args.reports, &summary) {
+        Ok(dir) => println!(
+            "reports: {}/ (summary.json, summary.md, junit.xml, *.hlog)",
+            dir.display()
+        ),
+        Err(e) => eprintln!(
+            "gatecheck: cannot write reports under {}: {e}",
+            args.reports.display()
+        ),
+    }
+    if summary.interrupted {
+        INTERRUPTED
+    } else if summary.passed {
+        PASSED
+    } else {
+        FAILED
+    }
+}
+
+/// `gatecheck report SUMMARY.json`: renders the load reports again from the record.
+pub fn report(args: &crate::cli::ReportArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.summary) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("gatecheck: cannot read {}: {e}", args.summary.display());
+            return INVALID;
+        }
+    };
+    let summary: crate::load::summary::LoadSummary = match serde_json::from_str(&text) {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!(
+                "gatecheck: {} is not a load summary: {e}",
+                args.summary.display()
+            );
+            return INVALID;
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.summary
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    if let Err(e) =
+        std::fs::create_dir_all(&out).and_then(|_| crate::load::report::render_into(&out, &summary))
+    {
+        eprintln!(
+            "gatecheck: cannot write reports under {}: {e}",
+            out.display()
+        );
+        return FAILED;
+    }
+    print!("{}", crate::load::report::console(&summary));
+    if summary.passed {
+        PASSED
+    } else {
+        FAILED
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod cputime;
 pub mod gateway;
+pub mod load;
 pub mod profile;
 pub mod report;
 pub mod runner;

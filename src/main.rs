@@ -28,6 +28,8 @@ fn main() -> ExitCode {
         Command::Run(args) => return ExitCode::from(gatecheck::commands::run(&args)),
         Command::Validate(args) => return ExitCode::from(gatecheck::commands::validate(&args)),
         Command::Schema => return ExitCode::from(gatecheck::commands::schema()),
+        Command::Load(args) => return ExitCode::from(gatecheck::commands::load(&args)),
+        Command::Report(args) => return ExitCode::from(gatecheck::commands::report(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -290,6 +290,14 @@ fn probes() -> Vec<(&'static str, Probe)> {
             }),
         ),
         (
+            "stall=0s:1s",
+            probe!(|h| {
+                let started = Instant::now();
+                h.send_captcha("+8613600000000").await;
+                started.elapsed() < Duration::from_millis(500)
+            }),
+        ),
+        (
             "fail-fraction=1",
             probe!(|h| { h.send_captcha("+8613600000000").await.status != 500 }),
         ),

@@ -43,6 +43,7 @@ fn every_fault() -> Vec<Fault> {
         .map(|(syntax, _)| match *syntax {
             "latency=STEP:DURATION" => "latency=check_code:1500ms",
             "fail-fraction=P" => "fail-fraction=0.5",
+            "stall=AFTER:DURATION" => "stall=0s:1500ms",
             plain => plain,
         })
         .map(|text| text.parse().expect("catalogue entry parses"))

@@ -36,6 +36,11 @@ pub enum Fault {
     Latency(Operation, Duration),
     /// This share of all requests (0..=1) is answered 500 without being handled.
     FailFraction(f64),
+    /// Once, `after` the gateway started, it stops answering for `duration` (requests wait).
+    Stall {
+        after: Duration,
+        duration: Duration,
+    },
 }
 
 /// Name, argument syntax and one line of explanation, for `--fault list` and parse errors.
@@ -126,6 +131,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "fail-fraction=P",
         "answers this share of all requests 500, e.g. fail-fraction=0.1",
     ),
+    (
+        "stall=AFTER:DURATION",
+        "once, AFTER the start, holds every request for DURATION, e.g. stall=5s:1s",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +190,8 @@ impl std::str::FromStr for Fault {
             }
             (None, "latency", Some(arg)) => parse_latency(arg),
             (None, "fail-fraction", Some(arg)) => parse_fraction(arg),
-            (None, "latency" | "fail-fraction", None) => Err(FaultParseError(format!(
+            (None, "stall", Some(arg)) => parse_stall(arg),
+            (None, "latency" | "fail-fraction" | "stall", None) => Err(FaultParseError(format!(
                 "fault `{name}` needs an argument: {}",
                 syntax_of(name)
             ))),
@@ -212,6 +222,20 @@ fn parse_latency(arg: &str) -> Result<Fault, FaultParseError> {
     let delay = humantime::parse_duration(delay)
         .map_err(|e| FaultParseError(format!("latency duration `{delay}`: {e}")))?;
     Ok(Fault::Latency(operation, delay))
+}
+
+fn parse_stall(arg: &str) -> Result<Fault, FaultParseError> {
+    let parse = |text: &str| {
+        humantime::parse_duration(text)
+            .map_err(|e| FaultParseError(format!("stall duration `{text}`: {e}")))
+    };
+    let (after, duration) = arg
+        .split_once(':')
+        .ok_or_else(|| FaultParseError(format!("stall needs AFTER:DURATION, got `{arg}`")))?;
+    Ok(Fault::Stall {
+        after: parse(after)?,
+        duration: parse(duration)?,
+    })
 }
 
 fn parse_fraction(arg: &str) -> Result<Fault, FaultParseError> {
@@ -253,6 +277,14 @@ impl FaultSet {
         })
     }
 
+    /// The stall window (from, to) since the gateway started, if the fault is on.
+    pub fn stall(&self) -> Option<(Duration, Duration)> {
+        self.faults.iter().find_map(|fault| match fault {
+            Fault::Stall { after, duration } => Some((*after, *after + *duration)),
+            _ => None,
+        })
+    }
+
     pub fn fail_fraction(&self) -> Option<f64> {
         self.faults.iter().find_map(|fault| match fault {
             Fault::FailFraction(p) => Some(*p),
@@ -271,6 +303,7 @@ mod tests {
             let example = match *syntax {
                 "latency=STEP:DURATION" => "latency=check_code:20ms",
                 "fail-fraction=P" => "fail-fraction=0.25",
+                "stall=AFTER:DURATION" => "stall=5s:1s",
                 plain => plain,
             };
             example

@@ -75,6 +75,12 @@ pub fn router(flow: Arc<Flow>) -> Router {
 async fn api_call(flow: Arc<Flow>, operation: Operation, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
+    if let Some((from, to)) = flow.config().faults.stall() {
+        let now = flow.uptime();
+        if now >= from && now < to {
+            tokio::time::sleep(to - now).await;
+        }
+    }
     let fails_on_purpose = flow
         .config()
         .faults

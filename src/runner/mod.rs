@@ -103,7 +103,8 @@ pub async fn run(
         options.code_oracle.clone(),
         &target,
     )
-    .await;
+    .await
+    .map_err(RunError::Config)?;
     let pool = Arc::new(if oracles.clock || options.profile.test_support {
         UserPool::created()
     } else {
@@ -272,33 +273,46 @@ fn repeat_count(step: &crate::scenario::model::Step, context: &Context) -> Resul
 
 /// Users, variables and the flow's starting values.
 async fn prepare(scenario: &Scenario, shared: &Shared) -> Result<Context, String> {
+    let mut users = Vec::new();
+    for declared in &scenario.users {
+        users.push(shared.pool.take(declared.kind, &shared.target).await?);
+    }
+    context_for(scenario, &shared.profile, &users)
+}
+
+/// The starting context of one run of `scenario` with these users (one per declared user, the
+/// first is `user`).
+pub fn context_for(
+    scenario: &Scenario,
+    profile: &Profile,
+    users: &[users::TestUser],
+) -> Result<Context, String> {
     let mut context = Context {
-        profile: shared.profile.to_value(),
+        profile: profile.to_value(),
         ..Context::default()
     };
-    let mut users = Map::new();
-    for (i, declared) in scenario.users.iter().enumerate() {
-        let user = shared.pool.take(declared.kind, &shared.target).await?;
-        users.insert(declared.name.clone(), Value::String(user.identity.clone()));
-        if i == 0 {
-            context.set("user", json!(user.identity));
-            context.set("password", json!(user.password));
-            context.set("old_password", json!(user.password));
-            context.set("new_password", json!(new_password(&shared.profile)));
-            context.set("client_type", json!(0));
-            context.set(
-                "account",
-                user.account.clone().map_or(Value::Null, Value::String),
-            );
-            let method = if user.kind == UserKind::Account {
-                json!("sms")
-            } else {
-                Value::Null
-            };
-            context.set("send_method", method);
-        }
+    let mut names = Map::new();
+    for (declared, user) in scenario.users.iter().zip(users) {
+        names.insert(declared.name.clone(), Value::String(user.identity.clone()));
     }
-    context.set("users", Value::Object(users));
+    if let Some(user) = users.first() {
+        context.set("user", json!(user.identity));
+        context.set("password", json!(user.password));
+        context.set("old_password", json!(user.password));
+        context.set("new_password", json!(new_password(profile)));
+        context.set("client_type", json!(0));
+        context.set(
+            "account",
+            user.account.clone().map_or(Value::Null, Value::String),
+        );
+        let method = if user.kind == UserKind::Account {
+            json!("sms")
+        } else {
+            Value::Null
+        };
+        context.set("send_method", method);
+    }
+    context.set("users", Value::Object(names));
     for (name, value) in &scenario.vars {
         let rendered = value
             .render(&|p| context.lookup(p))

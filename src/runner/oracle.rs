@@ -26,8 +26,15 @@ impl Oracles {
         captcha: Option<CaptchaOracle>,
         code: Option<CodeOracle>,
         target: &Target,
-    ) -> Self {
+    ) -> Result<Self, String> {
         let test_api = profile.test_support && answers_test_api(target).await;
+        if profile.test_support && !test_api {
+            return Err(format!(
+                "profile `{}` says the target serves the test-support endpoints, but {} does not answer them; \
+                 use a profile with `test_support: false` (and accounts and oracles)",
+                profile.name, target.base_url
+            ));
+        }
         let captcha = match captcha.unwrap_or(profile.oracle.captcha) {
             CaptchaOracle::Auto if test_api => CaptchaOracle::TestApi,
             CaptchaOracle::Auto => CaptchaOracle::Solve,
@@ -37,11 +44,11 @@ impl Oracles {
             CodeOracle::Auto if test_api => CodeOracle::TestApi,
             other => other,
         };
-        Self {
+        Ok(Self {
             captcha,
             code,
             clock: test_api,
-        }
+        })
     }
 
     /// `{"pointX", "pointY"}` for T1; `captcha` is the send_captcha answer (for solving).

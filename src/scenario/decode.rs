@@ -21,6 +21,7 @@ pub const TOP_KEYS: &[&str] = &[
     "users",
     "requires",
     "steps",
+    "load",
 ];
 pub const COMMON_STEP_KEYS: &[&str] = &["name", "expect", "capture", "parallel", "repeat"];
 pub const ACTIONS: &[&str] = &[
@@ -115,6 +116,7 @@ impl Decoder<'_> {
             users: Vec::new(),
             requires: Vec::new(),
             steps: Vec::new(),
+            load: None,
         };
         let Some(map) = self.errors.mapping(root, "a scenario") else {
             return scenario;
@@ -184,6 +186,10 @@ impl Decoder<'_> {
                 1,
                 "a scenario needs `steps`",
             )),
+        }
+        if let Some(node) = map.get_node("load") {
+            let steps: Vec<&str> = scenario.steps.iter().map(|s| s.metric_name()).collect();
+            scenario.load = super::load_spec::decode(node, self.errors, &steps);
         }
         self.check_names(&scenario);
         scenario

@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod diagnostic;
+pub mod load_spec;
 pub mod matcher;
 pub mod model;
 pub mod path;

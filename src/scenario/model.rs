@@ -24,6 +24,8 @@ pub struct Scenario {
     /// Profile switches that must be true for the scenario to apply (else it is skipped).
     pub requires: Vec<(String, Location)>,
     pub steps: Vec<Step>,
+    /// How to run it under load (`gatecheck load`).
+    pub load: Option<super::load_spec::LoadSpec>,
 }
 
 impl Scenario {
@@ -75,6 +77,17 @@ pub struct Step {
     pub parallel: Option<u32>,
     /// Run the step this many times one after the other (a count or a template giving one).
     pub repeat: Option<TValue>,
+}
+
+impl Step {
+    /// The name its latency is reported under in load runs: the operation, `request` or `wait`.
+    pub fn metric_name(&self) -> &'static str {
+        match &self.action {
+            Action::Call(call) => call.operation.name(),
+            Action::Request(_) => "request",
+            Action::Wait(_) => "wait",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -90,6 +90,8 @@ pub struct StoreSizes {
 #[derive(Debug)]
 pub struct Flow {
     config: GatewayConfig,
+    /// When the gateway started (the `stall` fault counts from here).
+    started: std::time::Instant,
     clock: Clock,
     users: Directory,
     pool: CaptchaPool,
@@ -124,11 +126,17 @@ impl Flow {
             users,
             clock,
             config,
+            started: std::time::Instant::now(),
         })
     }
 
     pub fn config(&self) -> &GatewayConfig {
         &self.config
+    }
+
+    /// Time since the gateway started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
     }
 
     pub fn clock(&self) -> &Clock {

@@ -1,0 +1,434 @@
+//! The load engine: one worker loop per virtual user (closed model) or one per flow started by
+//! the pacer (open model). Each flow runs the scenario's steps with the conformance runner's
+//! step executor, so expectations still hold under load; a failed expectation is counted by
+//! kind and never stops the run. Every flow records its intended start next to its actual one,
+//! so latency is reported both corrected for coordinated omission and raw.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::{watch, Semaphore};
+
+use super::metrics::Metrics;
+use super::pacer::{Pacer, Stage};
+use crate::gateway::users::{GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX};
+use crate::gateway::{self, Clock, GatewayConfig};
+use crate::profile::{CaptchaOracle, CodeOracle, Profile};
+use crate::runner::oracle::Oracles;
+use crate::runner::step::{run_step, Env};
+use crate::runner::target::Target;
+use crate::runner::users::TestUser;
+use crate::runner::{context_for, RunError};
+use crate::scenario::load_spec::{LoadSpec, Model};
+use crate::scenario::model::{Scenario, UserKind};
+
+/// Generated users the embedded gateway serves to load runs.
+const EMBEDDED_USERS: u64 = 50_000_000;
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub spec: LoadSpec,
+    pub target: Option<String>,
+    pub profile: Profile,
+    pub captcha_oracle: Option<CaptchaOracle>,
+    pub code_oracle: Option<CodeOracle>,
+    pub timeout: Duration,
+    /// A flow starting later than this after its intended start counts as late.
+    pub late_after: Duration,
+    /// Options of the embedded gateway (faults); its resend interval is relaxed for load.
+    pub embedded: GatewayConfig,
+    pub progress: bool,
+}
+
+#[derive(Debug)]
+pub struct LoadOutcome {
+    pub metrics: Metrics,
+    /// Length of the measured window (warm-up excluded).
+    pub measured: Duration,
+    pub interrupted: bool,
+    pub target: String,
+    /// What was changed on the embedded gateway so it would not throttle the run.
+    pub relaxed: Option<String>,
+}
+
+struct Shared {
+    scenario: Scenario,
+    target: Target,
+    profile: Profile,
+    oracles: Oracles,
+    users: Users,
+    metrics: Mutex<Metrics>,
+    /// Flows start being measured here.
+    measure_from: Instant,
+    late_after: Duration,
+    in_flight: AtomicU64,
+    stop: watch::Receiver<bool>,
+}
+
+/// Where each flow's users come from.
+enum Users {
+    /// `+86139` + index of the embedded gateway's generated users, a new one per flow.
+    Generated(AtomicU64),
+    /// The profile's accounts, taken in turn.
+    Accounts(Vec<TestUser>, AtomicU64),
+}
+
+impl Users {
+    fn take(&self, count: usize) -> Result<Vec<TestUser>, String> {
+        match self {
+            Users::Generated(next) => Ok((0..count)
+                .map(|_| {
+                    let i = next.fetch_add(1, Ordering::Relaxed) % EMBEDDED_USERS;
+                    TestUser {
+                        identity: format!("{GENERATED_PHONE_PREFIX}{i:08}"),
+                        password: GENERATED_PASSWORD.to_owned(),
+                        account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{i:08}")),
+                        kind: UserKind::Phone,
+                    }
+                })
+                .collect()),
+            Users::Accounts(accounts, next) if !accounts.is_empty() => Ok((0..count)
+                .map(|_| accounts[next.fetch_add(1, Ordering::Relaxed) as usize % accounts.len()].clone())
+                .collect()),
+            Users::Accounts(..) => Err("a load run against a target needs test accounts: list them under `accounts:` in the profile".into()),
+        }
+    }
+}
+
+/// Runs `scenario` under load until its bound, a stop, or `interrupted` resolves.
+pub async fn run(
+    scenario: &Scenario,
+    options: &LoadOptions,
+    interrupted: impl Future<Output = ()>,
+) -> Result<LoadOutcome, RunError> {
+    let (target_url, embedded, relaxed) = match &options.target {
+        Some(url) => (url.clone(), None, None),
+        None => {
+            let config = GatewayConfig {
+                generated_users: EMBEDDED_USERS,
+                resend_interval: Duration::ZERO,
+                ..options.embedded.clone()
+            };
+            let gateway = gateway::spawn(config, Clock::system()).await?;
+            let note = format!("embedded reference gateway with {EMBEDDED_USERS} generated users; resend interval relaxed from 60s to 0 so repeated flows are not throttled");
+            (gateway.base_url(), Some(gateway), Some(note))
+        }
+    };
+    let target =
+        Target::new(&target_url, options.timeout, 1024 * 1024).map_err(RunError::Config)?;
+    if let Err(e) = target.reachable().await {
+        return Err(RunError::Unreachable {
+            url: target_url,
+            reason: e.0,
+        });
+    }
+    let oracles = Oracles::choose(
+        &options.profile,
+        options.captcha_oracle,
+        options.code_oracle.clone(),
+        &target,
+    )
+    .await
+    .map_err(RunError::Config)?;
+    let users = if embedded.is_some() {
+        Users::Generated(AtomicU64::new(0))
+    } else {
+        let accounts = options
+            .profile
+            .accounts
+            .iter()
+            .map(|a| TestUser {
+                identity: a.user.clone(),
+                password: a.password.clone(),
+                account: a.account.clone(),
+                kind: a.kind,
+            })
+            .collect();
+        Users::Accounts(accounts, AtomicU64::new(0))
+    };
+
+    let spec = &options.spec;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let shared = Arc::new(Shared {
+        scenario: scenario.clone(),
+        target,
+        profile: options.profile.clone(),
+        oracles,
+        users,
+        metrics: Mutex::new(Metrics::default()),
+        measure_from: started + spec.warmup,
+        late_after: options.late_after,
+        in_flight: AtomicU64::new(0),
+        stop: stop_rx,
+    });
+    let deadline = spec.duration.map(|d| started + spec.warmup + d);
+
+    let workers = {
+        let shared = Arc::clone(&shared);
+        let model = spec.model.clone();
+        let warmup = spec.warmup;
+        let duration = spec.duration;
+        tokio::spawn(async move {
+            match model {
+                Model::Closed { vus, think_time } => closed(shared, vus, think_time).await,
+                Model::Open {
+                    rate,
+                    stages,
+                    max_in_flight,
+                } => {
+                    open(
+                        shared,
+                        pacer(rate, &stages, warmup, duration),
+                        started,
+                        max_in_flight,
+                    )
+                    .await
+                }
+            }
+        })
+    };
+    let progress = super::progress::Progress::start(
+        options.progress,
+        spec,
+        Arc::clone(&shared_metrics(&shared)),
+        started,
+    );
+
+    // The stop condition: time, iterations, the workers running out, or an interruption.
+    let mut interval_start = shared.measure_from;
+    let mut intervals = 0u64;
+    let interrupted_flag;
+    let mut workers_done = false;
+    tokio::pin!(interrupted);
+    tokio::pin!(workers);
+    loop {
+        let next_tick = interval_start.max(Instant::now()) + Duration::from_secs(1);
+        let wake = deadline.map_or(next_tick, |d| d.min(next_tick));
+        tokio::select! {
+            _ = &mut interrupted => { interrupted_flag = true; break; }
+            _ = &mut workers => { interrupted_flag = false; workers_done = true; break; }
+            _ = tokio::time::sleep_until(wake.into()) => {}
+        }
+        let now = Instant::now();
+        if now >= shared.measure_from + Duration::from_secs(intervals + 1) {
+            shared.metrics.lock().close_interval(intervals as f64);
+            intervals += 1;
+            interval_start = shared.measure_from + Duration::from_secs(intervals);
+        }
+        let done = deadline.is_some_and(|d| now >= d)
+            || spec.iterations.is_some_and(|n| {
+                let m = shared.metrics.lock();
+                m.flows_ok + m.flows_failed >= n
+            });
+        if done {
+            interrupted_flag = false;
+            break;
+        }
+    }
+    let measured_end = Instant::now();
+    let _ = stop_tx.send(true);
+    // In-flight flows may finish within a second; after that, what ran is reported.
+    if !workers_done {
+        let _ = tokio::time::timeout(Duration::from_secs(1), &mut workers).await;
+        workers.abort();
+    }
+    progress.finish();
+    let mut metrics = std::mem::take(&mut *shared.metrics.lock());
+    let measured = measured_end.saturating_duration_since(shared.measure_from);
+    metrics.close_last_interval(intervals as f64);
+    drop(embedded);
+    Ok(LoadOutcome {
+        metrics,
+        measured,
+        interrupted: interrupted_flag,
+        target: target_url,
+        relaxed,
+    })
+}
+
+fn shared_metrics(
+    shared: &Arc<Shared>,
+) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {
+    let shared = Arc::clone(shared);
+    Arc::new(move || {
+        let metrics = shared.metrics.lock();
+        super::progress::Snapshot::of(&metrics, shared.in_flight.load(Ordering::Relaxed))
+    })
+}
+
+/// The open model's schedule over warm-up and measured time.
+fn pacer(
+    rate: f64,
+    stages: &[(Duration, f64)],
+    warmup: Duration,
+    duration: Option<Duration>,
+) -> Pacer {
+    let horizon = warmup + duration.unwrap_or(Duration::from_secs(365 * 24 * 3600));
+    if stages.is_empty() {
+        Pacer::constant(rate, horizon)
+    } else {
+        let mut all: Vec<Stage> = stages
+            .iter()
+            .map(|(duration, target)| Stage {
+                duration: *duration,
+                target: *target,
+            })
+            .collect();
+        let covered: Duration = all.iter().map(|s| s.duration).sum();
+        if let (Some(last), true) = (all.last().copied(), covered < horizon) {
+            all.push(Stage {
+                duration: horizon - covered,
+                target: last.target,
+            });
+        }
+        Pacer::stages(rate, all)
+    }
+}
+
+async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..vus {
+        let shared = Arc::clone(&shared);
+        set.spawn(async move {
+            let mut intended = Instant::now();
+            while !*shared.stop.borrow() {
+                let ended = one_flow(&shared, intended).await;
+                intended = ended + think_time;
+                // Only sleep for real think time: a timer for a moment already past still waits
+                // for the timer wheel's next tick (about 1 ms) and would count as lateness.
+                if intended > Instant::now() {
+                    tokio::time::sleep_until(intended.into()).await;
+                }
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+async fn open(shared: Arc<Shared>, pacer: Pacer, started: Instant, max_in_flight: u32) {
+    let slots = Arc::new(Semaphore::new(max_in_flight as usize));
+    let mut set = tokio::task::JoinSet::new();
+    let mut n = 0u64;
+    while let Some(due) = pacer.due(n) {
+        let intended = started + due;
+        tokio::time::sleep_until(intended.into()).await;
+        if *shared.stop.borrow() {
+            break;
+        }
+        // At the cap the next flow waits for a slot: it starts late, and that is recorded.
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        let shared = Arc::clone(&shared);
+        set.spawn(async move {
+            one_flow(&shared, intended).await;
+            drop(permit);
+        });
+        n += 1;
+        // Reap finished flows so the set stays small.
+        while set.try_join_next().is_some() {}
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// Runs the scenario once as one flow; records it if it was meant to start in the measured
+/// window. Returns when it ended.
+async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
+    let actual = Instant::now();
+    let measuring = intended >= shared.measure_from;
+    if measuring {
+        shared.metrics.lock().flows_started += 1;
+    }
+    shared.in_flight.fetch_add(1, Ordering::Relaxed);
+    let env = Env {
+        target: &shared.target,
+        profile: &shared.profile,
+        oracles: &shared.oracles,
+    };
+    let mut failure: Option<String> = None;
+    let mut step_intended = intended;
+    match shared
+        .users
+        .take(shared.scenario.users.len())
+        .and_then(|users| context_for(&shared.scenario, &shared.profile, &users))
+    {
+        Err(e) => failure = Some(format!("setup: {e}")),
+        Ok(mut context) => {
+            for step in &shared.scenario.steps {
+                let began = Instant::now();
+                let result = run_step(step, &mut context, &env).await;
+                let ended = Instant::now();
+                let (raw, status, kind) = match &result {
+                    Ok(record) => {
+                        let raw = Duration::from_secs_f64(record.latency_ms / 1000.0);
+                        let status = record.response.as_ref().map(|r| r.status);
+                        (raw, status, step_failure(record, &shared.profile))
+                    }
+                    Err(e) => (ended - began, None, Some(format!("setup: {e}"))),
+                };
+                if measuring && !matches!(step.action, crate::scenario::model::Action::Wait(_)) {
+                    // Corrected: from when this step should have begun (the flow's intended start
+                    // for the first step, the previous step's end after that), oracle time excluded.
+                    let corrected = raw + began.saturating_duration_since(step_intended);
+                    shared.metrics.lock().record_step(
+                        step.metric_name(),
+                        corrected,
+                        raw,
+                        status,
+                        kind.as_deref(),
+                    );
+                }
+                step_intended = ended;
+                if let Some(kind) = kind {
+                    failure = Some(format!("{}: {kind}", step.metric_name()));
+                    break;
+                }
+            }
+        }
+    }
+    let ended = Instant::now();
+    shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+    if measuring {
+        let late = actual.saturating_duration_since(intended) > shared.late_after;
+        shared.metrics.lock().record_flow(
+            ended - intended,
+            ended - actual,
+            failure.as_deref(),
+            late,
+        );
+    }
+    ended
+}
+
+/// What went wrong in a step, as a short kind: the profile's failure kind of the answer when it
+/// was an unexpected error, a transport failure, or the first failed check.
+fn step_failure(record: &crate::runner::record::StepRecord, profile: &Profile) -> Option<String> {
+    let first = record.failures.first()?;
+    if let Some(error) = &record.transport_error {
+        let short = error.split(':').next().unwrap_or(error);
+        return Some(format!("transport ({short})"));
+    }
+    if let Some(response) = &record.response {
+        if response.status >= 400 {
+            let code = serde_json::from_str::<serde_json::Value>(&response.body)
+                .ok()
+                .and_then(|v| {
+                    v.get("error_code")
+                        .and_then(|c| c.as_str())
+                        .map(str::to_owned)
+                });
+            if let Some(kind) = code
+                .as_deref()
+                .and_then(|c| profile.kind_of(response.status, c))
+            {
+                return Some(kind.to_owned());
+            }
+            return Some(format!("status {}", response.status));
+        }
+    }
+    Some(first.check.clone())
+}

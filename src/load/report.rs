@@ -1,0 +1,203 @@
+//! Load reports, rendered from `LoadSummary` only: the console summary, `summary.md` (for CI job
+//! pages), JUnit with one test case per threshold, and one HdrHistogram interval log per step
+//! (`<step>.hlog`, readable by HdrHistogram tools). Written atomically.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::summary::{LoadSummary, SeriesSummary};
+use crate::report::junit::escape;
+use crate::report::write_atomically;
+
+fn row(name: &str, s: &SeriesSummary) -> String {
+    format!(
+        "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+        s.count,
+        s.corrected.p50,
+        s.corrected.p99,
+        s.corrected.max,
+        s.raw.p50,
+        s.raw.p99,
+        s.raw.max,
+        s.failures
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+pub fn markdown(summary: &LoadSummary) -> String {
+    let mut out = String::new();
+    let verdict = if summary.passed { "passed" } else { "FAILED" };
+    let _ = writeln!(out, "# gatecheck load {}: {verdict}\n", summary.run_id);
+    let _ = writeln!(
+        out,
+        "Scenario `{}` (`{}`) against `{}`; {}.",
+        summary.scenario, summary.file, summary.target, summary.model
+    );
+    if let Some(relaxed) = &summary.relaxed {
+        let _ = writeln!(out, "\nNote: {relaxed}.");
+    }
+    if summary.interrupted {
+        out.push_str("\n**Interrupted**: these figures cover what ran before the stop.\n");
+    }
+    let f = &summary.flows;
+    let _ = writeln!(
+        out,
+        "\n{:.1} s measured after {:.1} s warm-up: {} flows started, {} ok, {} failed ({:.2}%), {} late ({:.2}%), {} dropped; {:.1} flows/s, {:.1} requests/s.\n",
+        summary.measured_s, summary.warmup_s, f.started, f.ok, f.failed, summary.error_rate, f.late, summary.late_share, f.dropped, summary.throughput, summary.request_rate
+    );
+    out.push_str("| step | count | p50 ms | p99 ms | max ms | raw p50 | raw p99 | raw max | failures |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (name, s) in &summary.steps {
+        let _ = writeln!(out, "{}", row(name, s));
+    }
+    let _ = writeln!(out, "{}", row("**flow**", &summary.flow));
+    out.push_str("\nLatency is corrected for coordinated omission (from each flow's intended start); raw is from the actual start.\n");
+    if !summary.thresholds.is_empty() {
+        out.push_str("\n| threshold | actual | verdict |\n|---|---|---|\n");
+        for t in &summary.thresholds {
+            let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let _ = writeln!(
+                out,
+                "| `{}` | {actual} | {} |",
+                t.threshold,
+                if t.passed { "pass" } else { "**FAIL**" }
+            );
+        }
+    }
+    out
+}
+
+pub fn console(summary: &LoadSummary) -> String {
+    let mut out = String::new();
+    let f = &summary.flows;
+    let _ = writeln!(
+        out,
+        "gatecheck load {}: `{}` against {}",
+        summary.run_id, summary.scenario, summary.target
+    );
+    let _ = writeln!(out, "  {}", summary.model);
+    if let Some(relaxed) = &summary.relaxed {
+        let _ = writeln!(out, "  note: {relaxed}");
+    }
+    let _ = writeln!(
+        out,
+        "  {:.1} s measured: {} flows ({} ok, {} failed, {} late, {} dropped), {:.1} flows/s, {:.1} req/s, error rate {:.2}%",
+        summary.measured_s, f.started, f.ok, f.failed, f.late, f.dropped, summary.throughput, summary.request_rate, summary.error_rate
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<16} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "step", "count", "p50 ms", "p99 ms", "max ms", "raw p50", "raw p99"
+    );
+    let mut line = |name: &str, s: &SeriesSummary| {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            name, s.count, s.corrected.p50, s.corrected.p99, s.corrected.max, s.raw.p50, s.raw.p99
+        );
+    };
+    for (name, s) in &summary.steps {
+        line(name, s);
+    }
+    line("flow", &summary.flow);
+    let failures: Vec<String> = summary
+        .flow
+        .failures
+        .iter()
+        .map(|(k, n)| format!("{n} x {k}"))
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n  failures: {}", failures.join(", "));
+    }
+    if !summary.thresholds.is_empty() {
+        out.push('\n');
+        for t in &summary.thresholds {
+            let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let _ = writeln!(
+                out,
+                "  {} {} (actual {actual})",
+                if t.passed { "PASS" } else { "FAIL" },
+                t.threshold
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n  verdict: {}",
+        if summary.passed { "passed" } else { "FAILED" }
+    );
+    out
+}
+
+pub fn junit(summary: &LoadSummary) -> String {
+    let failures = summary.thresholds.iter().filter(|t| !t.passed).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gatecheck load\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\" timestamp=\"{}\">",
+        summary.thresholds.len(),
+        escape(&summary.scenario),
+        summary.thresholds.len(),
+        summary.measured_s,
+        escape(&summary.started_at)
+    );
+    for t in &summary.thresholds {
+        let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"));
+        let _ = write!(
+            out,
+            "    <testcase classname=\"thresholds\" name=\"{}\"",
+            escape(&t.threshold)
+        );
+        if t.passed {
+            out.push_str("/>\n");
+        } else {
+            let _ = writeln!(out, ">\n      <failure message=\"{}: actual {actual}\" type=\"threshold\"/>\n    </testcase>", escape(&t.threshold));
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// The HdrHistogram interval log (format 1.3) of one series: one line per second.
+pub fn interval_log(summary: &LoadSummary, series: &str) -> String {
+    let mut out = String::from("#[Histogram log format version 1.3]\n");
+    let _ = writeln!(
+        out,
+        "#[gatecheck load {} series {series}; values in microseconds]",
+        summary.run_id
+    );
+    out.push_str("#[StartTime: 0.000 (seconds since the measured window began)]\n");
+    out.push_str("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n");
+    for point in &summary.timeline {
+        if let (Some(encoded), Some(max)) = (point.encoded.get(series), point.max_ms.get(series)) {
+            // Interval_Max is in the log's max-value unit; ours is ms (microseconds / 1000).
+            let _ = writeln!(out, "{:.3},1.000,{:.3},{encoded}", point.t, max);
+        }
+    }
+    out
+}
+
+/// Writes every load report under `dir/<run-id>/`; returns that directory.
+pub fn write_all(dir: &Path, summary: &LoadSummary) -> std::io::Result<PathBuf> {
+    let out = dir.join(&summary.run_id);
+    std::fs::create_dir_all(&out)?;
+    render_into(&out, summary)?;
+    Ok(out)
+}
+
+/// Renders every report of `summary` into `out` (also used by `gatecheck report`).
+pub fn render_into(out: &Path, summary: &LoadSummary) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
+    write_atomically(&out.join("summary.json"), &json)?;
+    write_atomically(&out.join("summary.md"), markdown(summary).as_bytes())?;
+    write_atomically(&out.join("junit.xml"), junit(summary).as_bytes())?;
+    for series in summary.steps.keys().map(String::as_str).chain(["flow"]) {
+        write_atomically(
+            &out.join(format!("{series}.hlog")),
+            interval_log(summary, series).as_bytes(),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! `summary.json`: the one record of a load run that every load report is rendered from (and
+//! that `gatecheck report` re-renders later). Histograms are kept in the HdrHistogram
+//! compressed encoding, so later tools can add them exactly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::{encode, Metrics, Series};
+use crate::scenario::load_spec::{LoadSpec, Metric, Model};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LoadSummary {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub scenario: String,
+    pub file: String,
+    pub target: String,
+    /// What the embedded gateway relaxed for the run, if it was used.
+    pub relaxed: Option<String>,
+    pub started_at: String,
+    pub model: String,
+    pub warmup_s: f64,
+    pub measured_s: f64,
+    pub interrupted: bool,
+    pub flows: FlowCounts,
+    pub requests: u64,
+    /// Completed flows per second of measured time.
+    pub throughput: f64,
+    pub request_rate: f64,
+    /// Failed flows in percent of completed flows.
+    pub error_rate: f64,
+    /// Late flows in percent of started flows.
+    pub late_share: f64,
+    pub flow: SeriesSummary,
+    pub steps: BTreeMap<String, SeriesSummary>,
+    pub timeline: Vec<TimelinePoint>,
+    pub thresholds: Vec<ThresholdVerdict>,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FlowCounts {
+    pub started: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub late: u64,
+    pub dropped: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesSummary {
+    pub count: u64,
+    /// From the intended start (coordinated omission corrected), in ms.
+    pub corrected: Percentiles,
+    /// From the actual start, in ms.
+    pub raw: Percentiles,
+    pub statuses: BTreeMap<String, u64>,
+    pub failures: BTreeMap<String, u64>,
+    /// HdrHistogram V2-deflate, base64, microseconds.
+    pub corrected_histogram: String,
+    pub raw_histogram: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelinePoint {
+    /// Seconds into the measured window.
+    pub t: f64,
+    pub flows: u64,
+    /// Corrected p99 per step and for `flow`, ms.
+    pub p99_ms: BTreeMap<String, f64>,
+    /// The interval's histograms, for the interval logs.
+    pub encoded: BTreeMap<String, String>,
+    pub max_ms: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ThresholdVerdict {
+    pub threshold: String,
+    pub actual: Option<f64>,
+    pub passed: bool,
+}
+
+fn percentiles(histogram: &hdrhistogram::Histogram<u64>) -> Percentiles {
+    let ms = |us: u64| us as f64 / 1000.0;
+    Percentiles {
+        p50: ms(histogram.value_at_quantile(0.5)),
+        p90: ms(histogram.value_at_quantile(0.9)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        p999: ms(histogram.value_at_quantile(0.999)),
+        max: ms(histogram.max()),
+        mean: histogram.mean() / 1000.0,
+    }
+}
+
+fn series(series: &Series) -> SeriesSummary {
+    SeriesSummary {
+        count: series.corrected.len(),
+        corrected: percentiles(&series.corrected),
+        raw: percentiles(&series.raw),
+        statuses: series.statuses.clone(),
+        failures: series.failures.clone(),
+        corrected_histogram: encode(&series.corrected),
+        raw_histogram: encode(&series.raw),
+    }
+}
+
+pub fn describe_model(spec: &LoadSpec) -> String {
+    let bound = match (spec.duration, spec.iterations) {
+        (Some(d), Some(n)) => format!("{} or {n} flows", humantime::format_duration(d)),
+        (Some(d), None) => humantime::format_duration(d).to_string(),
+        (None, Some(n)) => format!("{n} flows"),
+        (None, None) => "unbounded".into(),
+    };
+    match &spec.model {
+        Model::Closed { vus, think_time } => format!(
+            "closed: {vus} virtual users, think time {}, {bound}",
+            humantime::format_duration(*think_time)
+        ),
+        Model::Open {
+            rate,
+            stages,
+            max_in_flight,
+        } if stages.is_empty() => {
+            format!("open: {rate} flows/s, at most {max_in_flight} in flight, {bound}")
+        }
+        Model::Open {
+            rate,
+            stages,
+            max_in_flight,
+        } => {
+            let ramps: Vec<String> = stages
+                .iter()
+                .map(|(d, t)| format!("{t}/s over {}", humantime::format_duration(*d)))
+                .collect();
+            format!(
+                "open: from {rate} flows/s, {}, at most {max_in_flight} in flight, {bound}",
+                ramps.join(" then ")
+            )
+        }
+    }
+}
+
+pub struct RunFacts<'a> {
+    pub run_id: String,
+    pub scenario: &'a str,
+    pub file: &'a str,
+    pub target: String,
+    pub relaxed: Option<String>,
+    pub started_at: String,
+    pub interrupted: bool,
+}
+
+pub fn summarise(
+    facts: RunFacts<'_>,
+    spec: &LoadSpec,
+    metrics: &Metrics,
+    measured_s: f64,
+) -> LoadSummary {
+    let completed = metrics.flows_ok + metrics.flows_failed;
+    let seconds = measured_s.max(1e-9);
+    let mut summary = LoadSummary {
+        schema_version: SCHEMA_VERSION,
+        run_id: facts.run_id,
+        scenario: facts.scenario.to_owned(),
+        file: facts.file.to_owned(),
+        target: facts.target,
+        relaxed: facts.relaxed,
+        started_at: facts.started_at,
+        model: describe_model(spec),
+        warmup_s: spec.warmup.as_secs_f64(),
+        measured_s,
+        interrupted: facts.interrupted,
+        flows: FlowCounts {
+            started: metrics.flows_started,
+            ok: metrics.flows_ok,
+            failed: metrics.flows_failed,
+            late: metrics.flows_late,
+            dropped: metrics.flows_dropped,
+        },
+        requests: metrics.requests,
+        throughput: completed as f64 / seconds,
+        request_rate: metrics.requests as f64 / seconds,
+        error_rate: if completed == 0 {
+            0.0
+        } else {
+            100.0 * metrics.flows_failed as f64 / completed as f64
+        },
+        late_share: if metrics.flows_started == 0 {
+            0.0
+        } else {
+            100.0 * metrics.flows_late as f64 / metrics.flows_started as f64
+        },
+        flow: series(&metrics.flow),
+        steps: metrics
+            .steps
+            .iter()
+            .map(|(name, s)| (name.clone(), series(s)))
+            .collect(),
+        timeline: metrics
+            .intervals
+            .iter()
+            .map(|interval| TimelinePoint {
+                t: interval.start,
+                flows: interval.series.get("flow").map_or(0, |s| s.count),
+                p99_ms: interval
+                    .series
+                    .iter()
+                    .map(|(n, s)| (n.clone(), s.p99_ms))
+                    .collect(),
+                encoded: interval
+                    .series
+                    .iter()
+                    .map(|(n, s)| (n.clone(), s.encoded.clone()))
+                    .collect(),
+                max_ms: interval
+                    .series
+                    .iter()
+                    .map(|(n, s)| (n.clone(), s.max_ms))
+                    .collect(),
+            })
+            .collect(),
+        thresholds: Vec::new(),
+        passed: true,
+    };
+    summary.thresholds = spec
+        .thresholds
+        .iter()
+        .map(|threshold| {
+            let actual = match &threshold.metric {
+                Metric::Percentile {
+                    of,
+                    percentile,
+                    raw,
+                } => {
+                    let s = if of == "flow" {
+                        Some(&metrics.flow)
+                    } else {
+                        metrics.steps.get(of)
+                    };
+                    s.filter(|s| !s.corrected.is_empty()).map(|s| {
+                        let histogram = if *raw { &s.raw } else { &s.corrected };
+                        histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0
+                    })
+                }
+                Metric::ErrorRate => Some(summary.error_rate),
+                Metric::Throughput => Some(summary.throughput),
+                Metric::LateShare => Some(summary.late_share),
+            };
+            let passed = actual.is_some_and(|a| threshold.op.holds(a, threshold.value));
+            ThresholdVerdict {
+                threshold: threshold.text.clone(),
+                actual,
+                passed,
+            }
+        })
+        .collect();
+    summary.passed = summary.thresholds.iter().all(|t| t.passed);
+    summary
+}

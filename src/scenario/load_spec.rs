@@ -1,0 +1,332 @@
+//! The `load:` section of a scenario: the arrival model, bounds, warm-up and thresholds that
+//! decide a load run's exit code. Parsed here (pure); run by `load`.
+
+use std::time::Duration;
+
+use marked_yaml::Node;
+
+use super::diagnostic::{Diagnostic, Location};
+use super::yaml::{self, Errors};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadSpec {
+    pub model: Model,
+    /// Stop after this long (measured time, warm-up not included) ...
+    pub duration: Option<Duration>,
+    /// ... or after this many flows, whichever comes first.
+    pub iterations: Option<u64>,
+    pub warmup: Duration,
+    pub thresholds: Vec<Threshold>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Model {
+    /// `vus` virtual users, each looping the flow with `think_time` between flows.
+    Closed { vus: u32, think_time: Duration },
+    /// Flows started at a rate (flows/s), constant or in linear stages, at most `max_in_flight` at once.
+    Open {
+        rate: f64,
+        stages: Vec<(Duration, f64)>,
+        max_in_flight: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub text: String,
+    pub at: Location,
+    pub metric: Metric,
+    pub op: Comparison,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    /// A latency percentile in ms of a step (by operation name) or of the whole `flow`;
+    /// corrected for coordinated omission unless `raw`.
+    Percentile {
+        of: String,
+        percentile: f64,
+        raw: bool,
+    },
+    /// Failed flows / flows, in percent.
+    ErrorRate,
+    /// Completed flows per second.
+    Throughput,
+    /// Flows that started late, in percent of flows started.
+    LateShare,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            Comparison::Less => actual < limit,
+            Comparison::LessOrEqual => actual <= limit,
+            Comparison::Greater => actual > limit,
+            Comparison::GreaterOrEqual => actual >= limit,
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "model",
+    "vus",
+    "think_time",
+    "rate",
+    "stages",
+    "max_in_flight",
+    "duration",
+    "iterations",
+    "warmup",
+    "thresholds",
+];
+
+/// Parses a threshold like `p99(check_code) < 50ms`, `raw_p50(flow) <= 20ms`,
+/// `error_rate < 1%`, `throughput >= 100`, `late_share < 5%`.
+pub fn parse_threshold(text: &str) -> Result<(Metric, Comparison, f64), String> {
+    let (left, op, right) = ["<=", ">=", "<", ">"]
+        .iter()
+        .find_map(|op| text.split_once(op).map(|(l, r)| (l.trim(), *op, r.trim())))
+        .ok_or("a threshold compares with <, <=, > or >=, like `p99(check_code) < 50ms`")?;
+    let op = match op {
+        "<" => Comparison::Less,
+        "<=" => Comparison::LessOrEqual,
+        ">" => Comparison::Greater,
+        _ => Comparison::GreaterOrEqual,
+    };
+    let metric = match left {
+        "error_rate" => Metric::ErrorRate,
+        "throughput" => Metric::Throughput,
+        "late_share" => Metric::LateShare,
+        other => {
+            let (raw, rest) = match other.strip_prefix("raw_") {
+                Some(rest) => (true, rest),
+                None => (false, other),
+            };
+            let (name, of) = rest
+                .strip_suffix(')')
+                .and_then(|r| r.split_once('('))
+                .ok_or_else(|| format!("unknown metric `{other}`: use pNN(step), raw_pNN(step), error_rate, throughput or late_share"))?;
+            let percentile: f64 = name
+                .strip_prefix('p')
+                .and_then(|p| {
+                    if p.len() > 2 && p.starts_with("99") {
+                        format!("99.{}", &p[2..]).parse().ok()
+                    } else {
+                        p.parse().ok()
+                    }
+                })
+                .filter(|p: &f64| (0.0..=100.0).contains(p))
+                .ok_or_else(|| format!("`{name}` is not a percentile like p50, p99 or p999"))?;
+            Metric::Percentile {
+                of: of.trim().to_owned(),
+                percentile,
+                raw,
+            }
+        }
+    };
+    let value = match &metric {
+        Metric::Percentile { .. } => {
+            let duration = humantime::parse_duration(right)
+                .map_err(|e| format!("`{right}` is not a duration like 50ms: {e}"))?;
+            duration.as_secs_f64() * 1000.0
+        }
+        Metric::ErrorRate | Metric::LateShare => right
+            .strip_suffix('%')
+            .and_then(|p| p.trim().parse::<f64>().ok())
+            .ok_or_else(|| format!("`{right}` is not a percentage like 1%"))?,
+        Metric::Throughput => right
+            .trim_end_matches("/s")
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{right}` is not a number of flows per second"))?,
+    };
+    Ok((metric, op, value))
+}
+
+/// Decodes `load:`; `steps` are the operation names the scenario uses (for threshold names).
+pub fn decode(node: &Node, errors: &mut Errors, steps: &[&str]) -> Option<LoadSpec> {
+    let map = errors.mapping(node, "`load`")?;
+    errors.known_keys(map, KEYS, "`load`");
+    let duration = map
+        .get_node("duration")
+        .and_then(|n| errors.duration(n, "`load.duration`"));
+    let iterations = map
+        .get_node("iterations")
+        .and_then(|n| errors.integer(n, "`load.iterations`"))
+        .map(|i| i.max(1) as u64);
+    if duration.is_none() && iterations.is_none() {
+        errors.at(
+            node,
+            "`load` needs `duration`, `iterations` or both, so a run stops by itself",
+        );
+    }
+    let warmup = map
+        .get_node("warmup")
+        .and_then(|n| errors.duration(n, "`load.warmup`"))
+        .unwrap_or_default();
+    let model_name = map
+        .get_node("model")
+        .and_then(|n| errors.string(n, "`load.model`"))
+        .unwrap_or_else(|| "closed".into());
+    let model = match model_name.as_str() {
+        "closed" => {
+            let vus = map
+                .get_node("vus")
+                .and_then(|n| errors.integer(n, "`load.vus`"))
+                .unwrap_or(1)
+                .clamp(1, 100_000) as u32;
+            let think_time = map
+                .get_node("think_time")
+                .and_then(|n| errors.duration(n, "`load.think_time`"))
+                .unwrap_or_default();
+            Model::Closed { vus, think_time }
+        }
+        "open" => {
+            let rate = map
+                .get_node("rate")
+                .and_then(|n| errors.number(n, "`load.rate`"))
+                .unwrap_or(0.0);
+            let stages = map
+                .get_node("stages")
+                .map(|n| decode_stages(n, errors))
+                .unwrap_or_default();
+            if rate <= 0.0 && stages.is_empty() {
+                errors.at(node, "an open model needs `rate` (flows/s) or `stages`");
+            }
+            let max_in_flight = map
+                .get_node("max_in_flight")
+                .and_then(|n| errors.integer(n, "`load.max_in_flight`"))
+                .unwrap_or(10_000)
+                .clamp(1, 1_000_000) as u32;
+            Model::Open {
+                rate,
+                stages,
+                max_in_flight,
+            }
+        }
+        other => {
+            let n = map.get_node("model").unwrap_or(node);
+            errors.push(
+                Diagnostic::new(
+                    yaml::at(n),
+                    other.len(),
+                    format!("unknown load model `{other}`"),
+                )
+                .suggest(other, ["closed", "open"]),
+            );
+            return None;
+        }
+    };
+    let mut thresholds = Vec::new();
+    if let Some(list) = map.get_node("thresholds") {
+        for (text, at) in errors.strings(list, "a threshold") {
+            match parse_threshold(&text) {
+                Ok((metric, op, value)) => {
+                    if let Metric::Percentile { of, .. } = &metric {
+                        if of != "flow" && !steps.contains(&of.as_str()) {
+                            let known: Vec<&str> = steps.iter().copied().chain(["flow"]).collect();
+                            errors.push(
+                                Diagnostic::new(
+                                    at,
+                                    text.chars().count(),
+                                    format!("the scenario has no step `{of}`"),
+                                )
+                                .suggest(of, known.iter().copied())
+                                .with_help(format!("steps: {}", known.join(", "))),
+                            );
+                        }
+                    }
+                    thresholds.push(Threshold {
+                        text,
+                        at,
+                        metric,
+                        op,
+                        value,
+                    });
+                }
+                Err(e) => errors.push(Diagnostic::new(at, text.chars().count(), e)),
+            }
+        }
+    }
+    Some(LoadSpec {
+        model,
+        duration,
+        iterations,
+        warmup,
+        thresholds,
+    })
+}
+
+fn decode_stages(node: &Node, errors: &mut Errors) -> Vec<(Duration, f64)> {
+    let Node::Sequence(items) = node else {
+        errors.at(node, "`stages` must be a list of {duration, target}");
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let map = errors.mapping(item, "a stage")?;
+            errors.known_keys(map, &["duration", "target"], "a stage");
+            let duration = map
+                .get_node("duration")
+                .and_then(|n| errors.duration(n, "a stage's `duration`"))?;
+            let target = map
+                .get_node("target")
+                .and_then(|n| errors.number(n, "a stage's `target`"))?;
+            Some((duration, target.max(0.0)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse() {
+        assert_eq!(
+            parse_threshold("p99(check_code) < 50ms"),
+            Ok((
+                Metric::Percentile {
+                    of: "check_code".into(),
+                    percentile: 99.0,
+                    raw: false
+                },
+                Comparison::Less,
+                50.0
+            ))
+        );
+        assert_eq!(
+            parse_threshold("raw_p999(flow) <= 1s"),
+            Ok((
+                Metric::Percentile {
+                    of: "flow".into(),
+                    percentile: 99.9,
+                    raw: true
+                },
+                Comparison::LessOrEqual,
+                1000.0
+            ))
+        );
+        assert_eq!(
+            parse_threshold("error_rate < 1%"),
+            Ok((Metric::ErrorRate, Comparison::Less, 1.0))
+        );
+        assert_eq!(
+            parse_threshold("throughput >= 100/s"),
+            Ok((Metric::Throughput, Comparison::GreaterOrEqual, 100.0))
+        );
+        assert!(parse_threshold("p101(flow) < 1ms").is_err());
+        assert!(parse_threshold("latency < 1ms").is_err());
+        assert!(parse_threshold("error_rate < 1").is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! The load engine: pacer accuracy, coordinated-omission correction on a stall, the interval
+//! log round trip, threshold verdicts and exit codes, re-rendering, and a partial report on
+//! interruption. Loopback only, a few seconds each.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use gatecheck::gateway::{FaultSet, GatewayConfig};
+use gatecheck::load::engine::{self, LoadOptions};
+use gatecheck::load::summary::{summarise, LoadSummary, RunFacts};
+use gatecheck::profile::Profile;
+use gatecheck::scenario::load_spec::{LoadSpec, Model};
+use gatecheck::scenario::{decode_scenario, Scenario};
+
+const ONE_CALL: &str = "name: one call\nsteps:\n  - send_captcha:\n";
+
+fn scenario(text: &str) -> Scenario {
+    decode_scenario("inline.yaml", text, &Profile::reference()).expect("scenario")
+}
+
+fn open_spec(rate: f64, max_in_flight: u32, duration: Duration) -> LoadSpec {
+    LoadSpec {
+        model: Model::Open {
+            rate,
+            stages: Vec::new(),
+            max_in_flight,
+        },
+        duration: Some(duration),
+        iterations: None,
+        warmup: Duration::ZERO,
+        thresholds: Vec::new(),
+    }
+}
+
+fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOptions {
+    LoadOptions {
+        spec,
+        target: None,
+        profile: Profile::reference(),
+        captcha_oracle: None,
+        code_oracle: None,
+        timeout: Duration::from_secs(10),
+        late_after: Duration::from_millis(10),
+        embedded: GatewayConfig {
+            faults: FaultSet::new(faults),
+            captcha_pool: 4,
+            ..GatewayConfig::default()
+        },
+        progress: false,
+    }
+}
+
+async fn run(scenario: &Scenario, options: &LoadOptions) -> LoadSummary {
+    let outcome = engine::run(scenario, options, std::future::pending())
+        .await
+        .expect("load run");
+    let facts = RunFacts {
+        run_id: "test".into(),
+        scenario: &scenario.name,
+        file: &scenario.path,
+        target: outcome.target.clone(),
+        relaxed: outcome.relaxed.clone(),
+        started_at: "now".into(),
+        interrupted: outcome.interrupted,
+    };
+    summarise(
+        facts,
+        &options.spec,
+        &outcome.metrics,
+        outcome.measured.as_secs_f64(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_model_starts_flows_at_the_requested_rate() {
+    let summary = run(
+        &scenario(ONE_CALL),
+        &options(open_spec(200.0, 1000, Duration::from_secs(2)), Vec::new()),
+    )
+    .await;
+    let started = summary.flows.started as f64;
+    assert!(
+        (started - 400.0).abs() <= 20.0,
+        "started {started} flows, wanted 400 ± 5%"
+    );
+    assert_eq!(summary.flows.failed, 0, "{:?}", summary.flow.failures);
+    assert!(
+        summary.measured_s >= 1.9 && summary.measured_s < 3.0,
+        "{}",
+        summary.measured_s
+    );
+}
+
+/// The wrk2 check: the gateway stalls for 1 s in an open-model run; flows due meanwhile start
+/// late. Corrected latency (from the intended start) shows the stall; raw latency hides it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_shows_in_corrected_latency_and_not_in_raw() {
+    let stall = "stall=1s:1s".parse().expect("fault");
+    let summary = run(
+        &scenario(ONE_CALL),
+        &options(open_spec(100.0, 2, Duration::from_secs(3)), vec![stall]),
+    )
+    .await;
+    let (corrected, raw) = (summary.flow.corrected.p99, summary.flow.raw.p99);
+    assert!(
+        corrected > 400.0,
+        "corrected p99 {corrected} ms should show the 1 s stall"
+    );
+    assert!(
+        raw < 100.0,
+        "raw p99 {raw} ms should not (only the 2 flows in flight saw it)"
+    );
+    assert!(summary.flows.late > 50, "{} late flows", summary.flows.late);
+}
+
+fn gatecheck() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gatecheck-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn only_run_dir(reports: &std::path::Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(reports)
+        .expect("reports")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+#[test]
+fn thresholds_decide_the_exit_code_and_the_junit_cases() {
+    let dir = temp_dir("thresholds");
+    let passing = dir.join("passing.yaml");
+    std::fs::write(&passing, format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(send_captcha) < 5s\", \"error_rate < 1%\", \"throughput > 1\"]\n")).expect("write");
+    let failing = dir.join("failing.yaml");
+    std::fs::write(&failing, format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(flow) < 1us\", \"error_rate < 1%\"]\n")).expect("write");
+    let reports = dir.join("reports");
+    let status = gatecheck()
+        .args(["load", "--quiet", "--reports"])
+        .arg(&reports)
+        .arg(&passing)
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&reports);
+    let output = gatecheck()
+        .args(["load", "--quiet", "--reports"])
+        .arg(&reports)
+        .arg(&failing)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAIL p99(flow) < 1us"), "{stdout}");
+    assert!(stdout.contains("PASS error_rate < 1%"), "{stdout}");
+    let run = only_run_dir(&reports);
+    let junit = std::fs::read_to_string(run.join("junit.xml")).expect("junit");
+    assert_eq!(junit.matches("<testcase").count(), 2);
+    assert_eq!(junit.matches("<failure").count(), 1);
+
+    // The interval log reads back with HdrHistogram's own parser and holds every flow.
+    let summary: LoadSummary =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
+            .expect("json");
+    let log = std::fs::read(run.join("flow.hlog")).expect("hlog");
+    let mut total = 0;
+    for entry in hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&log) {
+        if let Ok(hdrhistogram::serialization::interval_log::LogEntry::Interval(interval)) = entry {
+            let histogram: hdrhistogram::Histogram<u64> =
+                gatecheck::load::metrics::decode(interval.encoded_histogram()).expect("histogram");
+            total += histogram.len();
+        }
+    }
+    assert_eq!(total, summary.flow.count);
+
+    // `gatecheck report` renders the same reports from summary.json alone.
+    let markdown = std::fs::read_to_string(run.join("summary.md")).expect("md");
+    std::fs::remove_file(run.join("summary.md")).expect("remove");
+    let status = gatecheck()
+        .args(["report"])
+        .arg(run.join("summary.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(status.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(run.join("summary.md")).expect("md"),
+        markdown
+    );
+
+    let invalid = dir.join("invalid.yaml");
+    std::fs::write(
+        &invalid,
+        format!("{ONE_CALL}load:\n  duration: 1s\n  thresholds: [\"p99(chek_code) < 1s\"]\n"),
+    )
+    .expect("write");
+    let output = gatecheck()
+        .args(["load", "--quiet"])
+        .arg(&invalid)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("the scenario has no step `chek_code`")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_interrupted_run_still_writes_its_reports() {
+    let dir = temp_dir("interrupt");
+    let file = dir.join("long.yaml");
+    std::fs::write(
+        &file,
+        format!("{ONE_CALL}load:\n  vus: 2\n  duration: 60s\n"),
+    )
+    .expect("write");
+    let reports = dir.join("reports");
+    let mut child = gatecheck()
+        .args(["load", "--quiet", "--reports"])
+        .arg(&reports)
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let stopped = Instant::now();
+    let status = child.wait().expect("exits");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(3),
+        "took {:?} to stop",
+        stopped.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+    let summary: LoadSummary = serde_json::from_str(
+        &std::fs::read_to_string(only_run_dir(&reports).join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    assert!(summary.interrupted);
+    assert!(summary.flows.ok > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
