@@ -29,6 +29,8 @@ async fn run_with(faults: Vec<Fault>) -> RunRecord {
     let mut options = RunOptions::new(Profile::reference());
     options.embedded.faults = FaultSet::new(faults);
     options.embedded.captcha_pool = 4;
+    // Every scenario starts at once, so a stall at the start is met by the latency ceilings.
+    options.jobs = 64;
     let (record, completed) = runner::run(suite(), &options, std::future::pending())
         .await
         .expect("run");
@@ -43,7 +45,7 @@ fn every_fault() -> Vec<Fault> {
         .map(|(syntax, _)| match *syntax {
             "latency=STEP:DURATION" => "latency=check_code:1500ms",
             "fail-fraction=P" => "fail-fraction=0.5",
-            "stall=AFTER:DURATION" => "stall=0s:1500ms",
+            "stall=AFTER:DURATION" => "stall=0s:2s",
             plain => plain,
         })
         .map(|text| text.parse().expect("catalogue entry parses"))
