@@ -38,6 +38,8 @@ pub enum Command {
     Load(Box<LoadArgs>),
     /// Render the reports of a load run again from its summary.json.
     Report(ReportArgs),
+    /// Compare two load summaries: a CI regression gate (exit 1 on a regression).
+    Compare(CompareArgs),
     /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
     Bench(crate::bench::BenchArgs),
 }
@@ -126,6 +128,24 @@ pub struct LoadArgs {
     /// Embedded gateway only: a fault switch (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    pub baseline: PathBuf,
+    pub current: PathBuf,
+    /// Latency may grow by this share (0.1 = 10%) ...
+    #[arg(long, default_value_t = 0.10)]
+    pub latency_relative: f64,
+    /// ... and this many ms before it is a regression (both margins must be exceeded).
+    #[arg(long, default_value_t = 1.0)]
+    pub latency_absolute_ms: f64,
+    /// Throughput may fall by this share.
+    #[arg(long, default_value_t = 0.10)]
+    pub throughput_relative: f64,
+    /// The error rate may rise by this many percentage points.
+    #[arg(long, default_value_t = 0.5)]
+    pub error_rate_points: f64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -298,7 +298,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     print!("{}", load_report::console(&summary));
     match load_report::write_all(&args.reports, &summary) {
         Ok(dir) => println!(
-            "reports: {}/ (summary.json, summary.md, junit.xml, *.hlog)",
+            "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
             dir.display()
         ),
         Err(e) => eprintln!(
@@ -372,4 +372,35 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `gatecheck compare`. Exit codes: 0 no regression, 1 a regression, 2 unreadable input.
+pub fn compare(args: &crate::cli::CompareArgs) -> u8 {
+    use crate::load::compare::{compare, render, Margins};
+    let read = |path: &std::path::Path| -> Result<crate::load::summary::LoadSummary, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a load summary: {e}", path.display()))
+    };
+    let (baseline, current) = match (read(&args.baseline), read(&args.current)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    let margins = Margins {
+        latency_relative: args.latency_relative,
+        latency_absolute_ms: args.latency_absolute_ms,
+        throughput_relative: args.throughput_relative,
+        error_rate_points: args.error_rate_points,
+    };
+    let comparison = compare(&baseline, &current, &margins);
+    print!("{}", render(&comparison, &margins));
+    if comparison.regressed() {
+        FAILED
+    } else {
+        PASSED
+    }
 }

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Schema => return ExitCode::from(gatecheck::commands::schema()),
         Command::Load(args) => return ExitCode::from(gatecheck::commands::load(&args)),
         Command::Report(args) => return ExitCode::from(gatecheck::commands::report(&args)),
+        Command::Compare(args) => return ExitCode::from(gatecheck::commands::compare(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

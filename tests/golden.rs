@@ -170,3 +170,81 @@ fn the_json_record_round_trips() {
     let back: RunRecord = serde_json::from_str(&text).expect("deserialise");
     assert_eq!(back, record);
 }
+
+/// A fixed load summary: synthetic latencies, one threshold passing and one failing.
+fn load_fixture() -> gatecheck::load::summary::LoadSummary {
+    use gatecheck::load::metrics::Metrics;
+    use gatecheck::load::summary::{summarise, RunFacts};
+    use gatecheck::scenario::load_spec::{parse_threshold, LoadSpec, Model, Threshold};
+    use std::time::Duration;
+    let mut metrics = Metrics::default();
+    for i in 0..100u64 {
+        let raw = Duration::from_micros(900 + i * 10);
+        let corrected = raw + Duration::from_micros(if i >= 98 { 400_000 } else { 0 });
+        metrics.flows_started += 1;
+        metrics.record_step(
+            "check_code",
+            corrected,
+            raw,
+            Some(if i == 0 { 400 } else { 200 }),
+            (i == 0).then_some("code_mismatch"),
+        );
+        metrics.record_flow(
+            corrected,
+            raw,
+            (i == 0).then_some("check_code: code_mismatch"),
+            i >= 98,
+        );
+    }
+    let threshold = |text: &str| {
+        let (metric, op, value) = parse_threshold(text).expect("threshold");
+        Threshold {
+            text: text.into(),
+            at: Default::default(),
+            metric,
+            op,
+            value,
+        }
+    };
+    let spec = LoadSpec {
+        model: Model::Open {
+            rate: 50.0,
+            stages: Vec::new(),
+            max_in_flight: 100,
+        },
+        duration: Some(Duration::from_secs(2)),
+        iterations: None,
+        warmup: Duration::from_secs(1),
+        thresholds: vec![
+            threshold("p99(check_code) < 50ms"),
+            threshold("error_rate < 5%"),
+        ],
+    };
+    let facts = RunFacts {
+        run_id: "20261127T100000Z-load".into(),
+        scenario: "load fixture",
+        file: "scenarios/load/fixture.yaml",
+        target: "http://127.0.0.1:8080".into(),
+        relaxed: None,
+        started_at: "2026-11-27T10:00:00Z".into(),
+        interrupted: false,
+    };
+    summarise(facts, &spec, &metrics, 2.0)
+}
+
+#[test]
+fn load_reports() {
+    let summary = load_fixture();
+    check(
+        &golden_dir().join("report/load-summary.md"),
+        &gatecheck::load::report::markdown(&summary),
+    );
+    check(
+        &golden_dir().join("report/load-junit.xml"),
+        &gatecheck::load::report::junit(&summary),
+    );
+    check(
+        &golden_dir().join("report/load-console.txt"),
+        &gatecheck::load::report::console(&summary),
+    );
+}

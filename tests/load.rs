@@ -255,3 +255,25 @@ fn an_interrupted_run_still_writes_its_reports() {
     assert!(summary.flows.ok > 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_that_cannot_start_are_counted_late_and_dropped() {
+    // 200 flows/s against a 20 ms step with one flow in flight: about 50/s can run.
+    let slow = "latency=send_captcha:20ms".parse().expect("fault");
+    let summary = run(
+        &scenario(ONE_CALL),
+        &options(open_spec(200.0, 1, Duration::from_secs(2)), vec![slow]),
+    )
+    .await;
+    assert!(
+        summary.flows.dropped >= 200,
+        "{} dropped of 400 due",
+        summary.flows.dropped
+    );
+    assert!(summary.late_share > 90.0, "{}% late", summary.late_share);
+    assert!(
+        summary.flows.started + summary.flows.dropped >= 390,
+        "{:?}",
+        summary.flows
+    );
+}

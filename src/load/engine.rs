@@ -167,27 +167,22 @@ pub async fn run(
     });
     let deadline = spec.duration.map(|d| started + spec.warmup + d);
 
+    // The open model's schedule, kept to count the flows that were due but never started.
+    let schedule = match &spec.model {
+        Model::Open { rate, stages, .. } => Some(pacer(*rate, stages, spec.warmup, spec.duration)),
+        Model::Closed { .. } => None,
+    };
     let workers = {
         let shared = Arc::clone(&shared);
         let model = spec.model.clone();
-        let warmup = spec.warmup;
-        let duration = spec.duration;
+        let schedule = schedule.clone();
         tokio::spawn(async move {
-            match model {
-                Model::Closed { vus, think_time } => closed(shared, vus, think_time).await,
-                Model::Open {
-                    rate,
-                    stages,
-                    max_in_flight,
-                } => {
-                    open(
-                        shared,
-                        pacer(rate, &stages, warmup, duration),
-                        started,
-                        max_in_flight,
-                    )
-                    .await
+            match (model, schedule) {
+                (Model::Open { max_in_flight, .. }, Some(pacer)) => {
+                    open(shared, pacer, started, max_in_flight).await
                 }
+                (Model::Closed { vus, think_time }, _) => closed(shared, vus, think_time).await,
+                (Model::Open { .. }, None) => {}
             }
         })
     };
@@ -240,6 +235,11 @@ pub async fn run(
     let mut metrics = std::mem::take(&mut *shared.metrics.lock());
     let measured = measured_end.saturating_duration_since(shared.measure_from);
     metrics.close_last_interval(intervals as f64);
+    if let Some(pacer) = &schedule {
+        let due = pacer.due_by(measured_end.saturating_duration_since(started))
+            - pacer.due_by(spec.warmup);
+        metrics.flows_dropped = (due.floor().max(0.0) as u64).saturating_sub(metrics.flows_started);
+    }
     drop(embedded);
     Ok(LoadOutcome {
         metrics,

@@ -1,9 +1,11 @@
 //! `gatecheck load`: the scenarios that pass conformance, run under concurrent load. `pacer`
 //! says when flows are due; `engine` runs them (closed or open model) and stops them;
 //! `metrics` records HDR histograms; `summary` is the one record reports render from;
-//! `report` renders; `progress` shows the live line.
+//! `report` renders; `progress` shows the live line; `compare` is the regression gate.
 
+pub mod compare;
 pub mod engine;
+pub mod html;
 pub mod metrics;
 pub mod pacer;
 pub mod progress;

@@ -1,5 +1,5 @@
 //! Load reports, rendered from `LoadSummary` only: the console summary, `summary.md` (for CI job
-//! pages), JUnit with one test case per threshold, and one HdrHistogram interval log per step
+//! pages), `report.html` (see `html`), JUnit with one test case per threshold, and one HdrHistogram interval log per step
 //! (`<step>.hlog`, readable by HdrHistogram tools). Written atomically.
 
 use std::fmt::Write;
@@ -193,6 +193,10 @@ pub fn render_into(out: &Path, summary: &LoadSummary) -> std::io::Result<()> {
     write_atomically(&out.join("summary.json"), &json)?;
     write_atomically(&out.join("summary.md"), markdown(summary).as_bytes())?;
     write_atomically(&out.join("junit.xml"), junit(summary).as_bytes())?;
+    write_atomically(
+        &out.join("report.html"),
+        super::html::render(summary).as_bytes(),
+    )?;
     for series in summary.steps.keys().map(String::as_str).chain(["flow"]) {
         write_atomically(
             &out.join(format!("{series}.hlog")),
