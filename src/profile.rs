@@ -53,6 +53,8 @@ pub struct Profile {
     pub strict_errors: bool,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
+    /// `to_value()`, built once and shared by every flow of a run.
+    value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +151,15 @@ impl Profile {
         }
     }
 
+    /// `to_value()`, computed on first use and then shared: adjust a profile before running
+    /// with it, not after.
+    pub fn shared_value(&self) -> std::sync::Arc<Value> {
+        std::sync::Arc::clone(
+            self.value_cache
+                .get_or_init(|| std::sync::Arc::new(self.to_value())),
+        )
+    }
+
     /// The profile as templates see it (`profile.captcha.tolerance`); durations in seconds.
     pub fn to_value(&self) -> Value {
         let secs = |d: &Duration| json!(d.as_secs());
@@ -186,6 +197,7 @@ fn decode(root: &Node, errors: &mut Errors) -> Profile {
             code: CodeOracle::Auto,
         },
         accounts: Vec::new(),
+        value_cache: std::sync::OnceLock::new(),
     };
     let Some(map) = errors.mapping(root, "a profile") else {
         return profile;

@@ -76,6 +76,7 @@ fn fixture() -> RunRecord {
             body_bytes: 0,
         }),
         transport_error: None,
+        status: Some(200),
         latency_ms: 1.5,
         outcomes: Vec::new(),
         failures: vec![FailureRecord {

@@ -72,7 +72,7 @@ struct Shared {
 enum Users {
     /// `+86139` + index of the embedded gateway's generated users, a new one per flow.
     Generated(AtomicU64),
-    /// The profile's accounts, taken in turn.
+    /// The profile's accounts, taken in turn (made-up identities when it lists none).
     Accounts(Vec<TestUser>, AtomicU64),
 }
 
@@ -91,9 +91,22 @@ impl Users {
                 })
                 .collect()),
             Users::Accounts(accounts, next) if !accounts.is_empty() => Ok((0..count)
-                .map(|_| accounts[next.fetch_add(1, Ordering::Relaxed) as usize % accounts.len()].clone())
+                .map(|_| {
+                    accounts[next.fetch_add(1, Ordering::Relaxed) as usize % accounts.len()].clone()
+                })
                 .collect()),
-            Users::Accounts(..) => Err("a load run against a target needs test accounts: list them under `accounts:` in the profile".into()),
+            // No accounts listed: made-up identities, enough for scenarios that need no real user.
+            Users::Accounts(_, next) => Ok((0..count)
+                .map(|_| TestUser {
+                    identity: format!(
+                        "+86138{:08}",
+                        next.fetch_add(1, Ordering::Relaxed) % 100_000_000
+                    ),
+                    password: GENERATED_PASSWORD.to_owned(),
+                    account: None,
+                    kind: UserKind::Unknown,
+                })
+                .collect()),
         }
     }
 }
@@ -136,6 +149,9 @@ pub async fn run(
     let users = if embedded.is_some() {
         Users::Generated(AtomicU64::new(0))
     } else {
+        if options.profile.accounts.is_empty() {
+            eprintln!("note: the profile lists no test accounts; flows use made-up users the target does not know");
+        }
         let accounts = options
             .profile
             .accounts
@@ -348,6 +364,7 @@ async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
         target: &shared.target,
         profile: &shared.profile,
         oracles: &shared.oracles,
+        keep_exchanges: false,
     };
     let mut failure: Option<String> = None;
     let mut step_intended = intended;
@@ -365,7 +382,7 @@ async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
                 let (raw, status, kind) = match &result {
                     Ok(record) => {
                         let raw = Duration::from_secs_f64(record.latency_ms / 1000.0);
-                        let status = record.response.as_ref().map(|r| r.status);
+                        let status = record.status;
                         (raw, status, step_failure(record, &shared.profile))
                     }
                     Err(e) => (ended - began, None, Some(format!("setup: {e}"))),

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    pub profile: Value,
+    /// Shared by every flow of a run: built once from the profile.
+    pub profile: std::sync::Arc<Value>,
     pub vars: Map<String, Value>,
     pub captures: Map<String, Value>,
     pub flow: Map<String, Value>,
@@ -24,7 +25,7 @@ impl Context {
             .get(first)
             .or_else(|| self.vars.get(first))
             .or_else(|| self.flow.get(first))
-            .or_else(|| (first == "profile").then_some(&self.profile))?;
+            .or_else(|| (first == "profile").then_some(self.profile.as_ref()))?;
         rest.iter()
             .try_fold(root, |value, key| match value {
                 Value::Object(map) => map.get(key),
@@ -54,7 +55,7 @@ mod tests {
     #[test]
     fn captures_shadow_vars_shadow_flow_values() {
         let mut context = Context {
-            profile: json!({"captcha": {"tolerance": 4}}),
+            profile: std::sync::Arc::new(json!({"captcha": {"tolerance": 4}})),
             ..Context::default()
         };
         context.set("t1", json!("flow"));

@@ -231,6 +231,7 @@ async fn run_scenario(scenario: &Scenario, shared: &Shared) -> ScenarioRecord {
             target: &shared.target,
             profile: &shared.profile,
             oracles: &shared.oracles,
+            keep_exchanges: true,
         };
         'steps: for step in &scenario.steps {
             let times = repeat_count(step, &context)
@@ -288,7 +289,7 @@ pub fn context_for(
     users: &[users::TestUser],
 ) -> Result<Context, String> {
     let mut context = Context {
-        profile: profile.to_value(),
+        profile: profile.shared_value(),
         ..Context::default()
     };
     let mut names = Map::new();

@@ -50,6 +50,8 @@ pub struct StepRecord {
     pub response: Option<ResponseRecord>,
     /// Transport failure (timeout, refused, reset, body too large), if any.
     pub transport_error: Option<String>,
+    /// The status of the (first) answer, if any came.
+    pub status: Option<u16>,
     pub latency_ms: f64,
     /// For parallel steps: how many answers of each outcome.
     pub outcomes: Vec<(String, u32)>,

@@ -24,6 +24,9 @@ pub struct Env<'a> {
     pub target: &'a Target,
     pub profile: &'a Profile,
     pub oracles: &'a Oracles,
+    /// Keep the request and response of every step; when false (load runs), only of steps
+    /// that failed, so a passing step costs no copies.
+    pub keep_exchanges: bool,
 }
 
 /// Runs one step. `Err` means the scenario cannot go on (the step could not be built or sent
@@ -39,6 +42,7 @@ pub async fn run_step(
         request: None,
         response: None,
         transport_error: None,
+        status: None,
         latency_ms: 0.0,
         outcomes: Vec::new(),
         failures: Vec::new(),
@@ -76,13 +80,12 @@ pub async fn run_step(
             build_raw(raw, context)?
         }
     };
-    record.request = Some(request_record(env.target, &prepared));
-
     let answers = send_all(env.target, &prepared, step.parallel.unwrap_or(1)).await;
     let first_ok = answers.iter().find_map(|a| a.as_ref().ok());
-    if let Some(answer) = answers.first().and_then(|a| a.as_ref().ok()).or(first_ok) {
-        record.response = Some(response_record(answer));
+    let shown = answers.first().and_then(|a| a.as_ref().ok()).or(first_ok);
+    if let Some(answer) = shown {
         record.latency_ms = answer.latency.as_secs_f64() * 1000.0;
+        record.status = Some(answer.status);
     }
     if let Some(Err(error)) = answers.iter().find(|a| a.is_err()) {
         record.transport_error = Some(error.0.clone());
@@ -136,6 +139,10 @@ pub async fn run_step(
                 )),
             }
         }
+    }
+    if env.keep_exchanges || !record.failures.is_empty() {
+        record.request = Some(request_record(env.target, &prepared));
+        record.response = shown.map(response_record);
     }
     Ok(record)
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Client CPU per request, side by side in one run: oha, wrk and gatecheck load against the same
+# loopback gateway endpoint, server pinned to CPU 0, each client pinned to CPU 1, 50
+# connections, 100k requests each. Needs oha (cargo install oha) and wrk (Debian's package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OHA=${OHA:-oha}
+N=${N:-100000}
+cargo build --release --quiet
+out=$(mktemp)
+timing=$(mktemp)
+taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --captcha-pool 4 >"$out" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -f "$out" "$timing"' EXIT
+for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
+base=$(sed -n 's/^listening on //p' "$out")
+url="$base/v1/usg/acs/verifycode/check"
+body='{"user": "+8613600000000", "code": "1"}'
+
+measure() { # name, command...: CPU seconds per 100k requests and requests per second
+  local name=$1; shift
+  /usr/bin/time -o "$timing" -f "%U %S %e" "$@" >/dev/null 2>&1
+  # shellcheck disable=SC2046
+  set -- $(tail -n 1 "$timing")
+  awk -v n="$name" -v u="$1" -v s="$2" -v e="$3" -v N="$N" 'BEGIN { printf "%-22s %10.2f %12.0f\n", n, (u+s)*100000/N, N/e }'
+}
+printf "%-22s %10s %12s\n" client "CPU-s/100k" "requests/s"
+measure oha taskset -c 1 "$OHA" -n "$N" -c 50 --no-tui -m PUT -H 'Content-Type: application/json' -d "$body" "$url"
+# wrk runs for a time, not a count: run it long enough for about N requests at its pace.
+wrk_out=$(/usr/bin/time -o "$timing" -f "%U %S %e" taskset -c 1 wrk -t1 -c50 -d5s -s bench/put.lua "$url")
+wrk_requests=$(echo "$wrk_out" | awk '/requests in/ {print $1}')
+# shellcheck disable=SC2046
+set -- $(tail -n 1 "$timing")
+awk -v u="$1" -v s="$2" -v e="$3" -v r="$wrk_requests" 'BEGIN { printf "%-22s %10.2f %12.0f\n", "wrk", (u+s)*100000/r, r/5 }'
+measure "gatecheck load" taskset -c 1 ./target/release/gatecheck load bench/one_request.yaml --target "$base" --quiet --iterations "$N" --reports target/bench-reports
