@@ -128,6 +128,9 @@ pub struct LoadArgs {
     /// Embedded gateway only: a fault switch (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
+    /// The target is `gatecheck serve --generate-users N`: each flow takes one of its users.
+    #[arg(long)]
+    pub generated_users: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,15 @@ pub const INVALID: u8 = 2;
 pub const UNREACHABLE: u8 = 3;
 pub const INTERRUPTED: u8 = 130;
 
+/// Reports a run that could not start and gives its exit code.
+fn exit_for(error: RunError) -> u8 {
+    eprintln!("gatecheck: {error}");
+    match error {
+        RunError::Unreachable { .. } => UNREACHABLE,
+        RunError::Config(_) | RunError::Embedded(_) => INVALID,
+    }
+}
+
 fn print_load_errors(errors: &[LoadError]) {
     for error in errors {
         eprintln!("{error}\n");
@@ -87,19 +96,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return FAILED;
         }
     };
-    let outcome = runtime.block_on(runner::run(scenarios, &options, async {
-        let _ = tokio::signal::ctrl_c().await;
-    }));
+    let outcome = runtime.block_on(runner::run(scenarios, &options, shutdown_signal()));
     let (record, completed) = match outcome {
         Ok(done) => done,
-        Err(RunError::Unreachable { url, reason }) => {
-            eprintln!("gatecheck: target {url} is unreachable: {reason}");
-            return UNREACHABLE;
-        }
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
+        Err(e) => return exit_for(e),
     };
     print!("{}", report::console::render(&record));
     match report::write_all(&args.reports, &record) {
@@ -246,7 +246,14 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
             return INVALID;
         }
     };
+    let run_id = runner::run_id();
+    let run_dir = args.reports.join(&run_id);
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        eprintln!("gatecheck: cannot create {}: {e}", run_dir.display());
+        return INVALID;
+    }
     let options = engine::LoadOptions {
+        interval_logs: Some((run_dir.clone(), run_id.clone())),
         spec: spec.clone(),
         target: args.target.clone(),
         profile,
@@ -259,6 +266,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
             ..crate::gateway::GatewayConfig::default()
         },
         progress: !args.quiet,
+        generated_users: args.generated_users,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -271,17 +279,10 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     let outcome = runtime.block_on(engine::run(&scenario, &options, shutdown_signal()));
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(RunError::Unreachable { url, reason }) => {
-            eprintln!("gatecheck: target {url} is unreachable: {reason}");
-            return UNREACHABLE;
-        }
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
+        Err(e) => return exit_for(e),
     };
     let facts = summary::RunFacts {
-        run_id: runner::run_id(),
+        run_id,
         scenario: &scenario.name,
         file: &scenario.path,
         target: outcome.target.clone(),
@@ -296,14 +297,14 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         outcome.measured.as_secs_f64(),
     );
     print!("{}", load_report::console(&summary));
-    match load_report::write_all(&args.reports, &summary) {
-        Ok(dir) => println!(
+    match load_report::render_into(&run_dir, &summary) {
+        Ok(()) => println!(
             "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
-            dir.display()
+            run_dir.display()
         ),
         Err(e) => eprintln!(
             "gatecheck: cannot write reports under {}: {e}",
-            args.reports.display()
+            run_dir.display()
         ),
     }
     if summary.interrupted {

@@ -48,6 +48,8 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
             ..GatewayConfig::default()
         },
         progress: false,
+        generated_users: false,
+        interval_logs: None,
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::{watch, Semaphore};
 
+use super::interval_log::IntervalLogs;
 use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use crate::gateway::users::{GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX};
@@ -21,7 +22,7 @@ use crate::runner::oracle::Oracles;
 use crate::runner::step::{run_step, Env};
 use crate::runner::target::Target;
 use crate::runner::users::TestUser;
-use crate::runner::{context_for, RunError};
+use crate::runner::{connect, context_for, RunError};
 use crate::scenario::load_spec::{LoadSpec, Model};
 use crate::scenario::model::{Scenario, UserKind};
 
@@ -41,6 +42,11 @@ pub struct LoadOptions {
     /// Options of the embedded gateway (faults); its resend interval is relaxed for load.
     pub embedded: GatewayConfig,
     pub progress: bool,
+    /// The target serves the reference gateway's generated users (`gatecheck serve
+    /// --generate-users N`): flows take them as the embedded gateway's flows do.
+    pub generated_users: bool,
+    /// Where the interval logs go (the run's report directory) and the run id they name.
+    pub interval_logs: Option<(std::path::PathBuf, String)>,
 }
 
 #[derive(Debug)]
@@ -130,23 +136,16 @@ pub async fn run(
             (gateway.base_url(), Some(gateway), Some(note))
         }
     };
-    let target =
-        Target::new(&target_url, options.timeout, 1024 * 1024).map_err(RunError::Config)?;
-    if let Err(e) = target.reachable().await {
-        return Err(RunError::Unreachable {
-            url: target_url,
-            reason: e.0,
-        });
-    }
-    let oracles = Oracles::choose(
+    let (target, oracles) = connect(
+        &target_url,
+        options.timeout,
+        1024 * 1024,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),
-        &target,
     )
-    .await
-    .map_err(RunError::Config)?;
-    let users = if embedded.is_some() {
+    .await?;
+    let users = if embedded.is_some() || options.generated_users {
         Users::Generated(AtomicU64::new(0))
     } else {
         if options.profile.accounts.is_empty() {
@@ -212,6 +211,11 @@ pub async fn run(
     // The stop condition: time, iterations, the workers running out, or an interruption.
     let mut interval_start = shared.measure_from;
     let mut intervals = 0u64;
+    let mut logs = options
+        .interval_logs
+        .as_ref()
+        .map(|(dir, run_id)| IntervalLogs::new(dir, run_id));
+    let mut log_error = None;
     let interrupted_flag;
     let mut workers_done = false;
     tokio::pin!(interrupted);
@@ -226,7 +230,10 @@ pub async fn run(
         }
         let now = Instant::now();
         if now >= shared.measure_from + Duration::from_secs(intervals + 1) {
-            shared.metrics.lock().close_interval(intervals as f64);
+            let closed = shared.metrics.lock().close_interval(intervals as f64);
+            if let Some(Err(e)) = logs.as_mut().map(|logs| logs.append(&closed)) {
+                log_error.get_or_insert(e);
+            }
             intervals += 1;
             interval_start = shared.measure_from + Duration::from_secs(intervals);
         }
@@ -250,7 +257,15 @@ pub async fn run(
     progress.finish();
     let mut metrics = std::mem::take(&mut *shared.metrics.lock());
     let measured = measured_end.saturating_duration_since(shared.measure_from);
-    metrics.close_last_interval(intervals as f64);
+    let closed = metrics.close_last_interval(intervals as f64);
+    if let Some(mut logs) = logs {
+        if let Err(e) = logs.append(&closed).and_then(|_| logs.finish()) {
+            log_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = log_error {
+        eprintln!("gatecheck: the interval logs are incomplete: {e}");
+    }
     if let Some(pacer) = &schedule {
         let due = pacer.due_by(measured_end.saturating_duration_since(started))
             - pacer.due_by(spec.warmup);

@@ -51,8 +51,8 @@ impl Series {
     }
 }
 
-/// A finished one-second interval: per series, its corrected histogram compressed (the
-/// HdrHistogram log encoding) and a few numbers for time series.
+/// A finished one-second interval: per series, a few numbers for time series. The interval's
+/// histograms themselves go to the interval logs as they close, so memory stays flat.
 #[derive(Debug, Clone)]
 pub struct Interval {
     /// Seconds since the measured window began.
@@ -65,6 +65,14 @@ pub struct IntervalSeries {
     pub count: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// One series' histogram of a closed interval, encoded for an interval log line.
+#[derive(Debug, Clone)]
+pub struct ClosedInterval {
+    pub series: String,
+    pub start: f64,
     pub max_ms: f64,
     /// Base64 of the V2-deflate-serialised histogram, as HdrHistogram interval logs hold it.
     pub encoded: String,
@@ -135,30 +143,40 @@ impl Metrics {
     }
 
     /// Closes the last, partial interval if anything was recorded in it.
-    pub fn close_last_interval(&mut self, start: f64) {
-        if !self.current.is_empty() {
-            self.close_interval(start);
+    pub fn close_last_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
+        if self.current.is_empty() {
+            Vec::new()
+        } else {
+            self.close_interval(start)
         }
     }
 
-    /// Closes the current one-second interval.
-    pub fn close_interval(&mut self, start: f64) {
+    /// Closes the current one-second interval; returns its histograms for the interval logs.
+    pub fn close_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
         let current = std::mem::take(&mut self.current);
-        let series = current
-            .into_iter()
-            .map(|(name, histogram)| {
-                let ms = |us: u64| us as f64 / 1000.0;
-                let interval = IntervalSeries {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let mut series = BTreeMap::new();
+        let mut closed = Vec::new();
+        for (name, histogram) in current {
+            let max_ms = ms(histogram.max());
+            series.insert(
+                name.clone(),
+                IntervalSeries {
                     count: histogram.len(),
                     p50_ms: ms(histogram.value_at_quantile(0.5)),
                     p99_ms: ms(histogram.value_at_quantile(0.99)),
-                    max_ms: ms(histogram.max()),
-                    encoded: encode(&histogram),
-                };
-                (name, interval)
-            })
-            .collect();
+                    max_ms,
+                },
+            );
+            closed.push(ClosedInterval {
+                series: name,
+                start,
+                max_ms,
+                encoded: encode(&histogram),
+            });
+        }
         self.intervals.push(Interval { start, series });
+        closed
     }
 }
 

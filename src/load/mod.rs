@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod engine;
 pub mod html;
+pub mod interval_log;
 pub mod metrics;
 pub mod pacer;
 pub mod progress;

@@ -1,9 +1,9 @@
 //! Load reports, rendered from `LoadSummary` only: the console summary, `summary.md` (for CI job
-//! pages), `report.html` (see `html`), JUnit with one test case per threshold, and one HdrHistogram interval log per step
-//! (`<step>.hlog`, readable by HdrHistogram tools). Written atomically.
+//! pages), `report.html` (see `html`), JUnit with one test case per threshold. Written
+//! atomically. The interval logs are written during the run, by `interval_log`.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::summary::{LoadSummary, SeriesSummary};
 use crate::report::junit::escape;
@@ -160,33 +160,6 @@ pub fn junit(summary: &LoadSummary) -> String {
     out
 }
 
-/// The HdrHistogram interval log (format 1.3) of one series: one line per second.
-pub fn interval_log(summary: &LoadSummary, series: &str) -> String {
-    let mut out = String::from("#[Histogram log format version 1.3]\n");
-    let _ = writeln!(
-        out,
-        "#[gatecheck load {} series {series}; values in microseconds]",
-        summary.run_id
-    );
-    out.push_str("#[StartTime: 0.000 (seconds since the measured window began)]\n");
-    out.push_str("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n");
-    for point in &summary.timeline {
-        if let (Some(encoded), Some(max)) = (point.encoded.get(series), point.max_ms.get(series)) {
-            // Interval_Max is in the log's max-value unit; ours is ms (microseconds / 1000).
-            let _ = writeln!(out, "{:.3},1.000,{:.3},{encoded}", point.t, max);
-        }
-    }
-    out
-}
-
-/// Writes every load report under `dir/<run-id>/`; returns that directory.
-pub fn write_all(dir: &Path, summary: &LoadSummary) -> std::io::Result<PathBuf> {
-    let out = dir.join(&summary.run_id);
-    std::fs::create_dir_all(&out)?;
-    render_into(&out, summary)?;
-    Ok(out)
-}
-
 /// Renders every report of `summary` into `out` (also used by `gatecheck report`).
 pub fn render_into(out: &Path, summary: &LoadSummary) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
@@ -197,11 +170,5 @@ pub fn render_into(out: &Path, summary: &LoadSummary) -> std::io::Result<()> {
         &out.join("report.html"),
         super::html::render(summary).as_bytes(),
     )?;
-    for series in summary.steps.keys().map(String::as_str).chain(["flow"]) {
-        write_atomically(
-            &out.join(format!("{series}.hlog")),
-            interval_log(summary, series).as_bytes(),
-        )?;
-    }
     Ok(())
 }

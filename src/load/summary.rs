@@ -81,8 +81,6 @@ pub struct TimelinePoint {
     pub flows: u64,
     /// Corrected p99 per step and for `flow`, ms.
     pub p99_ms: BTreeMap<String, f64>,
-    /// The interval's histograms, for the interval logs.
-    pub encoded: BTreeMap<String, String>,
     pub max_ms: BTreeMap<String, f64>,
 }
 
@@ -219,11 +217,6 @@ pub fn summarise(
                     .series
                     .iter()
                     .map(|(n, s)| (n.clone(), s.p99_ms))
-                    .collect(),
-                encoded: interval
-                    .series
-                    .iter()
-                    .map(|(n, s)| (n.clone(), s.encoded.clone()))
                     .collect(),
                 max_ms: interval
                     .series

@@ -89,22 +89,15 @@ pub async fn run(
             (gateway.base_url(), Some(gateway))
         }
     };
-    let target =
-        Target::new(&target_url, options.timeout, options.max_body).map_err(RunError::Config)?;
-    if let Err(e) = target.reachable().await {
-        return Err(RunError::Unreachable {
-            url: target_url,
-            reason: e.0,
-        });
-    }
-    let oracles = Oracles::choose(
+    let (target, oracles) = connect(
+        &target_url,
+        options.timeout,
+        options.max_body,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),
-        &target,
     )
-    .await
-    .map_err(RunError::Config)?;
+    .await?;
     let pool = Arc::new(if oracles.clock || options.profile.test_support {
         UserPool::created()
     } else {
@@ -172,6 +165,28 @@ pub async fn run(
         },
         completed,
     ))
+}
+
+/// A client for `url` that has answered once, and the oracles chosen for it.
+pub async fn connect(
+    url: &str,
+    timeout: Duration,
+    max_body: usize,
+    profile: &Profile,
+    captcha: Option<CaptchaOracle>,
+    code: Option<CodeOracle>,
+) -> Result<(Target, Oracles), RunError> {
+    let target = Target::new(url, timeout, max_body).map_err(RunError::Config)?;
+    if let Err(e) = target.reachable().await {
+        return Err(RunError::Unreachable {
+            url: url.to_owned(),
+            reason: e.0,
+        });
+    }
+    let oracles = Oracles::choose(profile, captcha, code, &target)
+        .await
+        .map_err(RunError::Config)?;
+    Ok((target, oracles))
 }
 
 struct Shared {
