@@ -13,7 +13,7 @@ trap 'kill $server $client 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
 base=$(sed -n 's/^listening on //p' "$out")
 taskset -c 1 ./target/release/gatecheck load scenarios/load/reset_flow.yaml --target "$base" --generated-users \
-  --rate "$RATE" --duration "$((MINUTES * 60))s" --warmup 0s --quiet --reports target/bench-reports >/dev/null &
+  --rate "$RATE" --duration "$((MINUTES * 60 + 30))s" --warmup 0s --quiet --reports target/bench-reports >/dev/null &
 client=$!
 first=""
 for minute in $(seq 1 "$MINUTES"); do

@@ -57,15 +57,16 @@ impl Series {
 pub struct Interval {
     /// Seconds since the measured window began.
     pub start: f64,
-    pub series: BTreeMap<String, IntervalSeries>,
+    /// By index into `Metrics::series_names`: a run of hours keeps a few bytes a second.
+    pub series: Vec<(u16, IntervalSeries)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct IntervalSeries {
-    pub count: u64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
+    pub count: u32,
+    pub p50_ms: f32,
+    pub p99_ms: f32,
+    pub max_ms: f32,
 }
 
 /// One series' histogram of a closed interval, encoded for an interval log line.
@@ -90,6 +91,8 @@ pub struct Metrics {
     pub flows_dropped: u64,
     pub requests: u64,
     pub intervals: Vec<Interval>,
+    /// Names of the series the intervals refer to by index.
+    pub series_names: Vec<String>,
     current: BTreeMap<String, Histogram<u64>>,
 }
 
@@ -142,6 +145,18 @@ impl Metrics {
             .record(micros(corrected));
     }
 
+    /// An interval's series with their names.
+    pub fn interval_series<'a>(
+        &'a self,
+        interval: &'a Interval,
+    ) -> impl Iterator<Item = (&'a str, &'a IntervalSeries)> {
+        interval.series.iter().filter_map(|(index, numbers)| {
+            self.series_names
+                .get(usize::from(*index))
+                .map(|name| (name.as_str(), numbers))
+        })
+    }
+
     /// Closes the last, partial interval if anything was recorded in it.
     pub fn close_last_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
         if self.current.is_empty() {
@@ -155,19 +170,24 @@ impl Metrics {
     pub fn close_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
         let current = std::mem::take(&mut self.current);
         let ms = |us: u64| us as f64 / 1000.0;
-        let mut series = BTreeMap::new();
+        let mut series = Vec::with_capacity(current.len());
         let mut closed = Vec::new();
         for (name, histogram) in current {
             let max_ms = ms(histogram.max());
-            series.insert(
-                name.clone(),
-                IntervalSeries {
-                    count: histogram.len(),
-                    p50_ms: ms(histogram.value_at_quantile(0.5)),
-                    p99_ms: ms(histogram.value_at_quantile(0.99)),
-                    max_ms,
-                },
-            );
+            let index = match self.series_names.iter().position(|n| *n == name) {
+                Some(index) => index,
+                None => {
+                    self.series_names.push(name.clone());
+                    self.series_names.len() - 1
+                }
+            };
+            let numbers = IntervalSeries {
+                count: histogram.len().min(u64::from(u32::MAX)) as u32,
+                p50_ms: ms(histogram.value_at_quantile(0.5)) as f32,
+                p99_ms: ms(histogram.value_at_quantile(0.99)) as f32,
+                max_ms: max_ms as f32,
+            };
+            series.push((index as u16, numbers));
             closed.push(ClosedInterval {
                 series: name,
                 start,
@@ -235,7 +255,11 @@ mod tests {
         );
         metrics.close_interval(0.0);
         metrics.close_interval(1.0);
-        assert_eq!(metrics.intervals[0].series["check_code"].count, 1);
+        let first: Vec<(&str, u32)> = metrics
+            .interval_series(&metrics.intervals[0])
+            .map(|(n, s)| (n, s.count))
+            .collect();
+        assert_eq!(first, [("check_code", 1), ("flow", 1)]);
         assert!(metrics.intervals[1].series.is_empty());
         assert_eq!(metrics.flows_late, 1);
         assert_eq!(metrics.steps["check_code"].raw.max() / 1000, 2);

@@ -210,19 +210,24 @@ pub fn summarise(
         timeline: metrics
             .intervals
             .iter()
-            .map(|interval| TimelinePoint {
-                t: interval.start,
-                flows: interval.series.get("flow").map_or(0, |s| s.count),
-                p99_ms: interval
-                    .series
-                    .iter()
-                    .map(|(n, s)| (n.clone(), s.p99_ms))
-                    .collect(),
-                max_ms: interval
-                    .series
-                    .iter()
-                    .map(|(n, s)| (n.clone(), s.max_ms))
-                    .collect(),
+            .map(|interval| {
+                let series: Vec<(&str, &super::metrics::IntervalSeries)> =
+                    metrics.interval_series(interval).collect();
+                TimelinePoint {
+                    t: interval.start,
+                    flows: series
+                        .iter()
+                        .find(|(n, _)| *n == "flow")
+                        .map_or(0, |(_, s)| u64::from(s.count)),
+                    p99_ms: series
+                        .iter()
+                        .map(|(n, s)| ((*n).to_owned(), f64::from(s.p99_ms)))
+                        .collect(),
+                    max_ms: series
+                        .iter()
+                        .map(|(n, s)| ((*n).to_owned(), f64::from(s.max_ms)))
+                        .collect(),
+                }
             })
             .collect(),
         thresholds: Vec::new(),
