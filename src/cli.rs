@@ -74,6 +74,9 @@ pub struct RunArgs {
     /// Where reports go (a directory per run).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
+    /// Speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
+    #[arg(long)]
+    pub http2: bool,
     /// Embedded gateway only: make it wrong in one named way (repeatable), to see the suite catch it.
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
@@ -117,6 +120,9 @@ pub struct LoadArgs {
     /// Timeout of one request (counts as a failure kind).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
+    /// Speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
+    #[arg(long)]
+    pub http2: bool,
     /// A flow starting this much after its intended start counts as late.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
     pub late_after: Duration,

@@ -147,6 +147,7 @@ fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOption
     options.skip_tags = args.skip_tags.clone();
     options.jobs = args.jobs;
     options.timeout = args.timeout;
+    options.http2 = args.http2;
     options.embedded.faults = FaultSet::new(faults);
     options.embedded.test_support = !args.no_test_support;
     Ok(options)
@@ -260,6 +261,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         captcha_oracle,
         code_oracle,
         timeout: args.timeout,
+        http2: args.http2,
         late_after: args.late_after,
         embedded: crate::gateway::GatewayConfig {
             faults: FaultSet::new(faults),

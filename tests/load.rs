@@ -41,6 +41,7 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         captcha_oracle: None,
         code_oracle: None,
         timeout: Duration::from_secs(10),
+        http2: false,
         late_after: Duration::from_millis(10),
         embedded: GatewayConfig {
             faults: FaultSet::new(faults),

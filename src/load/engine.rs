@@ -37,6 +37,8 @@ pub struct LoadOptions {
     pub captcha_oracle: Option<CaptchaOracle>,
     pub code_oracle: Option<CodeOracle>,
     pub timeout: Duration,
+    /// HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
+    pub http2: bool,
     /// A flow starting later than this after its intended start counts as late.
     pub late_after: Duration,
     /// Options of the embedded gateway (faults); its resend interval is relaxed for load.
@@ -140,6 +142,7 @@ pub async fn run(
         &target_url,
         options.timeout,
         1024 * 1024,
+        options.http2,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),

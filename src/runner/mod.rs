@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub jobs: usize,
     pub timeout: Duration,
     pub max_body: usize,
+    /// HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
+    pub http2: bool,
     /// Options for the embedded gateway (faults, choices); ignored with a target.
     pub embedded: GatewayConfig,
 }
@@ -56,6 +58,7 @@ impl RunOptions {
             jobs: 16,
             timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
+            http2: false,
             embedded: GatewayConfig {
                 captcha_pool: 16,
                 ..GatewayConfig::default()
@@ -93,6 +96,7 @@ pub async fn run(
         &target_url,
         options.timeout,
         options.max_body,
+        options.http2,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),
@@ -172,11 +176,12 @@ pub async fn connect(
     url: &str,
     timeout: Duration,
     max_body: usize,
+    http2: bool,
     profile: &Profile,
     captcha: Option<CaptchaOracle>,
     code: Option<CodeOracle>,
 ) -> Result<(Target, Oracles), RunError> {
-    let target = Target::new(url, timeout, max_body).map_err(RunError::Config)?;
+    let target = Target::new(url, timeout, max_body, http2).map_err(RunError::Config)?;
     if let Err(e) = target.reachable().await {
         return Err(RunError::Unreachable {
             url: url.to_owned(),

@@ -25,6 +25,7 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
+    pub version: reqwest::Version,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub latency: Duration,
@@ -48,11 +49,21 @@ impl Answer {
 pub struct TransportError(pub String);
 
 impl Target {
-    pub fn new(base_url: &str, timeout: Duration, max_body: usize) -> Result<Self, String> {
+    /// `http2`: speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        max_body: usize,
+        http2: bool,
+    ) -> Result<Self, String> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         reqwest::Url::parse(&base_url)
             .map_err(|e| format!("target `{base_url}` is not a URL: {e}"))?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
@@ -88,6 +99,7 @@ impl Target {
         }
         let started = Instant::now();
         let mut response = builder.send().await.map_err(describe)?;
+        let version = response.version();
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -111,6 +123,7 @@ impl Target {
         }
         Ok(Answer {
             status,
+            version,
             headers,
             body,
             latency: started.elapsed(),
