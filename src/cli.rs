@@ -49,6 +49,31 @@ pub struct RunArgs {
     /// Scenario files or directories.
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub connection: TargetArgs,
+    /// Run only scenarios with one of these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out scenarios with one of these tags (e.g. slow).
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 16)]
+    pub jobs: usize,
+    /// Where reports go (a directory per run).
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Embedded gateway only: make it wrong in one named way (repeatable), to see the suite catch it.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// Embedded gateway only: serve it without the test-support endpoints.
+    #[arg(long)]
+    pub no_test_support: bool,
+}
+
+/// Which gateway to talk to and how: shared by `run` and `load`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
     /// Base URL of the gateway under test; without it the embedded reference gateway is started
     /// on a free loopback port.
     #[arg(long)]
@@ -59,43 +84,20 @@ pub struct RunArgs {
     /// Oracle choices, e.g. `solve`, `captcha=solve`, `code=fixed:123456` (repeatable).
     #[arg(long = "oracle", value_name = "CHOICE")]
     pub oracles: Vec<String>,
-    /// Run only scenarios with one of these tags.
-    #[arg(long, value_delimiter = ',')]
-    pub tags: Vec<String>,
-    /// Leave out scenarios with one of these tags (e.g. slow).
-    #[arg(long, value_delimiter = ',')]
-    pub skip_tags: Vec<String>,
-    /// Scenarios run at once.
-    #[arg(long, default_value_t = 16)]
-    pub jobs: usize,
-    /// Timeout of one request.
+    /// Timeout of one request (a timeout is a failure kind).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
-    /// Where reports go (a directory per run).
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
     /// Speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
     #[arg(long)]
     pub http2: bool,
-    /// Embedded gateway only: make it wrong in one named way (repeatable), to see the suite catch it.
-    #[arg(long = "fault", value_name = "NAME")]
-    pub faults: Vec<String>,
-    /// Embedded gateway only: serve it without the test-support endpoints.
-    #[arg(long)]
-    pub no_test_support: bool,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
     /// The scenario file (its `load:` section sets the defaults of the flags below).
     pub scenario: PathBuf,
-    /// Base URL of the gateway; without it the embedded reference gateway is started.
-    #[arg(long)]
-    pub target: Option<String>,
-    #[arg(long)]
-    pub profile: Option<PathBuf>,
-    #[arg(long = "oracle", value_name = "CHOICE")]
-    pub oracles: Vec<String>,
+    #[command(flatten)]
+    pub connection: TargetArgs,
     /// Closed model: this many virtual users looping the flow.
     #[arg(long, conflicts_with = "rate")]
     pub vus: Option<u32>,
@@ -117,12 +119,6 @@ pub struct LoadArgs {
     /// Unmeasured time at the start.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub warmup: Option<Duration>,
-    /// Timeout of one request (counts as a failure kind).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
-    pub timeout: Duration,
-    /// Speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
-    #[arg(long)]
-    pub http2: bool,
     /// A flow starting this much after its intended start counts as late.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
     pub late_after: Duration,

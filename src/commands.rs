@@ -68,7 +68,7 @@ pub fn schema() -> u8 {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let profile = match load_profile(args.profile.as_ref()) {
+    let profile = match load_profile(args.connection.profile.as_ref()) {
         Ok(profile) => profile,
         Err(e) => {
             eprintln!("{e}");
@@ -123,14 +123,14 @@ pub fn run(args: &RunArgs) -> u8 {
 }
 
 fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOptions, String> {
-    let (captcha_oracle, code_oracle) = parse_oracles(&args.oracles)?;
+    let (captcha_oracle, code_oracle) = parse_oracles(&args.connection.oracles)?;
     let faults = args
         .faults
         .iter()
         .map(|f| f.parse::<Fault>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    if args.target.is_some() && (!faults.is_empty() || args.no_test_support) {
+    if args.connection.target.is_some() && (!faults.is_empty() || args.no_test_support) {
         return Err(
             "--fault and --no-test-support apply to the embedded gateway only, not to --target"
                 .into(),
@@ -140,14 +140,14 @@ fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOption
     if args.no_test_support {
         options.profile.test_support = false;
     }
-    options.target = args.target.clone();
+    options.target = args.connection.target.clone();
     options.captcha_oracle = captcha_oracle;
     options.code_oracle = code_oracle;
     options.tags = args.tags.clone();
     options.skip_tags = args.skip_tags.clone();
     options.jobs = args.jobs;
-    options.timeout = args.timeout;
-    options.http2 = args.http2;
+    options.timeout = args.connection.timeout;
+    options.http2 = args.connection.http2;
     options.embedded.faults = FaultSet::new(faults);
     options.embedded.test_support = !args.no_test_support;
     Ok(options)
@@ -159,7 +159,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     use crate::load::{engine, report as load_report, summary};
     use crate::scenario::load_spec::{LoadSpec, Model};
 
-    let profile = match load_profile(args.profile.as_ref()) {
+    let profile = match load_profile(args.connection.profile.as_ref()) {
         Ok(profile) => profile,
         Err(e) => {
             eprintln!("{e}");
@@ -228,7 +228,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     if spec.duration.is_none() && spec.iterations.is_none() {
         spec.duration = Some(Duration::from_secs(10));
     }
-    let (captcha_oracle, code_oracle) = match parse_oracles(&args.oracles) {
+    let (captcha_oracle, code_oracle) = match parse_oracles(&args.connection.oracles) {
         Ok(choices) => choices,
         Err(e) => {
             eprintln!("gatecheck: {e}");
@@ -256,12 +256,12 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     let options = engine::LoadOptions {
         interval_logs: Some((run_dir.clone(), run_id.clone())),
         spec: spec.clone(),
-        target: args.target.clone(),
+        target: args.connection.target.clone(),
         profile,
         captcha_oracle,
         code_oracle,
-        timeout: args.timeout,
-        http2: args.http2,
+        timeout: args.connection.timeout,
+        http2: args.connection.http2,
         late_after: args.late_after,
         embedded: crate::gateway::GatewayConfig {
             faults: FaultSet::new(faults),
