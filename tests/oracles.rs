@@ -25,8 +25,7 @@ async fn the_happy_path_completes_with_the_test_support_endpoints_off() {
     let mut options = fixed_code_options(profile_without_test_support());
     options.code_oracle = Some(CodeOracle::Fixed("246810".into()));
     let record = happy_path_with(&options).await;
-    let report = gatecheck::report::console::render(&record);
-    assert_eq!(record.scenarios[0].verdict, Verdict::Passed, "{report}");
+    assert_passed(&record);
 }
 
 #[tokio::test]
@@ -41,6 +40,11 @@ async fn a_wrong_solution_is_caught_by_the_gateway_not_hidden() {
         scenario.steps.last().map(|s| s.name.as_str()),
         Some("4 check_code")
     );
+}
+
+fn assert_passed(record: &gatecheck::runner::record::RunRecord) {
+    let report = gatecheck::report::console::render(record);
+    assert_eq!(record.scenarios[0].verdict, Verdict::Passed, "{report}");
 }
 
 fn fixed_code_options(profile: Profile) -> RunOptions {
@@ -72,12 +76,7 @@ async fn the_command_oracle_reads_the_code_a_program_prints() {
         "{{ user }}".into(),
     ]));
     let record = happy_path_with(&options).await;
-    assert_eq!(
-        record.scenarios[0].verdict,
-        Verdict::Passed,
-        "{}",
-        gatecheck::report::console::render(&record)
-    );
+    assert_passed(&record);
 }
 
 #[tokio::test]
@@ -106,12 +105,7 @@ async fn the_sink_oracle_reads_the_code_from_an_http_sink() {
         pointer: "/message/code".into(),
     });
     let record = happy_path_with(&options).await;
-    assert_eq!(
-        record.scenarios[0].verdict,
-        Verdict::Passed,
-        "{}",
-        gatecheck::report::console::render(&record)
-    );
+    assert_passed(&record);
     assert_eq!(
         seen.lock().as_slice(),
         ["to=%2B8613600000000"],

@@ -16,7 +16,7 @@ use crate::scenario::decode::step_templates;
 use crate::scenario::diagnostic::Location;
 use crate::scenario::matcher::Matcher;
 use crate::scenario::model::{
-    fields_of, Action, Call, Check, CheckTarget, Place, RawBody, RawRequest, Step, Wait,
+    fields_of, Action, Call, Check, CheckTarget, Place, RawBody, RawRequest, Step, TValue, Wait,
 };
 use crate::scenario::template::Template;
 
@@ -68,7 +68,7 @@ pub async fn run_step(
         }
         Action::Call(call) => {
             resolve_oracles(
-                call_templates(call).iter().chain(step_templates(step)),
+                call_templates(call).into_iter().chain(step_templates(step)),
                 context,
                 env,
             )
@@ -170,11 +170,12 @@ async fn send_all(
 }
 
 /// The templates a call will render: what the scenario set, and the defaults of the rest.
-fn call_templates(call: &Call) -> Vec<Template> {
+fn call_templates(call: &Call) -> Vec<&'static Template> {
     fields_of(call.operation)
         .iter()
         .filter(|spec| !call.fields.iter().any(|(name, _)| name == &spec.name))
-        .filter_map(|spec| spec.default.and_then(|d| Template::parse(d).ok()))
+        .filter_map(|spec| spec.default_value())
+        .flat_map(TValue::templates)
         .collect()
 }
 
@@ -242,16 +243,9 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
     for spec in fields_of(call.operation) {
         let value = match call.fields.iter().find(|(name, _)| name == &spec.name) {
             Some((_, value)) => value.render(&lookup),
-            None => match spec.default {
-                // Literal defaults are numbers (`1`, `72`); the rest are templates.
-                Some(default) => match default.parse::<i64>() {
-                    Ok(number) => Ok(Value::from(number)),
-                    Err(_) => Template::parse(default)
-                        .map_err(|e| e.message)?
-                        .render(&lookup),
-                },
-                None => Ok(Value::Null),
-            },
+            None => spec
+                .default_value()
+                .map_or(Ok(Value::Null), |d| d.render(&lookup)),
         }
         .map_err(|e| format!("field `{}`: {e}", spec.name))?;
         if value.is_null() {

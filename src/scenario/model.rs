@@ -286,6 +286,31 @@ const LOGIN: &[FieldSpec] = &[
     field("client_type", "clientType", Some("72")),
 ];
 
+impl FieldSpec {
+    /// The default as a value: literal numbers (`1`, `72`) stay numbers, the rest are templates.
+    /// Parsed once per process, not once per request.
+    pub fn default_value(&self) -> Option<&'static TValue> {
+        static PARSED: std::sync::OnceLock<std::collections::HashMap<&'static str, TValue>> =
+            std::sync::OnceLock::new();
+        let parsed = PARSED.get_or_init(|| {
+            Operation::ALL
+                .iter()
+                .flat_map(|op| fields_of(*op))
+                .filter_map(|spec| spec.default)
+                .map(|text| {
+                    let value = match text.parse::<serde_json::Number>() {
+                        Ok(number) => TValue::Number(number),
+                        // The defaults are ours and well formed; a bad one would show as text.
+                        Err(_) => Template::parse(text).map_or_else(|_| TValue::Null, TValue::Text),
+                    };
+                    (text, value)
+                })
+                .collect()
+        });
+        self.default.and_then(|text| parsed.get(text))
+    }
+}
+
 /// The typed fields of each operation with the flow's defaults, so a happy path is a few lines.
 pub fn fields_of(operation: Operation) -> &'static [FieldSpec] {
     match operation {

@@ -84,13 +84,6 @@ impl Template {
         })
     }
 
-    pub fn literal(text: &str) -> Self {
-        Self {
-            parts: vec![Part::Text(text.to_owned())],
-            at: Location::default(),
-        }
-    }
-
     /// Every term of every hole, call arguments included.
     fn terms(&self) -> Vec<&Term> {
         fn walk<'a>(expr: &'a Expr, out: &mut Vec<&'a Term>) {
