@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Client CPU per request, side by side in one run: oha, wrk and gatecheck load against the same
 # loopback gateway endpoint, server pinned to CPU 0, each client pinned to CPU 1, 50
-# connections, 100k requests each. Needs oha (cargo install oha) and wrk (Debian's package).
+# connections, 100k requests each. Needs oha (cargo install oha), wrk (Debian's package) and jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OHA=${OHA:-oha}
@@ -32,4 +32,17 @@ wrk_requests=$(echo "$wrk_out" | awk '/requests in/ {print $1}')
 # shellcheck disable=SC2046
 set -- $(tail -n 1 "$timing")
 awk -v u="$1" -v s="$2" -v e="$3" -v r="$wrk_requests" 'BEGIN { printf "%-22s %10.2f %12.0f\n", "wrk", (u+s)*100000/r, r/5 }'
-measure "gatecheck load" taskset -c 1 ./target/release/gatecheck load bench/one_request.yaml --target "$base" --quiet --iterations "$N" --reports target/bench-reports
+# gatecheck: requests counted from its own summary.json. BASELINE=path/to/another/gatecheck
+# measures an older build in the same run (e.g. the reqwest client this transport replaced).
+gatecheck_row() { # name, binary
+  local reports; reports=$(mktemp -d)
+  /usr/bin/time -o "$timing" -f "%U %S %e" taskset -c 1 "$2" load bench/one_request.yaml --target "$base" \
+    --quiet --iterations "$N" --reports "$reports" >/dev/null 2>&1
+  local requests; requests=$(jq '.requests' "$reports"/*/summary.json)
+  rm -rf "$reports"
+  # shellcheck disable=SC2046
+  set -- "$1" $(tail -n 1 "$timing")
+  awk -v n="$1" -v u="$2" -v s="$3" -v e="$4" -v r="$requests" 'BEGIN { printf "%-22s %10.2f %12.0f\n", n, (u+s)*100000/r, r/e }'
+}
+gatecheck_row "gatecheck load" ./target/release/gatecheck
+if [ -n "${BASELINE:-}" ]; then gatecheck_row "gatecheck (baseline)" "$BASELINE"; fi

@@ -87,9 +87,29 @@ pub struct TargetArgs {
     /// Timeout of one request (a timeout is a failure kind).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
-    /// Speak HTTP/2 from the first byte (h2c, prior knowledge) instead of HTTP/1.1.
+    /// Speak HTTP/2: from the first byte on http:// (h2c, prior knowledge), by ALPN on https://.
     #[arg(long)]
     pub http2: bool,
+    /// Accept any TLS certificate from an https:// target (self-signed staging certificates).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Also trust the certificate authorities in this PEM file (repeatable).
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_certs: Vec<PathBuf>,
+}
+
+impl TargetArgs {
+    pub fn client_options(&self) -> crate::transport::ClientOptions {
+        crate::transport::ClientOptions {
+            timeout: self.timeout,
+            http2: self.http2,
+            tls: crate::transport::TlsOptions {
+                insecure: self.insecure,
+                ca_certs: self.ca_certs.clone(),
+            },
+            ..crate::transport::ClientOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -146,8 +146,7 @@ fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOption
     options.tags = args.tags.clone();
     options.skip_tags = args.skip_tags.clone();
     options.jobs = args.jobs;
-    options.timeout = args.connection.timeout;
-    options.http2 = args.connection.http2;
+    options.client = args.connection.client_options();
     options.embedded.faults = FaultSet::new(faults);
     options.embedded.test_support = !args.no_test_support;
     Ok(options)
@@ -260,8 +259,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         profile,
         captcha_oracle,
         code_oracle,
-        timeout: args.connection.timeout,
-        http2: args.connection.http2,
+        client: args.connection.client_options(),
         late_after: args.late_after,
         embedded: crate::gateway::GatewayConfig {
             faults: FaultSet::new(faults),

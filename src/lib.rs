@@ -17,3 +17,4 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod suite;
+pub mod transport;

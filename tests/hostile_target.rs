@@ -79,8 +79,8 @@ async fn run_against(url: String) -> ScenarioRecord {
     let scenarios = gatecheck::suite::load(&[path], &profile).expect("scenario");
     let mut options = RunOptions::new(profile);
     options.target = Some(url);
-    options.timeout = Duration::from_millis(700);
-    options.max_body = 256 * 1024;
+    options.client.timeout = Duration::from_millis(700);
+    options.client.max_body = 256 * 1024;
     options.code_oracle = Some(CodeOracle::Fixed("000000".into()));
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await

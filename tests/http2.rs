@@ -7,7 +7,7 @@ use std::time::Duration;
 use gatecheck::gateway::{self, Clock, GatewayConfig};
 use gatecheck::profile::Profile;
 use gatecheck::runner::record::Verdict;
-use gatecheck::runner::target::{Prepared, Target};
+use gatecheck::runner::target::{ClientOptions, Prepared, Target};
 use gatecheck::runner::{self, RunOptions};
 
 #[tokio::test]
@@ -31,8 +31,12 @@ async fn requests_go_over_h2c_when_asked() {
         (false, reqwest::Version::HTTP_11),
         (true, reqwest::Version::HTTP_2),
     ] {
-        let target = Target::new(&gateway.base_url(), Duration::from_secs(5), 1 << 20, http2)
-            .expect("target");
+        let options = ClientOptions {
+            timeout: Duration::from_secs(5),
+            http2,
+            ..ClientOptions::default()
+        };
+        let target = Target::new(&gateway.base_url(), options).expect("target");
         let answer = target.send(&probe).await.expect("answer");
         assert_eq!((answer.status, answer.version), (404, version));
     }
@@ -43,7 +47,7 @@ async fn the_suite_passes_over_http2() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let scenarios = gatecheck::suite::load(&[path], &Profile::reference()).expect("suite");
     let mut options = RunOptions::new(Profile::reference());
-    options.http2 = true;
+    options.client.http2 = true;
     options.embedded.captcha_pool = 4;
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await

@@ -40,8 +40,7 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         profile: Profile::reference(),
         captcha_oracle: None,
         code_oracle: None,
-        timeout: Duration::from_secs(10),
-        http2: false,
+        client: gatecheck::runner::target::ClientOptions::default(),
         late_after: Duration::from_millis(10),
         embedded: GatewayConfig {
             faults: FaultSet::new(faults),
@@ -279,4 +278,35 @@ async fn flows_that_cannot_start_are_counted_late_and_dropped() {
         "{:?}",
         summary.flows
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iteration_bound_runs_exactly_that_many_flows() {
+    // Both models, more virtual users than flows left at the end: none may overshoot.
+    for model in [
+        Model::Closed {
+            vus: 7,
+            think_time: Duration::ZERO,
+        },
+        Model::Open {
+            rate: 2000.0,
+            stages: Vec::new(),
+            max_in_flight: 50,
+        },
+    ] {
+        let spec = LoadSpec {
+            model,
+            duration: None,
+            iterations: Some(250),
+            warmup: Duration::ZERO,
+            thresholds: Vec::new(),
+        };
+        let summary = run(&scenario(ONE_CALL), &options(spec, Vec::new())).await;
+        assert_eq!(
+            (summary.flows.started, summary.flows.ok, summary.requests),
+            (250, 250, 250),
+            "{}",
+            summary.model
+        );
+    }
 }

@@ -20,7 +20,7 @@ use crate::gateway::{self, Clock, GatewayConfig};
 use crate::profile::{CaptchaOracle, CodeOracle, Profile};
 use crate::runner::oracle::Oracles;
 use crate::runner::step::{run_step, Env};
-use crate::runner::target::Target;
+use crate::runner::target::{ClientOptions, Target};
 use crate::runner::users::TestUser;
 use crate::runner::{connect, context_for, RunError};
 use crate::scenario::load_spec::{LoadSpec, Model};
@@ -36,9 +36,8 @@ pub struct LoadOptions {
     pub profile: Profile,
     pub captcha_oracle: Option<CaptchaOracle>,
     pub code_oracle: Option<CodeOracle>,
-    pub timeout: Duration,
-    /// HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
-    pub http2: bool,
+    /// Timeout, HTTP version and TLS choices of the connection to the target.
+    pub client: ClientOptions,
     /// A flow starting later than this after its intended start counts as late.
     pub late_after: Duration,
     /// Options of the embedded gateway (faults); its resend interval is relaxed for load.
@@ -74,6 +73,21 @@ struct Shared {
     late_after: Duration,
     in_flight: AtomicU64,
     stop: watch::Receiver<bool>,
+    /// The iteration bound: measured flows that may still start, and how many have.
+    iterations: Option<u64>,
+    claimed: AtomicU64,
+    keeps_last: bool,
+}
+
+impl Shared {
+    /// Whether a flow meant to start at `intended` may start: warm-up flows always may,
+    /// measured ones until the iteration bound is used up (exactly, not at the next tick).
+    fn claim(&self, intended: Instant) -> bool {
+        intended < self.measure_from
+            || self
+                .iterations
+                .is_none_or(|n| self.claimed.fetch_add(1, Ordering::Relaxed) < n)
+    }
 }
 
 /// Where each flow's users come from.
@@ -140,9 +154,7 @@ pub async fn run(
     };
     let (target, oracles) = connect(
         &target_url,
-        options.timeout,
-        1024 * 1024,
-        options.http2,
+        &options.client,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),
@@ -182,6 +194,9 @@ pub async fn run(
         late_after: options.late_after,
         in_flight: AtomicU64::new(0),
         stop: stop_rx,
+        iterations: spec.iterations,
+        claimed: AtomicU64::new(0),
+        keeps_last: crate::runner::step::keeps_last(scenario),
     });
     let deadline = spec.duration.map(|d| started + spec.warmup + d);
 
@@ -211,7 +226,7 @@ pub async fn run(
         started,
     );
 
-    // The stop condition: time, iterations, the workers running out, or an interruption.
+    // The stop condition: time, the workers running out (iterations), or an interruption.
     let mut interval_start = shared.measure_from;
     let mut intervals = 0u64;
     let mut logs = options
@@ -240,12 +255,7 @@ pub async fn run(
             intervals += 1;
             interval_start = shared.measure_from + Duration::from_secs(intervals);
         }
-        let done = deadline.is_some_and(|d| now >= d)
-            || spec.iterations.is_some_and(|n| {
-                let m = shared.metrics.lock();
-                m.flows_ok + m.flows_failed >= n
-            });
-        if done {
+        if deadline.is_some_and(|d| now >= d) {
             interrupted_flag = false;
             break;
         }
@@ -329,7 +339,7 @@ async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) {
         let shared = Arc::clone(&shared);
         set.spawn(async move {
             let mut intended = Instant::now();
-            while !*shared.stop.borrow() {
+            while !*shared.stop.borrow() && shared.claim(intended) {
                 let ended = one_flow(&shared, intended).await;
                 intended = ended + think_time;
                 // Only sleep for real think time: a timer for a moment already past still waits
@@ -350,7 +360,7 @@ async fn open(shared: Arc<Shared>, pacer: Pacer, started: Instant, max_in_flight
     while let Some(due) = pacer.due(n) {
         let intended = started + due;
         tokio::time::sleep_until(intended.into()).await;
-        if *shared.stop.borrow() {
+        if *shared.stop.borrow() || !shared.claim(intended) {
             break;
         }
         // At the cap the next flow waits for a slot: it starts late, and that is recorded.
@@ -383,6 +393,7 @@ async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
         profile: &shared.profile,
         oracles: &shared.oracles,
         keep_exchanges: false,
+        keeps_last: shared.keeps_last,
     };
     let mut failure: Option<String> = None;
     let mut step_intended = intended;

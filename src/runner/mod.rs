@@ -12,7 +12,7 @@ pub mod target;
 pub mod users;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -24,7 +24,7 @@ use context::Context;
 use oracle::Oracles;
 use record::{RunRecord, ScenarioRecord, Verdict, SCHEMA_VERSION};
 use step::{run_step, Env};
-use target::Target;
+use target::{ClientOptions, Target};
 use users::UserPool;
 
 #[derive(Debug, Clone)]
@@ -38,10 +38,8 @@ pub struct RunOptions {
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
     pub jobs: usize,
-    pub timeout: Duration,
-    pub max_body: usize,
-    /// HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1.
-    pub http2: bool,
+    /// Timeout, body cap, HTTP version and TLS choices of the connection to the target.
+    pub client: ClientOptions,
     /// Options for the embedded gateway (faults, choices); ignored with a target.
     pub embedded: GatewayConfig,
 }
@@ -56,9 +54,7 @@ impl RunOptions {
             tags: Vec::new(),
             skip_tags: Vec::new(),
             jobs: 16,
-            timeout: Duration::from_secs(10),
-            max_body: 1024 * 1024,
-            http2: false,
+            client: ClientOptions::default(),
             embedded: GatewayConfig {
                 captcha_pool: 16,
                 ..GatewayConfig::default()
@@ -94,9 +90,7 @@ pub async fn run(
     };
     let (target, oracles) = connect(
         &target_url,
-        options.timeout,
-        options.max_body,
-        options.http2,
+        &options.client,
         &options.profile,
         options.captcha_oracle,
         options.code_oracle.clone(),
@@ -174,14 +168,12 @@ pub async fn run(
 /// A client for `url` that has answered once, and the oracles chosen for it.
 pub async fn connect(
     url: &str,
-    timeout: Duration,
-    max_body: usize,
-    http2: bool,
+    client: &ClientOptions,
     profile: &Profile,
     captcha: Option<CaptchaOracle>,
     code: Option<CodeOracle>,
 ) -> Result<(Target, Oracles), RunError> {
-    let target = Target::new(url, timeout, max_body, http2).map_err(RunError::Config)?;
+    let target = Target::new(url, client.clone()).map_err(RunError::Config)?;
     if let Err(e) = target.reachable().await {
         return Err(RunError::Unreachable {
             url: url.to_owned(),
@@ -252,6 +244,7 @@ async fn run_scenario(scenario: &Scenario, shared: &Shared) -> ScenarioRecord {
             profile: &shared.profile,
             oracles: &shared.oracles,
             keep_exchanges: true,
+            keeps_last: step::keeps_last(scenario),
         };
         'steps: for step in &scenario.steps {
             let times = repeat_count(step, &context)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::solve::solve;
-use super::target::{Prepared, Target};
+use super::target::{ClientOptions, Prepared, Target};
 use crate::profile::{CaptchaOracle, CodeOracle, Profile};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,15 +101,7 @@ impl Oracles {
             CodeOracle::Fixed(code) => Ok(code.clone()),
             CodeOracle::Sink { url, pointer } => {
                 let url = url.replace("{{ user }}", &encode(user)).replace("{{user}}", &encode(user));
-                let response = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(10))
-                    .build()
-                    .map_err(|e| e.to_string())?
-                    .get(&url)
-                    .send()
-                    .await
-                    .map_err(|e| format!("sink code oracle: {e}"))?;
-                let body: Value = response.json().await.map_err(|e| format!("sink code oracle: answer is not JSON: {e}"))?;
+                let body = sink_json(target, &url).await.map_err(|e| format!("sink code oracle: {e}"))?;
                 match body.pointer(pointer) {
                     Some(Value::String(code)) => Ok(code.clone()),
                     Some(other) => Ok(other.to_string()),
@@ -141,10 +133,10 @@ impl Oracles {
         if self.clock {
             let seconds = duration.as_secs_f64().ceil() as u64;
             let request = Prepared {
-                method: reqwest::Method::POST,
+                method: hyper::Method::POST,
                 path: crate::api::test_support::CLOCK_ADVANCE.into(),
                 headers: vec![("Content-Type".into(), "application/json".into())],
-                body: Some(json!({ "seconds": seconds }).to_string().into_bytes()),
+                body: Some(json!({ "seconds": seconds }).to_string().into()),
             };
             let answer = target
                 .send(&request)
@@ -167,7 +159,7 @@ async fn answers_test_api(target: &Target) -> bool {
         crate::api::test_support::OUTBOX_LATEST
     );
     let request = Prepared {
-        method: reqwest::Method::GET,
+        method: hyper::Method::GET,
         path: probe,
         headers: Vec::new(),
         body: None,
@@ -177,10 +169,10 @@ async fn answers_test_api(target: &Target) -> bool {
         Ok(answer) => {
             matches!(answer.status, 200 | 404) && answer.json().is_some_and(|v| v.is_object()) && {
                 let clock = Prepared {
-                    method: reqwest::Method::POST,
+                    method: hyper::Method::POST,
                     path: crate::api::test_support::CLOCK_ADVANCE.into(),
                     headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: Some(br#"{"seconds": 0}"#.to_vec()),
+                    body: Some(bytes::Bytes::from_static(br#"{"seconds": 0}"#)),
                 };
                 target.send(&clock).await.is_ok_and(|a| a.status == 200)
             }
@@ -191,7 +183,7 @@ async fn answers_test_api(target: &Target) -> bool {
 
 async fn get_json(target: &Target, path: &str) -> Result<Value, String> {
     let request = Prepared {
-        method: reqwest::Method::GET,
+        method: hyper::Method::GET,
         path: path.to_owned(),
         headers: Vec::new(),
         body: None,
@@ -206,7 +198,25 @@ async fn get_json(target: &Target, path: &str) -> Result<Value, String> {
     }
     answer
         .json()
+        .cloned()
         .ok_or_else(|| format!("{path} did not answer JSON"))
+}
+
+/// GETs JSON from a URL of its own (a mail or SMS sink), with the target's TLS choices.
+async fn sink_json(target: &Target, url: &str) -> Result<Value, String> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(format!("`{url}` is not an absolute URL"));
+    };
+    let options = ClientOptions {
+        timeout: Duration::from_secs(10),
+        ..target.options().clone()
+    };
+    let sink = Target::new(&format!("{scheme}://{authority}"), options)?;
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    get_json(&sink, path).await
 }
 
 /// Percent-encodes for a path segment or query value (`+` becomes `%2B`).

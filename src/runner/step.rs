@@ -12,11 +12,10 @@ use super::record::{shown, FailureRecord, RequestRecord, ResponseRecord, StepRec
 use super::target::{Answer, Prepared, Target, TransportError};
 use crate::api::Operation;
 use crate::profile::Profile;
-use crate::scenario::decode::step_templates;
 use crate::scenario::diagnostic::Location;
 use crate::scenario::matcher::Matcher;
 use crate::scenario::model::{
-    fields_of, Action, Call, Check, CheckTarget, Place, RawBody, RawRequest, Step, TValue, Wait,
+    fields_of, Action, Call, Check, CheckTarget, Place, RawBody, RawRequest, Reads, Step, Wait,
 };
 use crate::scenario::template::Template;
 
@@ -27,6 +26,13 @@ pub struct Env<'a> {
     /// Keep the request and response of every step; when false (load runs), only of steps
     /// that failed, so a passing step costs no copies.
     pub keep_exchanges: bool,
+    /// Some step of the scenario reads `last` (see `keeps_last`).
+    pub keeps_last: bool,
+}
+
+/// Whether a step of `scenario` reads the answer before it (`last`).
+pub fn keeps_last(scenario: &crate::scenario::model::Scenario) -> bool {
+    scenario.steps.iter().any(|s| s.reads.last)
 }
 
 /// Runs one step. `Err` means the scenario cannot go on (the step could not be built or sent
@@ -60,23 +66,21 @@ pub async fn run_step(
             };
             // Learn what the oracles know before time moves: a test-support answer may not
             // outlive its token. A failure here resurfaces in the step that needs the value.
-            let pending =
-                [Template::parse("{{ answer.pointX }}{{ code }}").map_err(|e| e.message)?];
-            let _ = resolve_oracles(pending.iter(), context, env).await;
+            let pending = Reads {
+                answer: true,
+                code: true,
+                last: false,
+            };
+            let _ = resolve_oracles(pending, context, env).await;
             env.oracles.wait(env.target, duration).await?;
             return Ok(record);
         }
         Action::Call(call) => {
-            resolve_oracles(
-                call_templates(call).into_iter().chain(step_templates(step)),
-                context,
-                env,
-            )
-            .await?;
+            resolve_oracles(step.reads, context, env).await?;
             build_call(call, context)?
         }
         Action::Request(raw) => {
-            resolve_oracles(step_templates(step).into_iter(), context, env).await?;
+            resolve_oracles(step.reads, context, env).await?;
             build_raw(raw, context)?
         }
     };
@@ -121,13 +125,17 @@ pub async fn run_step(
         }
     }
     if let Some(answer) = first_ok {
-        let body = answer.json().unwrap_or(Value::Null);
-        context.set(
-            "last",
-            serde_json::json!({"status": answer.status, "body": body}),
-        );
+        // Kept for the steps after only when one of them reads it: it copies the whole body.
+        if env.keeps_last {
+            let body = answer.json().cloned().unwrap_or(Value::Null);
+            context.set(
+                "last",
+                serde_json::json!({"status": answer.status, "body": body}),
+            );
+        }
+        let body = answer.json().unwrap_or(&Value::Null);
         for capture in &step.capture {
-            match capture.path.find(&body) {
+            match capture.path.find(body) {
                 Some(value) => {
                     context.captures.insert(capture.name.clone(), value.clone());
                 }
@@ -169,32 +177,9 @@ async fn send_all(
     answers
 }
 
-/// The templates a call will render: what the scenario set, and the defaults of the rest.
-fn call_templates(call: &Call) -> Vec<&'static Template> {
-    fields_of(call.operation)
-        .iter()
-        .filter(|spec| !call.fields.iter().any(|(name, _)| name == &spec.name))
-        .filter_map(|spec| spec.default_value())
-        .flat_map(TValue::templates)
-        .collect()
-}
-
 /// Looks up the CAPTCHA answer or the code when a template of the step needs them.
-async fn resolve_oracles<'t>(
-    templates: impl Iterator<Item = &'t Template>,
-    context: &mut Context,
-    env: &Env<'_>,
-) -> Result<(), String> {
-    let (mut needs_answer, mut needs_code) = (false, false);
-    for template in templates {
-        for path in template.paths() {
-            needs_answer |= path.first().is_some_and(|p| p == "answer");
-            needs_code |= path
-                .first()
-                .is_some_and(|p| p == "code" || p == "wrong_code");
-        }
-    }
-    if needs_answer {
+async fn resolve_oracles(reads: Reads, context: &mut Context, env: &Env<'_>) -> Result<(), String> {
+    if reads.answer {
         if let Some(t1) = context.text("t1") {
             if context.answer_for.as_deref() != Some(t1.as_str()) {
                 let answer = env
@@ -206,7 +191,7 @@ async fn resolve_oracles<'t>(
             }
         }
     }
-    if needs_code {
+    if reads.code {
         if let Some(user) = context.code_pending_for.take() {
             let code = env.oracles.code(env.target, &user).await?;
             // Every digit moved by one: surely not the code, same length and alphabet.
@@ -298,12 +283,16 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
         method: call.operation.method(),
         path: call.operation.path().to_owned(),
         headers,
-        body: Some(serde_json::to_vec(&Value::Object(body)).unwrap_or_default()),
+        body: Some(
+            serde_json::to_vec(&Value::Object(body))
+                .unwrap_or_default()
+                .into(),
+        ),
     })
 }
 
 fn build_raw(raw: &RawRequest, context: &Context) -> Result<Prepared, String> {
-    let method = reqwest::Method::from_bytes(raw.method.as_bytes())
+    let method = hyper::Method::from_bytes(raw.method.as_bytes())
         .map_err(|_| format!("`{}` is not an HTTP method", raw.method))?;
     let path = as_text(&render(&raw.path, context).map_err(|e| format!("`path`: {e}"))?);
     let mut headers = Vec::new();
@@ -315,14 +304,14 @@ fn build_raw(raw: &RawRequest, context: &Context) -> Result<Prepared, String> {
     }
     let body = match &raw.body {
         RawBody::None => None,
-        RawBody::Text(template) => Some(
-            as_text(&render(template, context).map_err(|e| format!("`body`: {e}"))?).into_bytes(),
-        ),
+        RawBody::Text(template) => {
+            Some(as_text(&render(template, context).map_err(|e| format!("`body`: {e}"))?).into())
+        }
         RawBody::Json(value) => {
             let value = value
                 .render(&|p| context.lookup(p))
                 .map_err(|e| format!("`json`: {e}"))?;
-            Some(serde_json::to_vec(&value).unwrap_or_default())
+            Some(serde_json::to_vec(&value).unwrap_or_default().into())
         }
     };
     Ok(Prepared {
@@ -335,19 +324,22 @@ fn build_raw(raw: &RawRequest, context: &Context) -> Result<Prepared, String> {
 
 /// Moves the flow forward after a successful call: new tokens, a pending code, a new password.
 fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut Context) {
-    let body = answer.json().unwrap_or(Value::Null);
-    let token = body.get("token").cloned();
-    let sent: Value = prepared
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_slice(b).ok())
-        .unwrap_or(Value::Null);
+    let body = answer.json();
+    let token = body.and_then(|b| b.get("token")).cloned();
+    // What was sent, read back only by the calls that need it.
+    let sent = || -> Value {
+        prepared
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(Value::Null)
+    };
     match call.operation {
         Operation::SendCaptcha => {
             if let Some(t1) = token {
                 context.set("t1", t1);
             }
-            context.set("captcha", body);
+            context.set("captcha", body.cloned().unwrap_or(Value::Null));
         }
         Operation::CheckCaptcha => {
             if let Some(t2) = token {
@@ -355,7 +347,10 @@ fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut
             }
         }
         Operation::SendCode => {
-            context.code_pending_for = sent.get("user").and_then(Value::as_str).map(str::to_owned);
+            context.code_pending_for = sent()
+                .get("user")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
         }
         Operation::CheckCode => {
             if let Some(t3) = token {
@@ -363,6 +358,7 @@ fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut
             }
         }
         Operation::ResetPassword => {
+            let sent = sent();
             let user = sent.get("user").and_then(Value::as_str);
             if user.is_some() && user == context.text("user").as_deref() {
                 if let Some(new) = sent.get("newPwd").cloned() {
@@ -406,7 +402,7 @@ fn judge(
     let body = answer.json();
     if let Some(status) = expected_status {
         if answer.status != status {
-            let actual = describe_answer(answer, body.as_ref(), profile);
+            let actual = describe_answer(answer, body, profile);
             let expected = match kind_spec {
                 Some((kind, spec)) => format!("{status} {} ({kind})", spec.code),
                 None => status.to_string(),
@@ -416,7 +412,6 @@ fn judge(
     }
     if let Some((kind, spec)) = kind_spec {
         let code = body
-            .as_ref()
             .and_then(|b| b.get("error_code"))
             .and_then(Value::as_str);
         if code != Some(spec.code.as_str()) {
@@ -434,7 +429,7 @@ fn judge(
         let CheckTarget::Body(path) = &check.target else {
             continue;
         };
-        let actual = body.as_ref().and_then(|b| path.find(b));
+        let actual = body.and_then(|b| path.find(b));
         run_matchers(
             check,
             &format!("body {}", path.text),
@@ -513,7 +508,7 @@ fn strict_error_shape(
     let at = step.expect.at;
     let shape_ok = answer
         .json()
-        .and_then(|v| v.as_object().cloned())
+        .and_then(Value::as_object)
         .is_some_and(|object| {
             object.len() == 2
                 && object
@@ -637,7 +632,7 @@ fn request_record(target: &Target, prepared: &Prepared) -> RequestRecord {
 fn response_record(answer: &Answer) -> ResponseRecord {
     ResponseRecord {
         status: answer.status,
-        headers: answer.headers.clone(),
+        headers: answer.header_list(),
         body: shown(&String::from_utf8_lossy(&answer.body)),
         body_bytes: answer.body.len(),
     }

@@ -71,10 +71,10 @@ impl UserPool {
                 };
                 let body = json!({"user": identity, "password": password, "phone": phone, "email": email, "account": account});
                 let request = Prepared {
-                    method: reqwest::Method::POST,
+                    method: hyper::Method::POST,
                     path: crate::api::test_support::USERS.into(),
                     headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: Some(body.to_string().into_bytes()),
+                    body: Some(body.to_string().into()),
                 };
                 let answer = target
                     .send(&request)

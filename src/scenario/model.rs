@@ -77,6 +77,36 @@ pub struct Step {
     pub parallel: Option<u32>,
     /// Run the step this many times one after the other (a count or a template giving one).
     pub repeat: Option<TValue>,
+    /// What its templates read that the runner must provide; worked out once, by the decoder.
+    pub reads: Reads,
+}
+
+/// Values a step reads that cost something to provide: oracle answers, the last answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// `answer.*`: the CAPTCHA oracle.
+    pub answer: bool,
+    /// `code` or `wrong_code`: the code oracle.
+    pub code: bool,
+    /// `last.*`: the previous step's status and body.
+    pub last: bool,
+}
+
+impl Reads {
+    pub fn of<'t>(templates: impl IntoIterator<Item = &'t super::template::Template>) -> Self {
+        let mut reads = Reads::default();
+        for template in templates {
+            for path in template.paths() {
+                match path.first().map(String::as_str) {
+                    Some("answer") => reads.answer = true,
+                    Some("code" | "wrong_code") => reads.code = true,
+                    Some("last") => reads.last = true,
+                    _ => {}
+                }
+            }
+        }
+        reads
+    }
 }
 
 impl Step {

@@ -181,6 +181,9 @@ impl Decoder<'_> {
                     .enumerate()
                     .flat_map(|(i, item)| self.step(i, item))
                     .collect();
+                for step in &mut scenario.steps {
+                    step.reads = Reads::of(step_templates(step));
+                }
             }
             Some(other) => self.errors.at(other, "`steps` must be a non-empty list"),
             None => self.errors.push(Diagnostic::new(
@@ -312,6 +315,7 @@ impl Decoder<'_> {
                 capture: Vec::new(),
                 parallel: None,
                 repeat: None,
+                reads: Reads::default(),
             })
             .collect()
     }
@@ -455,6 +459,7 @@ impl Decoder<'_> {
             capture,
             parallel,
             repeat,
+            reads: Reads::default(),
         })
     }
 
@@ -722,10 +727,13 @@ impl Decoder<'_> {
 }
 
 /// Every template a step holds.
+/// Every template a step renders or compares with, the defaults of the fields it leaves out
+/// included.
 pub fn step_templates(step: &Step) -> Vec<&Template> {
-    let mut templates = Vec::new();
+    let mut templates: Vec<&Template> = Vec::new();
     match &step.action {
         Action::Call(call) => {
+            templates.extend(call_defaults(call));
             templates.extend(call.fields.iter().flat_map(|(_, v)| v.templates()));
             templates.extend(call.with.iter().flat_map(|(_, v)| v.templates()));
             templates.extend(call.headers.iter().map(|(_, t)| t));
@@ -755,4 +763,13 @@ pub fn step_templates(step: &Step) -> Vec<&Template> {
         }
     }
     templates
+}
+
+/// The templates of the default values of the fields a call leaves out.
+fn call_defaults<'c>(call: &'c Call) -> impl Iterator<Item = &'c Template> + 'c {
+    fields_of(call.operation)
+        .iter()
+        .filter(|spec| !call.fields.iter().any(|(name, _)| name == &spec.name))
+        .filter_map(|spec| spec.default_value())
+        .flat_map(TValue::templates)
 }
