@@ -196,6 +196,10 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
             (i == 0).then_some("check_code: code_mismatch"),
             i >= 98,
         );
+        // Two whole seconds of timeline, 50 flows each.
+        if i == 49 || i == 99 {
+            metrics.close_interval(if i == 49 { 0.0 } else { 1.0 });
+        }
     }
     let threshold = |text: &str| {
         let (metric, op, value) = parse_threshold(text).expect("threshold");
@@ -247,5 +251,10 @@ fn load_reports() {
     check(
         &golden_dir().join("report/load-console.txt"),
         &gatecheck::load::report::console(&summary),
+    );
+    // The page people open: self-contained (inline CSS and SVG), so the whole file is the check.
+    check(
+        &golden_dir().join("report/load-report.html"),
+        &gatecheck::load::html::render(&summary),
     );
 }

@@ -21,20 +21,29 @@ struct Line {
     points: Vec<(f64, f64)>,
 }
 
-/// A line chart; `x_labels` places labels at x positions.
+/// A line chart; `x_labels` places labels at x positions. With nothing to plot, a sentence
+/// saying so (`empty`) instead of empty axes.
 fn chart(
     title: &str,
     y_label: &str,
     lines: &[Line],
     x_labels: &[(f64, String)],
     x_max: f64,
+    empty: &str,
 ) -> String {
+    if lines.iter().all(|line| line.points.is_empty()) {
+        return format!(
+            "<figure><figcaption>{}</figcaption><p class=\"empty\">{}</p></figure>",
+            escape(title),
+            escape(empty)
+        );
+    }
     let y_max = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max)
-        .max(1e-9)
-        * 1.1;
+        .fold(0.0f64, f64::max);
+    // All zero: a unit scale, not five ticks that all read 0.00.
+    let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
     let plot_w = WIDTH - LEFT - 160.0;
     let plot_h = HEIGHT - BOTTOM - 30.0;
     let x = |v: f64| LEFT + plot_w * (v / x_max.max(1e-9));
@@ -114,6 +123,7 @@ fn spectrum(summary: &LoadSummary) -> String {
         &lines,
         &labels,
         nines(0.9999),
+        "No request completed in the measured window.",
     )
 }
 
@@ -125,10 +135,13 @@ fn over_time(summary: &LoadSummary) -> (String, String) {
         .filter(|p| p.t + 1.0 <= summary.measured_s + 0.05)
         .collect();
     let end = whole.last().map_or(1.0, |p| p.t + 1.0);
+    // Short runs need a decimal, or the five labels read 0, 0, 0, 1, 1.
+    let digits = if end < 8.0 { 1 } else { 0 };
     let labels: Vec<(f64, String)> = (0..=4)
         .map(|i| end * i as f64 / 4.0)
-        .map(|t| (t, format!("{t:.0} s")))
+        .map(|t| (t, format!("{t:.digits$} s")))
         .collect();
+    let empty = "The measured window held no whole second to plot.";
     let throughput = vec![Line {
         name: "flows/s".into(),
         points: whole.iter().map(|p| (p.t + 0.5, p.flows as f64)).collect(),
@@ -148,8 +161,15 @@ fn over_time(summary: &LoadSummary) -> (String, String) {
         .filter(|line| !line.points.is_empty())
         .collect();
     (
-        chart("Throughput over time", "flows/s", &throughput, &labels, end),
-        chart("p99 over time (corrected)", "ms", &p99, &labels, end),
+        chart(
+            "Throughput over time",
+            "flows/s",
+            &throughput,
+            &labels,
+            end,
+            empty,
+        ),
+        chart("p99 over time (corrected)", "ms", &p99, &labels, end, empty),
     )
 }
 
@@ -160,7 +180,7 @@ pub fn render(summary: &LoadSummary) -> String {
         "<title>gatecheck load {}</title>",
         escape(&summary.run_id)
     );
-    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.pass{color:#2a7a2a}.fail{color:#c02020;font-weight:bold}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.grid{stroke:#e4e4e4}.tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}.legend{font-size:12px;fill:#222}</style></head><body>");
+    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.pass{color:#2a7a2a}.fail{color:#c02020;font-weight:bold}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.grid{stroke:#e4e4e4}.tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}.legend{font-size:12px;fill:#222}.empty{color:#666;font-style:italic}</style></head><body>");
     let verdict = if summary.passed {
         "<span class=\"pass\">passed</span>"
     } else {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole reset flow (scenarios/load/reset_flow.yaml: five calls and a login, every answer
+# checked) under `gatecheck load`, gateway and client in separate processes, each pinned to one
+# core: flows/s, and CPU per flow on each side (user and kernel), read from /proc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_RUN=${SECONDS_RUN:-10}
+VUS=${VUS:-32}
+cargo build --release --quiet
+out=$(mktemp)
+reports=$(mktemp -d)
+taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$out" "$reports"' EXIT
+for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
+base=$(sed -n 's/^listening on //p' "$out")
+ticks=$(getconf CLK_TCK)
+cpu() { awk -v t="$ticks" '{ printf "%s %s", $14 / t, $15 / t }' "/proc/$1/stat"; }
+read -r gw_user0 gw_sys0 <<<"$(cpu $server)"
+/usr/bin/time -o "$reports/time" -f "%U %S" taskset -c 1 ./target/release/gatecheck load scenarios/load/reset_flow.yaml \
+  --target "$base" --generated-users --vus "$VUS" --duration "${SECONDS_RUN}s" --warmup 0s --quiet \
+  --reports "$reports" >/dev/null || true
+read -r gw_user1 gw_sys1 <<<"$(cpu $server)"
+read -r cl_user cl_sys <"$reports/time"
+flows=$(jq '.flows.ok + .flows.failed' "$reports"/*/summary.json)
+failed=$(jq '.flows.failed' "$reports"/*/summary.json)
+rate=$(jq '.throughput' "$reports"/*/summary.json)
+awk -v f="$flows" -v x="$failed" -v r="$rate" -v cu="$cl_user" -v cs="$cl_sys" \
+  -v gu="$(echo "$gw_user1 - $gw_user0" | bc -l)" -v gs="$(echo "$gw_sys1 - $gw_sys0" | bc -l)" 'BEGIN {
+  printf "flows: %d (%d failed), %.0f flows/s, %.0f requests/s\n", f, x, r, r * 6
+  printf "%-8s %12s %12s %12s\n", "side", "user us/flow", "sys us/flow", "total"
+  printf "%-8s %12.1f %12.1f %12.1f\n", "client", cu * 1e6 / f, cs * 1e6 / f, (cu + cs) * 1e6 / f
+  printf "%-8s %12.1f %12.1f %12.1f\n", "gateway", gu * 1e6 / f, gs * 1e6 / f, (gu + gs) * 1e6 / f
+}'
