@@ -1,0 +1,87 @@
+//! gatecheck's HTTP client against a hand-written loopback server: kept-alive connections are
+//! reused, and a server that closes each connection after answering (as gateways do at their
+//! idle or request limits) costs a new connection, never a failed request. (Two things make
+//! that true: the pool drops connections it sees closed, and a request refused unsent by a
+//! stale connection goes again on a fresh one; the second test fails only without both.)
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatecheck::runner::target::{ClientOptions, Prepared, Target};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Answers every request `200 {}`; with `close_after_answer` it closes the connection after
+/// each answer without saying so first. Returns its URL and a count of connections accepted.
+async fn server(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request per read is enough here: the client sends one at a time.
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                    if !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        continue;
+                    }
+                    buffer.clear();
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                    if socket.write_all(answer).await.is_err() {
+                        return;
+                    }
+                    if close_after_answer {
+                        // Let the client take the connection back to its pool before it dies.
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, accepted)
+}
+
+fn get() -> Prepared {
+    Prepared {
+        method: hyper::Method::GET,
+        path: "/".into(),
+        headers: Vec::new(),
+        body: None,
+    }
+}
+
+#[tokio::test]
+async fn sequential_requests_share_one_kept_alive_connection() {
+    let (url, accepted) = server(false).await;
+    let target = Target::new(&url, ClientOptions::default()).expect("target");
+    for _ in 0..20 {
+        let answer = target.send(&get()).await.expect("answer");
+        assert_eq!(answer.status, 200);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_replaced_not_failed() {
+    let (url, accepted) = server(true).await;
+    let target = Target::new(&url, ClientOptions::default()).expect("target");
+    for i in 0..20 {
+        let answer = target.send(&get()).await;
+        assert!(answer.is_ok(), "request {i}: {:?}", answer.err());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 20);
+}
