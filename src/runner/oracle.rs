@@ -202,7 +202,7 @@ async fn get_json(target: &Target, path: &str) -> Result<Value, String> {
         .ok_or_else(|| format!("{path} did not answer JSON"))
 }
 
-/// GETs JSON from a URL of its own (a mail or SMS sink), with the target's TLS choices.
+/// GETs JSON from a URL of its own (a mail or SMS sink), trusting what the target's TLS options trust.
 async fn sink_json(target: &Target, url: &str) -> Result<Value, String> {
     let uri: hyper::Uri = url
         .parse()
@@ -210,8 +210,10 @@ async fn sink_json(target: &Target, url: &str) -> Result<Value, String> {
     let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
         return Err(format!("`{url}` is not an absolute URL"));
     };
+    // A sink is a plain service of its own: HTTP/1.1 whatever the target speaks.
     let options = ClientOptions {
         timeout: Duration::from_secs(10),
+        http2: false,
         ..target.options().clone()
     };
     let sink = Target::new(&format!("{scheme}://{authority}"), options)?;
