@@ -85,3 +85,32 @@ async fn a_connection_the_server_closed_is_replaced_not_failed() {
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 20);
 }
+
+#[tokio::test]
+async fn a_host_header_set_by_the_scenario_replaces_the_default() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed before the head ended");
+            head.extend_from_slice(&chunk[..n]);
+        }
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        socket.write_all(answer).await.expect("write");
+        String::from_utf8_lossy(&head).to_lowercase()
+    });
+    let target = Target::new(&url, ClientOptions::default()).expect("target");
+    let request = Prepared {
+        headers: vec![("Host".into(), "gateway.example".into())],
+        ..get()
+    };
+    target.send(&request).await.expect("answer");
+    let head = seen.await.expect("server");
+    assert_eq!(head.matches("\r\nhost:").count(), 1, "{head}");
+    assert!(head.contains("\r\nhost: gateway.example\r\n"), "{head}");
+    assert!(head.contains("\r\nuser-agent: gatecheck/"), "{head}");
+}

@@ -190,10 +190,6 @@ impl Client {
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
         let map = request.headers_mut();
-        if !self.pool.http2() {
-            map.insert(HOST, self.host.clone());
-        }
-        map.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| TransportError(format!("invalid header name `{name}`")))?;
@@ -201,6 +197,12 @@ impl Client {
                 .map_err(|_| TransportError(format!("invalid value for header `{name}`")))?;
             map.append(name, value);
         }
+        // A scenario that sets Host or User-Agent itself replaces these, rather than doubling them.
+        if !self.pool.http2() {
+            map.entry(HOST).or_insert_with(|| self.host.clone());
+        }
+        map.entry(USER_AGENT)
+            .or_insert(HeaderValue::from_static(AGENT));
         Ok(request)
     }
 
