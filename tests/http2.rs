@@ -1,12 +1,13 @@
 //! HTTP/2 without TLS (h2c, prior knowledge): the client speaks it, the embedded gateway answers
 //! it, and the whole suite passes over it as over HTTP/1.1.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use gatecheck::gateway::{self, Clock, GatewayConfig};
 use gatecheck::profile::Profile;
-use gatecheck::runner::record::Verdict;
 use gatecheck::runner::target::{ClientOptions, Prepared, Target};
 use gatecheck::runner::{self, RunOptions};
 
@@ -52,12 +53,7 @@ async fn the_suite_passes_over_http2() {
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await
         .expect("run");
-    let failed: Vec<&str> = record
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Passed)
-        .map(|s| s.file.as_str())
-        .collect();
+    let failed = common::failed_files(&record);
     assert!(
         failed.is_empty(),
         "{failed:?}\n{}",

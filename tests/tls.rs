@@ -2,6 +2,8 @@
 //! files, or not at all with `--insecure`; `--http2` is chosen by ALPN. A TLS front on loopback
 //! (rustls, certificates made by rcgen for this test) passes the bytes on to the embedded gateway.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +11,6 @@ use std::time::Duration;
 
 use gatecheck::gateway::{self, Clock, GatewayConfig, SpawnedGateway};
 use gatecheck::profile::Profile;
-use gatecheck::runner::record::Verdict;
 use gatecheck::runner::target::{ClientOptions, Prepared, Target};
 use gatecheck::runner::{self, RunOptions};
 use gatecheck::transport::TlsOptions;
@@ -183,11 +184,6 @@ async fn the_happy_paths_pass_over_tls() {
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await
         .expect("run");
-    let failed: Vec<&str> = record
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Passed)
-        .map(|s| s.file.as_str())
-        .collect();
+    let failed = common::failed_files(&record);
     assert!(failed.is_empty(), "{failed:?}");
 }

@@ -293,3 +293,13 @@ impl Harness {
 pub fn percent_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// The files of the scenarios in `record` that did not pass.
+pub fn failed_files(record: &gatecheck::runner::record::RunRecord) -> Vec<&str> {
+    record
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != gatecheck::runner::record::Verdict::Passed)
+        .map(|s| s.file.as_str())
+        .collect()
+}
