@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${SECONDS_RUN:-10}
 VUS=${VUS:-32}
+# CLIENT=path/to/another/gatecheck measures an older build's client against this gateway.
+CLIENT=${CLIENT:-./target/release/gatecheck}
 cargo build --release --quiet
 out=$(mktemp)
 reports=$(mktemp -d)
@@ -17,7 +19,7 @@ base=$(sed -n 's/^listening on //p' "$out")
 ticks=$(getconf CLK_TCK)
 cpu() { awk -v t="$ticks" '{ printf "%s %s", $14 / t, $15 / t }' "/proc/$1/stat"; }
 read -r gw_user0 gw_sys0 <<<"$(cpu $server)"
-/usr/bin/time -o "$reports/time" -f "%U %S" taskset -c 1 ./target/release/gatecheck load scenarios/load/reset_flow.yaml \
+/usr/bin/time -o "$reports/time" -f "%U %S" taskset -c 1 "$CLIENT" load scenarios/load/reset_flow.yaml \
   --target "$base" --generated-users --vus "$VUS" --duration "${SECONDS_RUN}s" --warmup 0s --quiet \
   --reports "$reports" >/dev/null || true
 read -r gw_user1 gw_sys1 <<<"$(cpu $server)"

@@ -1,8 +1,8 @@
 //! gatecheck's HTTP client against a hand-written loopback server: kept-alive connections are
 //! reused, and a server that closes each connection after answering (as gateways do at their
-//! idle or request limits) costs a new connection, never a failed request. (Two things make
-//! that true: the pool drops connections it sees closed, and a request refused unsent by a
-//! stale connection goes again on a fresh one; the second test fails only without both.)
+//! idle or request limits) costs a new connection, never a failed request: the pool drops
+//! connections it sees closed, and an idempotent request that a kept-alive connection closed
+//! on unanswered goes again on a fresh one (a POST does not: it may have been acted on).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -113,4 +113,70 @@ async fn a_host_header_set_by_the_scenario_replaces_the_default() {
     assert_eq!(head.matches("\r\nhost:").count(), 1, "{head}");
     assert!(head.contains("\r\nhost: gateway.example\r\n"), "{head}");
     assert!(head.contains("\r\nuser-agent: gatecheck/"), "{head}");
+}
+
+/// Answers the first request on each connection and closes on the second without a word, as a
+/// server does whose idle timeout fires just as a request arrives.
+async fn one_answer_per_connection() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 4096];
+                for answered in [false, true] {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut chunk).await {
+                            Ok(n) if n > 0 => head.extend_from_slice(&chunk[..n]),
+                            _ => return,
+                        }
+                    }
+                    head.clear();
+                    if answered {
+                        return;
+                    }
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                    if socket.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_idempotent_request_unanswered_on_a_reused_connection_goes_again() {
+    let url = one_answer_per_connection().await;
+    let target = Target::new(&url, ClientOptions::default()).expect("target");
+    let put = Prepared {
+        method: hyper::Method::PUT,
+        body: Some(bytes::Bytes::from_static(b"{}")),
+        ..get()
+    };
+    target.send(&put).await.expect("first answer");
+    let again = target.send(&put).await;
+    assert!(again.is_ok(), "{:?}", again.err());
+    // A POST may have been acted on: it is not sent twice, the failure is reported.
+    let post = Prepared {
+        method: hyper::Method::POST,
+        ..put
+    };
+    let failed = target.send(&post).await.expect_err("no retry for POST");
+    assert!(failed.0.contains("closed before an answer"), "{failed}");
+}
+
+#[tokio::test]
+async fn framing_headers_from_a_scenario_are_refused() {
+    let (url, accepted) = server(false).await;
+    let target = Target::new(&url, ClientOptions::default()).expect("target");
+    let request = Prepared {
+        headers: vec![("Content-Length".into(), "99".into())],
+        ..get()
+    };
+    let refused = target.send(&request).await.expect_err("refused");
+    assert!(refused.0.contains("frames the body"), "{refused}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
 }

@@ -1,10 +1,11 @@
-//! The HTTP client gatecheck speaks to a gateway with, on hyper's connection API: HTTP/1.1
-//! keep-alive connections in a pool, or one multiplexed HTTP/2 connection (h2c with prior
-//! knowledge, or h2 chosen by ALPN over TLS), a timeout over each whole exchange and a cap on
-//! answer bodies, so a hostile target yields an error with a reason, never a hang or unbounded
-//! memory. Written on hyper directly rather than reqwest because the load path pays for every
-//! layer per request (bench/README.md has the figures).
+//! The HTTP client gatecheck speaks to a gateway with: HTTP/1.1 keep-alive connections in a
+//! pool (its own lean client, `h1`), or one multiplexed HTTP/2 connection on hyper's connection
+//! API (h2c with prior knowledge, or h2 chosen by ALPN over TLS); a timeout over each whole
+//! exchange and a cap on answer bodies, so a hostile target yields an error with a reason, never
+//! a hang or unbounded memory. Not reqwest, nor hyper for HTTP/1.1, because the load path pays
+//! for every layer per request (bench/README.md has the figures).
 
+mod h1;
 mod pool;
 pub mod tls;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST, USER_AGENT};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Response, Uri, Version};
 
 use pool::Pool;
@@ -101,7 +102,6 @@ pub struct Client {
     origin: Origin,
     /// Path every request path is appended to (a base URL may end in one).
     prefix: String,
-    host: HeaderValue,
     options: ClientOptions,
     pool: std::sync::Arc<Pool>,
 }
@@ -124,7 +124,7 @@ impl Client {
             true => Some(tls::client_config(&options.tls, options.http2)?),
             false => None,
         };
-        let host = HeaderValue::from_str(&origin.authority)
+        HeaderValue::from_str(&origin.authority)
             .map_err(|_| format!("target `{base_url}`: host is not a header value"))?;
         let pool = Pool::new(
             origin.clone(),
@@ -135,7 +135,6 @@ impl Client {
         Ok(Self {
             origin,
             prefix,
-            host,
             options,
             pool: std::sync::Arc::new(pool),
         })
@@ -154,8 +153,18 @@ impl Client {
         headers: &[(String, String)],
         body: Option<&Bytes>,
     ) -> Result<Exchange, TransportError> {
-        let request = self.request(method, path, headers, body)?;
-        match tokio::time::timeout(self.options.timeout, self.exchange(request)).await {
+        if let Some((name, _)) = headers.iter().find(|(name, _)| is_framing(name)) {
+            return Err(TransportError(format!(
+                "header `{name}` frames the body: gatecheck sets it from the body it sends"
+            )));
+        }
+        let exchange = async {
+            match self.pool.speaks_http2() {
+                true => self.exchange_http2(method, path, headers, body).await,
+                false => self.exchange_http1(method, path, headers, body).await,
+            }
+        };
+        match tokio::time::timeout(self.options.timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(TransportError(format!(
                 "timed out: no whole answer within {}",
@@ -164,26 +173,88 @@ impl Client {
         }
     }
 
-    fn request(
+    async fn exchange_http1(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&Bytes>,
+    ) -> Result<Exchange, TransportError> {
+        let path = self.full_path(path);
+        let request = h1::Outgoing {
+            method,
+            path: &path,
+            defaults: [
+                ("host", self.origin.authority.as_str()),
+                ("user-agent", AGENT),
+            ],
+            headers,
+            body,
+        };
+        let max_body = self.options.max_body;
+        let (mut connection, reused) = self.pool.http1().await?;
+        let mut outcome = connection.exchange(&request, max_body).await;
+        // A kept-alive connection the server closed as the request went out: nothing came back,
+        // so an idempotent request (RFC 9110 §9.2.2) goes again on a fresh connection.
+        if let Err(h1::Failure::Unanswered(_)) = &outcome {
+            if reused && method.is_idempotent() {
+                connection = self.pool.fresh_http1().await?;
+                outcome = connection.exchange(&request, max_body).await;
+            }
+        }
+        let exchange = outcome.map_err(h1::Failure::into_error)?;
+        self.pool.give_back(connection);
+        Ok(exchange)
+    }
+
+    fn full_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        match self.prefix.is_empty() {
+            true => path.into(),
+            false => format!("{}{path}", self.prefix).into(),
+        }
+    }
+
+    async fn exchange_http2(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&Bytes>,
+    ) -> Result<Exchange, TransportError> {
+        let mut request = self.http2_request(method, path, headers, body)?;
+        let mut reused = true;
+        loop {
+            let mut sender = self.pool.shared_http2().await?;
+            match sender.try_send_request(request).await {
+                Ok(response) => return self.read(response).await,
+                // The shared connection closed before the request went out: it goes again on
+                // a new one.
+                Err(mut error) if reused => match error.take_message() {
+                    Some(unsent) => {
+                        request = unsent;
+                        reused = false;
+                    }
+                    None => return Err(describe(error.error())),
+                },
+                Err(error) => return Err(describe(error.error())),
+            }
+        }
+    }
+
+    fn http2_request(
         &self,
         method: &Method,
         path: &str,
         headers: &[(String, String)],
         body: Option<&Bytes>,
     ) -> Result<Request<Full<Bytes>>, TransportError> {
-        let path = if self.prefix.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.prefix)
-        };
-        // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI;
-        // HTTP/1.1 sends the path alone and a Host header.
-        let uri = if self.pool.http2() {
-            let scheme = if self.origin.https { "https" } else { "http" };
-            format!("{scheme}://{}{path}", self.origin.authority)
-        } else {
-            path
-        };
+        // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI.
+        let scheme = if self.origin.https { "https" } else { "http" };
+        let uri = format!(
+            "{scheme}://{}{}",
+            self.origin.authority,
+            self.full_path(path)
+        );
         let uri =
             Uri::try_from(uri).map_err(|e| TransportError(format!("invalid request path: {e}")))?;
         let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
@@ -197,39 +268,10 @@ impl Client {
                 .map_err(|_| TransportError(format!("invalid value for header `{name}`")))?;
             map.append(name, value);
         }
-        // A scenario that sets Host or User-Agent itself replaces these, rather than doubling them.
-        if !self.pool.http2() {
-            map.entry(HOST).or_insert_with(|| self.host.clone());
-        }
+        // A scenario that sets User-Agent itself replaces ours, rather than doubling it.
         map.entry(USER_AGENT)
             .or_insert(HeaderValue::from_static(AGENT));
         Ok(request)
-    }
-
-    async fn exchange(
-        &self,
-        mut request: Request<Full<Bytes>>,
-    ) -> Result<Exchange, TransportError> {
-        loop {
-            let (mut sender, reused) = self.pool.checkout().await?;
-            match sender.send(request).await {
-                Ok(response) => {
-                    let exchange = self.read(response).await;
-                    // A connection whose answer was read whole can carry the next request.
-                    if exchange.is_ok() {
-                        self.pool.give_back(sender);
-                    }
-                    return exchange;
-                }
-                // A kept-alive connection the server had closed: the request was never
-                // written, so it goes again on a fresh connection.
-                Err(mut error) if reused => match error.take_message() {
-                    Some(unsent) => request = unsent,
-                    None => return Err(describe(error.error())),
-                },
-                Err(error) => return Err(describe(error.error())),
-            }
-        }
     }
 
     async fn read(
@@ -261,6 +303,11 @@ impl Client {
             body,
         })
     }
+}
+
+/// Headers that say how the body is framed on the wire, which is the client's job.
+fn is_framing(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
 }
 
 fn connect_timeout(options: &ClientOptions) -> Duration {

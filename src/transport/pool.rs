@@ -1,57 +1,86 @@
 //! Connections to one origin: idle HTTP/1.1 connections kept for reuse (newest first, so the
-//! warmest is taken), or one HTTP/2 connection every request shares. Each connection's I/O is
-//! driven by its own task, as hyper's connection API asks.
+//! warmest is taken), or one HTTP/2 connection every request shares. HTTP/1.1 connections are
+//! gatecheck's own (`h1`), driven by the task that sends on them; the HTTP/2 connection is
+//! hyper's, driven by its own task as hyper's connection API asks.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2, TrySendError};
-use hyper::{Request, Response};
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use super::h1::Connection;
 use super::{describe, tls, Origin, TransportError};
 
-type Body = Full<Bytes>;
+pub(super) type Body = Full<Bytes>;
 
 /// Idle HTTP/1.1 connections kept beyond this are closed.
 const MAX_IDLE: usize = 1024;
 
-pub(super) enum Sender {
-    Http1(http1::SendRequest<Body>),
-    Http2(http2::SendRequest<Body>),
+/// A connection's byte stream: plain TCP, or TLS over it.
+pub(super) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
-impl Sender {
-    pub(super) async fn send(
-        &mut self,
-        request: Request<Body>,
-    ) -> Result<Response<Incoming>, TrySendError<Request<Body>>> {
-        match self {
-            Sender::Http1(sender) => sender.try_send_request(request).await,
-            Sender::Http2(sender) => sender.try_send_request(request).await,
-        }
-    }
-
-    async fn ready(&mut self) -> Result<(), hyper::Error> {
-        match self {
-            Sender::Http1(sender) => sender.ready().await,
-            Sender::Http2(sender) => sender.ready().await,
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
         }
     }
 }
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+pub(super) type Http1 = Connection<Stream>;
 
 pub(super) struct Pool {
     origin: Origin,
     tls: Option<(TlsConnector, rustls::pki_types::ServerName<'static>)>,
     http2: bool,
     connect_timeout: Duration,
-    idle: Mutex<Vec<http1::SendRequest<Body>>>,
+    idle: Mutex<Vec<Http1>>,
     /// The shared HTTP/2 connection; the async lock makes concurrent first requests wait for
     /// one handshake instead of opening a connection each.
     shared: tokio::sync::Mutex<Option<http2::SendRequest<Body>>>,
@@ -82,52 +111,57 @@ impl Pool {
     }
 
     /// Whether requests go over HTTP/2.
-    pub(super) fn http2(&self) -> bool {
+    pub(super) fn speaks_http2(&self) -> bool {
         self.http2
     }
 
-    /// A connection ready for a request, and whether it was used before (it may have been closed
-    /// by the server since).
-    pub(super) async fn checkout(&self) -> Result<(Sender, bool), TransportError> {
-        if self.http2 {
-            let mut shared = self.shared.lock().await;
-            if let Some(sender) = shared.as_ref().filter(|s| !s.is_closed()) {
-                return Ok((Sender::Http2(sender.clone()), true));
-            }
-            let mut sender = self.dial().await?;
-            if let Sender::Http2(h2) = &sender {
-                *shared = Some(h2.clone());
-            }
-            sender.ready().await.map_err(|e| describe(&e))?;
-            return Ok((sender, false));
+    /// The shared HTTP/2 connection, opened on first use or after it closed.
+    pub(super) async fn shared_http2(&self) -> Result<http2::SendRequest<Body>, TransportError> {
+        let mut shared = self.shared.lock().await;
+        if let Some(sender) = shared.as_ref().filter(|s| !s.is_closed()) {
+            return Ok(sender.clone());
         }
+        let mut sender = match self.dial().await? {
+            Stream::Plain(tcp) => handshake(tcp).await?,
+            Stream::Tls(tls) => handshake(tls).await?,
+        };
+        *shared = Some(sender.clone());
+        sender.ready().await.map_err(|e| describe(&e))?;
+        Ok(sender)
+    }
+
+    /// An HTTP/1.1 connection for one exchange, and whether it was used before (the server may
+    /// have closed it just now, in which case an idempotent request may go again).
+    pub(super) async fn http1(&self) -> Result<(Http1, bool), TransportError> {
         loop {
             let idle = self.idle.lock().pop();
             match idle {
-                Some(mut sender) if !sender.is_closed() => {
-                    if sender.ready().await.is_ok() {
-                        return Ok((Sender::Http1(sender), true));
+                Some(mut connection) => {
+                    if connection.is_reusable() {
+                        return Ok((connection, true));
                     }
                 }
-                Some(_) => {}
                 None => break,
             }
         }
-        let mut sender = self.dial().await?;
-        sender.ready().await.map_err(|e| describe(&e))?;
-        Ok((sender, false))
+        Ok((self.fresh_http1().await?, false))
     }
 
-    pub(super) fn give_back(&self, sender: Sender) {
-        if let Sender::Http1(sender) = sender {
+    pub(super) async fn fresh_http1(&self) -> Result<Http1, TransportError> {
+        Ok(Connection::new(self.dial().await?))
+    }
+
+    /// Keeps a connection whose last answer allows another request.
+    pub(super) fn give_back(&self, connection: Http1) {
+        if connection.may_continue() {
             let mut idle = self.idle.lock();
             if idle.len() < MAX_IDLE {
-                idle.push(sender);
+                idle.push(connection);
             }
         }
     }
 
-    async fn dial(&self) -> Result<Sender, TransportError> {
+    async fn dial(&self) -> Result<Stream, TransportError> {
         let host = self
             .origin
             .host
@@ -145,7 +179,7 @@ impl Pool {
             .map_err(|e| TransportError(format!("cannot connect: {e}")))?;
         let _ = tcp.set_nodelay(true);
         let Some((connector, name)) = &self.tls else {
-            return handshake(tcp, self.http2).await;
+            return Ok(Stream::Plain(tcp));
         };
         let stream =
             tokio::time::timeout(self.connect_timeout, connector.connect(name.clone(), tcp))
@@ -153,24 +187,17 @@ impl Pool {
                 .map_err(|_| TransportError("TLS handshake timed out".into()))?
                 .map_err(|e| TransportError(format!("TLS handshake failed: {e}")))?;
         // With `--http2` only h2 was offered: a server that ignores ALPN is spoken to in h2 too.
-        handshake(stream, self.http2).await
+        Ok(Stream::Tls(Box::new(stream)))
     }
 }
 
-async fn handshake<T>(io: T, http2: bool) -> Result<Sender, TransportError>
+async fn handshake<T>(io: T) -> Result<http2::SendRequest<Body>, TransportError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let io = TokioIo::new(io);
-    if http2 {
-        let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
-            .await
-            .map_err(|e| describe(&e))?;
-        tokio::spawn(connection);
-        Ok(Sender::Http2(sender))
-    } else {
-        let (sender, connection) = http1::handshake(io).await.map_err(|e| describe(&e))?;
-        tokio::spawn(connection);
-        Ok(Sender::Http1(sender))
-    }
+    let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+        .await
+        .map_err(|e| describe(&e))?;
+    tokio::spawn(connection);
+    Ok(sender)
 }

@@ -1,0 +1,434 @@
+//! HTTP/1.1 over one connection, driven in the caller's own task: the request is written from a
+//! reused buffer and the answer parsed by httparse straight out of the read buffer. Unlike
+//! hyper's client there is no connection task and no channel to it, which is where a
+//! one-request-per-flow load run spent the CPU that kept it above oha's (bench/README.md).
+//! Framing follows RFC 9112 §6: chunked, Content-Length, or the body runs to the close.
+
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Version};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+use super::{Exchange, TransportError};
+
+/// A longer answer head is refused (hyper's default limit is larger; no gateway needs it).
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+/// A chunk-size line (with extensions) or trailer line longer than this is refused.
+const MAX_LINE: usize = 4096;
+const READ_AHEAD: usize = 16 * 1024;
+
+/// One request as the client hands it over.
+pub(super) struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    /// Sent unless `headers` has one of the same name (a scenario's Host replaces ours).
+    pub defaults: [(&'a str, &'a str); 2],
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a Bytes>,
+}
+
+/// How an exchange failed: with nothing of an answer received (on a kept-alive connection the
+/// server may have closed it just as the request went out), or after.
+#[derive(Debug)]
+pub(super) enum Failure {
+    Unanswered(TransportError),
+    Broken(TransportError),
+}
+
+impl Failure {
+    pub(super) fn into_error(self) -> TransportError {
+        match self {
+            Failure::Unanswered(error) | Failure::Broken(error) => error,
+        }
+    }
+}
+
+pub(super) struct Connection<S> {
+    io: S,
+    /// Bytes received and not yet consumed.
+    input: BytesMut,
+    /// The request being written; its allocation is kept for the next one.
+    output: Vec<u8>,
+    /// Whether another request may follow on this connection.
+    reusable: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub(super) fn new(io: S) -> Self {
+        Self {
+            io,
+            input: BytesMut::with_capacity(READ_AHEAD),
+            output: Vec::with_capacity(1024),
+            reusable: true,
+        }
+    }
+
+    /// Whether the connection can carry another request: the last answer allowed it, and the
+    /// server has neither closed it nor sent anything unasked since (one non-blocking look).
+    pub(super) fn is_reusable(&mut self) -> bool {
+        if !self.reusable || !self.input.is_empty() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut probe);
+        let mut cx = Context::from_waker(Waker::noop());
+        matches!(
+            Pin::new(&mut self.io).poll_read(&mut cx, &mut buf),
+            Poll::Pending
+        )
+    }
+
+    /// Whether the last answer allows another request on this connection.
+    pub(super) fn may_continue(&self) -> bool {
+        self.reusable && self.input.is_empty()
+    }
+
+    /// Sends `request` and reads its answer whole, the body at most `max_body` bytes.
+    pub(super) async fn exchange(
+        &mut self,
+        request: &Outgoing<'_>,
+        max_body: usize,
+    ) -> Result<Exchange, Failure> {
+        self.reusable = false;
+        encode(request, &mut self.output).map_err(Failure::Broken)?;
+        let sent = self.io.write_all(&self.output).await;
+        if let Err(error) = sent.and(self.io.flush().await) {
+            return Err(Failure::Unanswered(TransportError(format!(
+                "connection closed: cannot send the request: {error}"
+            ))));
+        }
+        let head = self.read_head(request.method).await?;
+        let body = match head.framing {
+            Framing::Empty => Bytes::new(),
+            Framing::Length(length) => self.read_sized(length, max_body).await?,
+            Framing::Chunked => self.read_chunked(max_body).await?,
+            Framing::UntilClose => self.read_until_close(max_body).await?,
+        };
+        self.reusable = head.keep_alive && head.framing != Framing::UntilClose;
+        Ok(Exchange {
+            status: head.status,
+            version: head.version,
+            headers: head.headers,
+            body,
+        })
+    }
+
+    /// Reads more input; the end of the stream is an error, `Unanswered` while nothing of the
+    /// answer has come.
+    async fn fill(&mut self, answered: bool) -> Result<(), Failure> {
+        if self.input.capacity() - self.input.len() < 1024 {
+            self.input.reserve(READ_AHEAD);
+        }
+        let failure = |text: String| match answered {
+            true => Failure::Broken(TransportError(text)),
+            false => Failure::Unanswered(TransportError(text)),
+        };
+        match self.io.read_buf(&mut self.input).await {
+            Ok(0) if answered => Err(failure(
+                "connection closed before the answer was complete".into(),
+            )),
+            Ok(0) => Err(failure("connection closed before an answer".into())),
+            Ok(_) => Ok(()),
+            Err(error) => Err(failure(format!("connection error: {error}"))),
+        }
+    }
+
+    async fn read_head(&mut self, method: &Method) -> Result<Head, Failure> {
+        let mut answered = false;
+        loop {
+            if !self.input.is_empty() {
+                answered = true;
+                if let Some((length, head)) = parse_head(&self.input, method)? {
+                    self.input.advance(length);
+                    match head {
+                        Parsed::Interim => continue,
+                        Parsed::Final(head) => return Ok(head),
+                    }
+                }
+                if self.input.len() > MAX_HEAD {
+                    return Err(malformed(format!(
+                        "answer head longer than {MAX_HEAD} bytes"
+                    )));
+                }
+            }
+            self.fill(answered).await?;
+        }
+    }
+
+    async fn read_sized(&mut self, length: u64, max_body: usize) -> Result<Bytes, Failure> {
+        if length > max_body as u64 {
+            return Err(too_large(max_body));
+        }
+        let length = length as usize;
+        while self.input.len() < length {
+            self.fill(true).await?;
+        }
+        Ok(self.input.split_to(length).freeze())
+    }
+
+    async fn read_chunked(&mut self, max_body: usize) -> Result<Bytes, Failure> {
+        let mut body = BytesMut::new();
+        loop {
+            let line = self.read_line().await?;
+            let size = chunk_size(&line)?;
+            if size == 0 {
+                break;
+            }
+            if body.len() as u64 + size > max_body as u64 {
+                return Err(too_large(max_body));
+            }
+            let size = size as usize;
+            while self.input.len() < size + 2 {
+                self.fill(true).await?;
+            }
+            body.extend_from_slice(&self.input[..size]);
+            if &self.input[size..size + 2] != b"\r\n" {
+                return Err(malformed("chunk not followed by CRLF".into()));
+            }
+            self.input.advance(size + 2);
+        }
+        // Trailer fields, up to the empty line; gatecheck does not read them.
+        while !self.read_line().await?.is_empty() {}
+        Ok(body.freeze())
+    }
+
+    /// One CRLF-terminated line, without the CRLF.
+    async fn read_line(&mut self) -> Result<Bytes, Failure> {
+        loop {
+            if let Some(end) = self.input.windows(2).position(|w| w == b"\r\n") {
+                let line = self.input.split_to(end).freeze();
+                self.input.advance(2);
+                return Ok(line);
+            }
+            if self.input.len() > MAX_LINE {
+                return Err(malformed(format!(
+                    "chunk line longer than {MAX_LINE} bytes"
+                )));
+            }
+            self.fill(true).await?;
+        }
+    }
+
+    async fn read_until_close(&mut self, max_body: usize) -> Result<Bytes, Failure> {
+        loop {
+            if self.input.len() > max_body {
+                return Err(too_large(max_body));
+            }
+            if self.input.capacity() - self.input.len() < 1024 {
+                self.input.reserve(READ_AHEAD);
+            }
+            match self.io.read_buf(&mut self.input).await {
+                Ok(0) => return Ok(self.input.split().freeze()),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(Failure::Broken(TransportError(format!(
+                        "connection error: {error}"
+                    ))))
+                }
+            }
+        }
+    }
+}
+
+fn malformed(text: String) -> Failure {
+    Failure::Broken(TransportError(format!("malformed HTTP answer: {text}")))
+}
+
+fn too_large(max_body: usize) -> Failure {
+    Failure::Broken(TransportError(format!(
+        "response body larger than the {max_body} byte cap"
+    )))
+}
+
+/// Writes the request head and body into `out`. Content-Length is gatecheck's to set: a
+/// scenario cannot frame the body differently from what is sent.
+fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), TransportError> {
+    out.clear();
+    if request.path.is_empty() || !request.path.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(TransportError(format!(
+            "invalid request path `{}`: HTTP/1.1 needs visible ASCII without spaces",
+            request.path
+        )));
+    }
+    out.extend_from_slice(request.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(request.path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in request.defaults {
+        if !request
+            .headers
+            .iter()
+            .any(|(given, _)| given.eq_ignore_ascii_case(name))
+        {
+            header(out, name, value);
+        }
+    }
+    for (name, value) in request.headers {
+        if name.is_empty() || !name.bytes().all(is_token) {
+            return Err(TransportError(format!("invalid header name `{name}`")));
+        }
+        if !value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
+            return Err(TransportError(format!("invalid value for header `{name}`")));
+        }
+        header(out, name, value);
+    }
+    let body = request.body.map(|b| b.as_ref()).unwrap_or_default();
+    // A body, or a method whose body is expected, is announced; an empty GET announces none.
+    if !body.is_empty() || !matches!(*request.method, Method::GET | Method::HEAD) {
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "content-length: {}\r\n", body.len());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    Ok(())
+}
+
+fn header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// RFC 9110 token characters (header names).
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+struct Head {
+    status: u16,
+    version: Version,
+    headers: HeaderMap,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+enum Parsed {
+    /// A 1xx answer before the real one.
+    Interim,
+    Final(Head),
+}
+
+/// Parses an answer head from the start of `input`: its length and what it says, or `None`
+/// while incomplete.
+fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, Failure> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut fields);
+    let length = match response.parse(input) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(malformed(error.to_string())),
+    };
+    let status = response.code.unwrap_or_default();
+    if (100..200).contains(&status) && status != 101 {
+        return Ok(Some((length, Parsed::Interim)));
+    }
+    if status == 101 {
+        return Err(malformed(
+            "101 Switching Protocols was not asked for".into(),
+        ));
+    }
+    let version = match response.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let mut content_length: Option<u64> = None;
+    let mut chunked = false;
+    let mut transfer_encoding = false;
+    let mut close = version == Version::HTTP_10;
+    for field in response.headers.iter() {
+        let name = HeaderName::from_bytes(field.name.as_bytes())
+            .map_err(|_| malformed(format!("invalid header name `{}`", field.name)))?;
+        let value = HeaderValue::from_bytes(field.value)
+            .map_err(|_| malformed(format!("invalid value for header `{}`", field.name)))?;
+        if name == hyper::header::CONTENT_LENGTH {
+            let text = std::str::from_utf8(field.value).unwrap_or_default().trim();
+            let length = match text.parse::<u64>() {
+                Ok(length) if text.bytes().all(|b| b.is_ascii_digit()) => length,
+                _ => return Err(malformed(format!("content-length `{text}`"))),
+            };
+            if content_length.is_some_and(|known| known != length) {
+                return Err(malformed("two different content-lengths".into()));
+            }
+            content_length = Some(length);
+        } else if name == hyper::header::TRANSFER_ENCODING {
+            transfer_encoding = true;
+            // Only the last coding frames the body.
+            chunked = value
+                .as_bytes()
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name == hyper::header::CONNECTION {
+            for option in value.as_bytes().split(|&b| b == b',') {
+                let option = option.trim_ascii();
+                if option.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if option.eq_ignore_ascii_case(b"keep-alive") {
+                    close = false;
+                }
+            }
+        }
+        headers.append(name, value);
+    }
+    let framing = if *method == Method::HEAD || status == 204 || status == 304 {
+        Framing::Empty
+    } else if chunked {
+        Framing::Chunked
+    } else if transfer_encoding {
+        Framing::UntilClose
+    } else {
+        match content_length {
+            Some(0) => Framing::Empty,
+            Some(length) => Framing::Length(length),
+            None => Framing::UntilClose,
+        }
+    };
+    // Both lengths given is a smuggling sign: answer it, then drop the connection.
+    let smuggling = transfer_encoding && content_length.is_some();
+    let head = Head {
+        status,
+        version,
+        headers,
+        framing,
+        keep_alive: !(close || smuggling),
+    };
+    Ok(Some((length, Parsed::Final(head))))
+}
+
+/// The size from a chunk-size line (`1a;name=value`).
+fn chunk_size(line: &[u8]) -> Result<u64, Failure> {
+    let digits = line
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let text = std::str::from_utf8(digits).unwrap_or_default();
+    if text.is_empty() || text.len() > 15 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(malformed(format!(
+            "chunk size `{}`",
+            String::from_utf8_lossy(line)
+        )));
+    }
+    u64::from_str_radix(text, 16).map_err(|_| malformed(format!("chunk size `{text}`")))
+}
+
+#[cfg(test)]
+mod tests;
