@@ -36,6 +36,8 @@ pub enum Command {
     Schema,
     /// Run one scenario under load, with thresholds and reports.
     Load(Box<LoadArgs>),
+    /// Merge the reports of a sharded load run and judge its thresholds on the whole.
+    Merge(MergeArgs),
     /// Render the reports of a load run again from its summary.json.
     Report(ReportArgs),
     /// Compare two load summaries: a CI regression gate (exit 1 on a regression).
@@ -153,6 +155,16 @@ pub struct LoadArgs {
     /// The target is `gatecheck serve --generate-users N`: each flow takes one of its users.
     #[arg(long)]
     pub generated_users: bool,
+    /// Run shard I of N (I from 0): this process takes its share of the users or the arrival
+    /// rate and its own slice of the user pool; `gatecheck merge` judges the thresholds.
+    #[arg(long, value_name = "I/N", value_parser = crate::load::shard::Shard::parse)]
+    pub shard: Option<crate::load::shard::Shard>,
+    /// Start at this time (RFC 3339, e.g. 2026-11-27T14:00:00Z), so shards line up.
+    #[arg(long, value_name = "TIME", value_parser = crate::load::shard::parse_time, conflicts_with = "start_file")]
+    pub start_at: Option<std::time::SystemTime>,
+    /// Wait until this file exists and start at the time it holds (RFC 3339).
+    #[arg(long, value_name = "PATH")]
+    pub start_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -171,6 +183,19 @@ pub struct CompareArgs {
     /// The error rate may rise by this many percentage points.
     #[arg(long, default_value_t = 0.5)]
     pub error_rate_points: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Shard report directories, or directories holding them (searched three levels deep).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged reports go (default: reports/<new run id>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Merge what is there when shards are missing, and say the record is partial.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,9 +7,12 @@
 
 use std::time::Duration;
 
+use sha2::Digest;
+
 use crate::cli::{load_profile, parse_oracles, RunArgs, ValidateArgs};
 use crate::gateway::fault::Fault;
 use crate::gateway::FaultSet;
+use crate::load::shard::{Shard, StartAt};
 use crate::report;
 use crate::runner::{self, RunError, RunOptions};
 use crate::suite::{self, LoadError};
@@ -246,7 +249,25 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
             return INVALID;
         }
     };
-    let run_id = runner::run_id();
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let whole_spec = spec.clone();
+    let spec = shard.apply(&spec);
+    let start = match (args.start_at, &args.start_file) {
+        (Some(time), _) => Some(StartAt::Time(time)),
+        (None, Some(path)) => Some(StartAt::File(path.clone())),
+        (None, None) => None,
+    };
+    let scenario_sha256 = match std::fs::read(&args.scenario) {
+        Ok(bytes) => hex(&sha2::Sha256::digest(&bytes)),
+        Err(e) => {
+            eprintln!("gatecheck: cannot read {}: {e}", args.scenario.display());
+            return INVALID;
+        }
+    };
+    let run_id = match shard.is_whole() {
+        true => runner::run_id(),
+        false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
+    };
     let run_dir = args.reports.join(&run_id);
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
         eprintln!("gatecheck: cannot create {}: {e}", run_dir.display());
@@ -267,6 +288,8 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         },
         progress: !args.quiet,
         generated_users: args.generated_users,
+        shard,
+        start,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -281,21 +304,45 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         Ok(outcome) => outcome,
         Err(e) => return exit_for(e),
     };
+    let settings = summary::RunSettings {
+        scenario_sha256,
+        model: summary::describe_model(&whole_spec),
+        warmup_s: whole_spec.warmup.as_secs_f64(),
+        late_after_ms: args.late_after.as_secs_f64() * 1000.0,
+        thresholds: whole_spec
+            .thresholds
+            .iter()
+            .map(|t| t.text.clone())
+            .collect(),
+        start_at: outcome.started_at.map(crate::load::shard::format_time),
+    };
     let facts = summary::RunFacts {
         run_id,
         scenario: &scenario.name,
         file: &scenario.path,
         target: outcome.target.clone(),
         relaxed: outcome.relaxed.clone(),
-        started_at,
+        started_at: outcome
+            .started_at
+            .map_or(started_at, crate::load::shard::format_time),
         interrupted: outcome.interrupted,
+        settings: Some(settings),
+        shard: (!shard.is_whole()).then_some(shard),
+        merged: None,
     };
-    let summary = summary::summarise(
+    let mut summary = summary::summarise(
         facts,
         &spec,
         &outcome.metrics,
         outcome.measured.as_secs_f64(),
     );
+    if !shard.is_whole() {
+        summary.model = format!(
+            "shard {shard}, {} of the run ({})",
+            shard.describe_share(&spec),
+            summary::describe_model(&whole_spec)
+        );
+    }
     print!("{}", load_report::console(&summary));
     match load_report::render_into(&run_dir, &summary) {
         Ok(()) => println!(
@@ -310,6 +357,43 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     if summary.interrupted {
         INTERRUPTED
     } else if summary.passed {
+        PASSED
+    } else {
+        FAILED
+    }
+}
+
+/// `gatecheck merge DIR...`. Exit codes: 0 the merged run passed its thresholds, 1 it failed
+/// them, 2 the directories do not hold the shards of one run (or cannot be read or written).
+pub fn merge(args: &crate::cli::MergeArgs) -> u8 {
+    use crate::load::{merge, report as load_report};
+    let merged = merge::find(&args.dirs).and_then(|runs| {
+        let (count, missing) = merge::check(&runs, args.allow_partial)?;
+        merge::merge(&runs, count, missing, runner::run_id())
+    });
+    let merged = match merged {
+        Ok(merged) => merged,
+        Err(e) => {
+            eprintln!("gatecheck merge: {e}");
+            return INVALID;
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from("reports").join(format!("{}-merged", merged.summary.run_id))
+    });
+    if let Err(e) = merged.write(&out) {
+        eprintln!(
+            "gatecheck merge: cannot write reports under {}: {e}",
+            out.display()
+        );
+        return INVALID;
+    }
+    print!("{}", load_report::console(&merged.summary));
+    println!(
+        "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
+        out.display()
+    );
+    if merged.summary.passed {
         PASSED
     } else {
         FAILED
@@ -404,4 +488,8 @@ pub fn compare(args: &crate::cli::CompareArgs) -> u8 {
     } else {
         PASSED
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

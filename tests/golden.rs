@@ -233,6 +233,9 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
         relaxed: None,
         started_at: "2026-11-27T10:00:00Z".into(),
         interrupted: false,
+        settings: None,
+        shard: None,
+        merged: None,
     };
     summarise(facts, &spec, &metrics, 2.0)
 }

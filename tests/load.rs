@@ -50,6 +50,8 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         progress: false,
         generated_users: false,
         interval_logs: None,
+        shard: gatecheck::load::shard::Shard::WHOLE,
+        start: None,
     }
 }
 
@@ -65,6 +67,9 @@ async fn run(scenario: &Scenario, options: &LoadOptions) -> LoadSummary {
         relaxed: outcome.relaxed.clone(),
         started_at: "now".into(),
         interrupted: outcome.interrupted,
+        settings: None,
+        shard: None,
+        merged: None,
     };
     summarise(
         facts,

@@ -189,6 +189,9 @@ mod tests {
             relaxed: None,
             started_at: "now".into(),
             interrupted: false,
+            settings: None,
+            shard: None,
+            merged: None,
         };
         summarise(facts, &spec, &metrics, 10.0)
     }

@@ -15,6 +15,7 @@ use tokio::sync::{watch, Semaphore};
 use super::interval_log::IntervalLogs;
 use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
+use super::shard::{Shard, StartAt};
 use crate::gateway::users::{GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX};
 use crate::gateway::{self, Clock, GatewayConfig};
 use crate::profile::{CaptchaOracle, CodeOracle, Profile};
@@ -48,6 +49,10 @@ pub struct LoadOptions {
     pub generated_users: bool,
     /// Where the interval logs go (the run's report directory) and the run id they name.
     pub interval_logs: Option<(std::path::PathBuf, String)>,
+    /// Which part of a sharded run this process makes (`spec` is already its share).
+    pub shard: Shard,
+    /// A start agreed with the other shards; without one the run starts at once.
+    pub start: Option<StartAt>,
 }
 
 #[derive(Debug)]
@@ -59,6 +64,8 @@ pub struct LoadOutcome {
     pub target: String,
     /// What was changed on the embedded gateway so it would not throttle the run.
     pub relaxed: Option<String>,
+    /// The agreed start the run waited for, if any.
+    pub started_at: Option<std::time::SystemTime>,
 }
 
 struct Shared {
@@ -77,6 +84,7 @@ struct Shared {
     iterations: Option<u64>,
     claimed: AtomicU64,
     keeps_last: bool,
+    shard: Shard,
 }
 
 impl Shared {
@@ -90,20 +98,21 @@ impl Shared {
     }
 }
 
-/// Where each flow's users come from.
+/// Where each flow's users come from; a shard draws only its own slice (every Nth user).
 enum Users {
     /// `+86139` + index of the embedded gateway's generated users, a new one per flow.
-    Generated(AtomicU64),
-    /// The profile's accounts, taken in turn (made-up identities when it lists none).
-    Accounts(Vec<TestUser>, AtomicU64),
+    Generated(AtomicU64, Shard),
+    /// The profile's accounts of this shard's slice, taken in turn (made-up identities when the
+    /// profile lists none).
+    Accounts(Vec<TestUser>, AtomicU64, Shard),
 }
 
 impl Users {
     fn take(&self, count: usize) -> Result<Vec<TestUser>, String> {
         match self {
-            Users::Generated(next) => Ok((0..count)
+            Users::Generated(next, shard) => Ok((0..count)
                 .map(|_| {
-                    let i = next.fetch_add(1, Ordering::Relaxed) % EMBEDDED_USERS;
+                    let i = shard.global(next.fetch_add(1, Ordering::Relaxed)) % EMBEDDED_USERS;
                     TestUser {
                         identity: format!("{GENERATED_PHONE_PREFIX}{i:08}"),
                         password: GENERATED_PASSWORD.to_owned(),
@@ -112,17 +121,17 @@ impl Users {
                     }
                 })
                 .collect()),
-            Users::Accounts(accounts, next) if !accounts.is_empty() => Ok((0..count)
+            Users::Accounts(accounts, next, _) if !accounts.is_empty() => Ok((0..count)
                 .map(|_| {
                     accounts[next.fetch_add(1, Ordering::Relaxed) as usize % accounts.len()].clone()
                 })
                 .collect()),
             // No accounts listed: made-up identities, enough for scenarios that need no real user.
-            Users::Accounts(_, next) => Ok((0..count)
+            Users::Accounts(_, next, shard) => Ok((0..count)
                 .map(|_| TestUser {
                     identity: format!(
                         "+86138{:08}",
-                        next.fetch_add(1, Ordering::Relaxed) % 100_000_000
+                        shard.global(next.fetch_add(1, Ordering::Relaxed)) % 100_000_000
                     ),
                     password: GENERATED_PASSWORD.to_owned(),
                     account: None,
@@ -160,16 +169,19 @@ pub async fn run(
         options.code_oracle.clone(),
     )
     .await?;
+    let shard = options.shard;
     let users = if embedded.is_some() || options.generated_users {
-        Users::Generated(AtomicU64::new(0))
+        Users::Generated(AtomicU64::new(0), shard)
     } else {
         if options.profile.accounts.is_empty() {
             eprintln!("note: the profile lists no test accounts; flows use made-up users the target does not know");
         }
-        let accounts = options
+        let accounts: Vec<TestUser> = options
             .profile
             .accounts
             .iter()
+            .skip(shard.index as usize)
+            .step_by(shard.count as usize)
             .map(|a| TestUser {
                 identity: a.user.clone(),
                 password: a.password.clone(),
@@ -177,7 +189,32 @@ pub async fn run(
                 kind: a.kind,
             })
             .collect();
-        Users::Accounts(accounts, AtomicU64::new(0))
+        if accounts.is_empty() && !options.profile.accounts.is_empty() {
+            return Err(RunError::Config(format!(
+                "shard {shard} has no test account of its own: the profile lists {}, fewer than the {} shards",
+                options.profile.accounts.len(),
+                shard.count
+            )));
+        }
+        Users::Accounts(accounts, AtomicU64::new(0), shard)
+    };
+    tokio::pin!(interrupted);
+    let started_at = match &options.start {
+        None => None,
+        Some(start) => match start.wait(&mut interrupted).await {
+            Ok(Some(time)) => Some(time),
+            Ok(None) => {
+                return Ok(LoadOutcome {
+                    metrics: Metrics::default(),
+                    measured: Duration::ZERO,
+                    interrupted: true,
+                    target: target_url,
+                    relaxed,
+                    started_at: None,
+                })
+            }
+            Err(e) => return Err(RunError::Config(e)),
+        },
     };
 
     let spec = &options.spec;
@@ -197,6 +234,7 @@ pub async fn run(
         iterations: spec.iterations,
         claimed: AtomicU64::new(0),
         keeps_last: crate::runner::step::keeps_last(scenario),
+        shard,
     });
     let deadline = spec.duration.map(|d| started + spec.warmup + d);
 
@@ -236,7 +274,6 @@ pub async fn run(
     let mut log_error = None;
     let interrupted_flag;
     let mut workers_done = false;
-    tokio::pin!(interrupted);
     tokio::pin!(workers);
     loop {
         let next_tick = interval_start.max(Instant::now()) + Duration::from_secs(1);
@@ -280,9 +317,11 @@ pub async fn run(
         eprintln!("gatecheck: the interval logs are incomplete: {e}");
     }
     if let Some(pacer) = &schedule {
-        let due = pacer.due_by(measured_end.saturating_duration_since(started))
-            - pacer.due_by(spec.warmup);
-        metrics.flows_dropped = (due.floor().max(0.0) as u64).saturating_sub(metrics.flows_started);
+        // Flows of this shard's slice of the schedule that fell due in the measured window.
+        let due_by = |at: Duration| shard.owned_below(pacer.due_by(at).floor().max(0.0) as u64);
+        let due = due_by(measured_end.saturating_duration_since(started))
+            .saturating_sub(due_by(spec.warmup));
+        metrics.flows_dropped = due.saturating_sub(metrics.flows_started);
     }
     drop(embedded);
     Ok(LoadOutcome {
@@ -291,6 +330,7 @@ pub async fn run(
         interrupted: interrupted_flag,
         target: target_url,
         relaxed,
+        started_at,
     })
 }
 
@@ -356,8 +396,9 @@ async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) {
 async fn open(shared: Arc<Shared>, pacer: Pacer, started: Instant, max_in_flight: u32) {
     let slots = Arc::new(Semaphore::new(max_in_flight as usize));
     let mut set = tokio::task::JoinSet::new();
+    // A shard takes every Nth flow of the whole run's schedule.
     let mut n = 0u64;
-    while let Some(due) = pacer.due(n) {
+    while let Some(due) = pacer.due(shared.shard.global(n)) {
         let intended = started + due;
         tokio::time::sleep_until(intended.into()).await;
         if *shared.stop.borrow() || !shared.claim(intended) {

@@ -199,6 +199,9 @@ pub fn render(summary: &LoadSummary) -> String {
         escape(&summary.target),
         escape(&summary.model)
     );
+    if let Some(provenance) = super::report::provenance(summary) {
+        let _ = write!(out, "<p>{}.</p>", escape(&provenance));
+    }
     if let Some(relaxed) = &summary.relaxed {
         let _ = write!(out, "<p>Note: {}.</p>", escape(relaxed));
     }

@@ -166,6 +166,16 @@ impl Metrics {
         }
     }
 
+    /// Closes an interval whose histograms were made elsewhere (merged from shards).
+    pub fn close_interval_with(
+        &mut self,
+        start: f64,
+        histograms: BTreeMap<String, Histogram<u64>>,
+    ) -> Vec<ClosedInterval> {
+        self.current = histograms;
+        self.close_interval(start)
+    }
+
     /// Closes the current one-second interval; returns its histograms for the interval logs.
     pub fn close_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
         let current = std::mem::take(&mut self.current);

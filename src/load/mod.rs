@@ -1,14 +1,17 @@
 //! `gatecheck load`: the scenarios that pass conformance, run under concurrent load. `pacer`
 //! says when flows are due; `engine` runs them (closed or open model) and stops them;
 //! `metrics` records HDR histograms; `summary` is the one record reports render from;
-//! `report` renders; `progress` shows the live line; `compare` is the regression gate.
+//! `report` renders; `progress` shows the live line; `compare` is the regression gate;
+//! `shard` splits a run over processes and `merge` joins their records.
 
 pub mod compare;
 pub mod engine;
 pub mod html;
 pub mod interval_log;
+pub mod merge;
 pub mod metrics;
 pub mod pacer;
 pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod summary;

@@ -9,6 +9,35 @@ use super::summary::{LoadSummary, SeriesSummary};
 use crate::report::junit::escape;
 use crate::report::write_atomically;
 
+/// Whether the record is one shard's or merged from shards, in a sentence (none otherwise).
+pub fn provenance(summary: &LoadSummary) -> Option<String> {
+    if let Some(shard) = summary.shard {
+        return Some(format!(
+            "Shard {shard}: its thresholds are not judged alone; `gatecheck merge` judges them on the whole run"
+        ));
+    }
+    let merged = summary.merged.as_ref()?;
+    let list = |indexes: &[u32]| {
+        indexes
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "Merged from shards {} of {}",
+        list(&merged.shards),
+        merged.of
+    );
+    if !merged.missing.is_empty() {
+        text.push_str(&format!(
+            "; PARTIAL: shards {} are missing, so these figures and verdicts cover part of the load",
+            list(&merged.missing)
+        ));
+    }
+    Some(text)
+}
+
 fn row(name: &str, s: &SeriesSummary) -> String {
     format!(
         "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
@@ -38,6 +67,9 @@ pub fn markdown(summary: &LoadSummary) -> String {
     );
     if let Some(relaxed) = &summary.relaxed {
         let _ = writeln!(out, "\nNote: {relaxed}.");
+    }
+    if let Some(provenance) = provenance(summary) {
+        let _ = writeln!(out, "\n{provenance}.");
     }
     if summary.interrupted {
         out.push_str("\n**Interrupted**: these figures cover what ran before the stop.\n");
@@ -80,6 +112,9 @@ pub fn console(summary: &LoadSummary) -> String {
     let _ = writeln!(out, "  {}", summary.model);
     if let Some(relaxed) = &summary.relaxed {
         let _ = writeln!(out, "  note: {relaxed}");
+    }
+    if let Some(provenance) = provenance(summary) {
+        let _ = writeln!(out, "  {provenance}");
     }
     let _ = writeln!(
         out,

@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::metrics::{encode, Metrics, Series};
-use crate::scenario::load_spec::{LoadSpec, Metric, Model};
+use super::shard::Shard;
+use crate::scenario::load_spec::{LoadSpec, Metric, Model, Threshold};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 added `settings`, `shard` and `merged`; records of version 1 still read.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadSummary {
@@ -39,6 +41,38 @@ pub struct LoadSummary {
     pub timeline: Vec<TimelinePoint>,
     pub thresholds: Vec<ThresholdVerdict>,
     pub passed: bool,
+    /// What the shards of one run share, checked by `gatecheck merge`.
+    #[serde(default)]
+    pub settings: Option<RunSettings>,
+    /// This record is one shard of a run: its thresholds are judged on the merged record only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// This record was merged from shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSettings {
+    /// SHA-256 of the scenario file's bytes.
+    pub scenario_sha256: String,
+    /// The whole run's load model (a shard's `model` is its share).
+    pub model: String,
+    pub warmup_s: f64,
+    pub late_after_ms: f64,
+    /// The scenario's thresholds, as written.
+    pub thresholds: Vec<String>,
+    /// The start the shards agreed on (RFC 3339), if any.
+    pub start_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Merged {
+    /// Shard count of the run.
+    pub of: u32,
+    /// Indexes merged, and those missing (only with `--allow-partial`).
+    pub shards: Vec<u32>,
+    pub missing: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -159,11 +193,39 @@ pub struct RunFacts<'a> {
     pub relaxed: Option<String>,
     pub started_at: String,
     pub interrupted: bool,
+    pub settings: Option<RunSettings>,
+    pub shard: Option<Shard>,
+    pub merged: Option<Merged>,
 }
 
+/// The record of a run of `spec` (a shard's own share of it when `facts.shard` is set: then the
+/// thresholds wait for `gatecheck merge`).
 pub fn summarise(
     facts: RunFacts<'_>,
     spec: &LoadSpec,
+    metrics: &Metrics,
+    measured_s: f64,
+) -> LoadSummary {
+    let thresholds = match facts.shard {
+        Some(_) => &[][..],
+        None => &spec.thresholds[..],
+    };
+    summarise_with(
+        facts,
+        describe_model(spec),
+        spec.warmup.as_secs_f64(),
+        thresholds,
+        metrics,
+        measured_s,
+    )
+}
+
+/// The record of a run described by `model`, with `thresholds` judged on `metrics`.
+pub fn summarise_with(
+    facts: RunFacts<'_>,
+    model: String,
+    warmup_s: f64,
+    thresholds: &[Threshold],
     metrics: &Metrics,
     measured_s: f64,
 ) -> LoadSummary {
@@ -177,8 +239,8 @@ pub fn summarise(
         target: facts.target,
         relaxed: facts.relaxed,
         started_at: facts.started_at,
-        model: describe_model(spec),
-        warmup_s: spec.warmup.as_secs_f64(),
+        model,
+        warmup_s,
         measured_s,
         interrupted: facts.interrupted,
         flows: FlowCounts {
@@ -232,9 +294,11 @@ pub fn summarise(
             .collect(),
         thresholds: Vec::new(),
         passed: true,
+        settings: facts.settings,
+        shard: facts.shard,
+        merged: facts.merged,
     };
-    summary.thresholds = spec
-        .thresholds
+    summary.thresholds = thresholds
         .iter()
         .map(|threshold| {
             let actual = match &threshold.metric {

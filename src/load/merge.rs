@@ -1,0 +1,368 @@
+//! `gatecheck merge`: the shards of one load run made into one record. Histograms are added
+//! (exact: the merged p99 is the p99 of every sample, not an average of the shards' p99s),
+//! counts summed, the one-second interval logs added interval by interval (the shards started
+//! together, so their intervals line up), and the thresholds judged once, on the whole.
+//! Shards of different scenarios or settings, and duplicate or missing indexes, are refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+
+use super::interval_log::IntervalLogs;
+use super::metrics::{decode, ClosedInterval, Metrics, Series};
+use super::summary::{summarise_with, LoadSummary, Merged, RunFacts, RunSettings, SeriesSummary};
+use crate::scenario::diagnostic::Location;
+use crate::scenario::load_spec::{parse_threshold, Threshold};
+
+/// One shard's record and where it was found.
+#[derive(Debug, Clone)]
+pub struct ShardRun {
+    pub dir: PathBuf,
+    pub summary: LoadSummary,
+}
+
+/// The merged record and the merged interval histograms to log beside it.
+pub struct MergedRun {
+    pub summary: LoadSummary,
+    intervals: Vec<ClosedInterval>,
+}
+
+/// Every `summary.json` under `dirs` (each a run directory or one holding them, up to three
+/// levels down), skipping records that are themselves merged.
+pub fn find(dirs: &[PathBuf]) -> Result<Vec<ShardRun>, String> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(format!("{} is not a directory", dir.display()));
+        }
+        collect(dir, 3, &mut found)?;
+    }
+    let mut runs = Vec::new();
+    for path in found {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let summary: LoadSummary = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a load summary: {e}", path.display()))?;
+        if summary.merged.is_some() {
+            continue;
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        runs.push(ShardRun { dir, summary });
+    }
+    if runs.is_empty() {
+        return Err("no shard summary.json found under the given directories".into());
+    }
+    Ok(runs)
+}
+
+fn collect(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    let summary = dir.join("summary.json");
+    if summary.is_file() {
+        found.push(summary);
+        return Ok(());
+    }
+    if depth == 0 {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_dir())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        collect(&entry, depth - 1, found)?;
+    }
+    Ok(())
+}
+
+/// Checks that `runs` are the shards of one run; returns the shard count and the indexes
+/// missing (an error unless `allow_partial`).
+pub fn check(runs: &[ShardRun], allow_partial: bool) -> Result<(u32, Vec<u32>), String> {
+    let first = &runs[0];
+    let place = |run: &ShardRun| run.dir.display().to_string();
+    let mut settings: Vec<(&ShardRun, &RunSettings)> = Vec::new();
+    for run in runs {
+        if run.summary.shard.is_none() {
+            return Err(format!(
+                "{} is not a shard (it ran without --shard I/N); only shards of one run merge",
+                place(run)
+            ));
+        }
+        let Some(own) = &run.summary.settings else {
+            return Err(format!(
+                "{} has no run settings (written by an older gatecheck); run the shards again",
+                place(run)
+            ));
+        };
+        settings.push((run, own));
+    }
+    let (_, base) = settings[0];
+    for (run, own) in &settings[1..] {
+        let differs = |what: &str, a: String, b: String| {
+            format!(
+                "{} and {} are not shards of one run: {what} differs ({a} against {b})",
+                place(first),
+                place(run)
+            )
+        };
+        if own.scenario_sha256 != base.scenario_sha256
+            || run.summary.scenario != first.summary.scenario
+        {
+            return Err(differs(
+                "the scenario",
+                format!(
+                    "`{}` sha256 {:.12}",
+                    first.summary.scenario, base.scenario_sha256
+                ),
+                format!(
+                    "`{}` sha256 {:.12}",
+                    run.summary.scenario, own.scenario_sha256
+                ),
+            ));
+        }
+        if own.model != base.model {
+            return Err(differs(
+                "the load model",
+                base.model.clone(),
+                own.model.clone(),
+            ));
+        }
+        if own.warmup_s != base.warmup_s || own.late_after_ms != base.late_after_ms {
+            return Err(differs(
+                "the warm-up or late-after setting",
+                format!("{} s, {} ms", base.warmup_s, base.late_after_ms),
+                format!("{} s, {} ms", own.warmup_s, own.late_after_ms),
+            ));
+        }
+        if own.thresholds != base.thresholds {
+            return Err(differs(
+                "the thresholds",
+                base.thresholds.join("; "),
+                own.thresholds.join("; "),
+            ));
+        }
+        if own.start_at != base.start_at {
+            let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "no agreed start".into());
+            return Err(differs(
+                "the start time",
+                show(&base.start_at),
+                show(&own.start_at),
+            ));
+        }
+    }
+    let count = first.summary.shard.map_or(1, |s| s.count);
+    let mut seen: BTreeMap<u32, &ShardRun> = BTreeMap::new();
+    for run in runs {
+        let Some(shard) = run.summary.shard else {
+            continue;
+        };
+        if shard.count != count {
+            return Err(format!(
+                "{} is shard {shard} but {} is one of {count}: not shards of one run",
+                place(run),
+                place(first)
+            ));
+        }
+        if let Some(other) = seen.insert(shard.index, run) {
+            return Err(format!(
+                "shard {shard} appears twice: {} and {}",
+                place(other),
+                place(run)
+            ));
+        }
+    }
+    let missing: Vec<u32> = (0..count).filter(|i| !seen.contains_key(i)).collect();
+    if !missing.is_empty() && !allow_partial {
+        let list: Vec<String> = missing.iter().map(|i| format!("{i}/{count}")).collect();
+        let (noun, verb) = match missing.len() {
+            1 => ("shard", "is"),
+            _ => ("shards", "are"),
+        };
+        return Err(format!(
+            "{noun} {} {verb} missing (found {} of {count}); --allow-partial merges what is there and marks the record partial",
+            list.join(", "),
+            seen.len()
+        ));
+    }
+    Ok((count, missing))
+}
+
+/// Merges checked shards into one record, judged on `settings`' thresholds.
+pub fn merge(
+    runs: &[ShardRun],
+    count: u32,
+    missing: Vec<u32>,
+    run_id: String,
+) -> Result<MergedRun, String> {
+    let first = &runs[0].summary;
+    let settings = first
+        .settings
+        .clone()
+        .ok_or("the shards have no run settings; run `check` first")?;
+    let mut metrics = Metrics::default();
+    let mut measured_s: f64 = 0.0;
+    let mut targets: BTreeSet<&str> = BTreeSet::new();
+    for run in runs {
+        let summary = &run.summary;
+        let place = run.dir.display();
+        add_series(&mut metrics.flow, &summary.flow).map_err(|e| format!("{place}: flow: {e}"))?;
+        for (name, series) in &summary.steps {
+            add_series(metrics.steps.entry(name.clone()).or_default(), series)
+                .map_err(|e| format!("{place}: step {name}: {e}"))?;
+        }
+        metrics.flows_started += summary.flows.started;
+        metrics.flows_ok += summary.flows.ok;
+        metrics.flows_failed += summary.flows.failed;
+        metrics.flows_late += summary.flows.late;
+        metrics.flows_dropped += summary.flows.dropped;
+        metrics.requests += summary.requests;
+        // The shards ran side by side over the same window: rates are totals over its length.
+        measured_s = measured_s.max(summary.measured_s);
+        targets.insert(&summary.target);
+    }
+    let mut intervals = Vec::new();
+    for (start_ms, histograms) in merge_interval_logs(runs)? {
+        intervals.extend(metrics.close_interval_with(start_ms as f64 / 1000.0, histograms));
+    }
+    let thresholds = settings
+        .thresholds
+        .iter()
+        .map(|text| {
+            let (metric, op, value) = parse_threshold(text)
+                .map_err(|e| format!("threshold `{text}` in the shards' records: {e}"))?;
+            Ok(Threshold {
+                text: text.clone(),
+                at: Location::new(0, 0),
+                metric,
+                op,
+                value,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut indexes: Vec<u32> = runs
+        .iter()
+        .filter_map(|r| r.summary.shard.map(|s| s.index))
+        .collect();
+    indexes.sort_unstable();
+    let facts = RunFacts {
+        run_id,
+        scenario: &first.scenario,
+        file: &first.file,
+        target: targets.into_iter().collect::<Vec<_>>().join(", "),
+        relaxed: first.relaxed.clone(),
+        started_at: runs
+            .iter()
+            .map(|r| r.summary.started_at.clone())
+            .min()
+            .unwrap_or_default(),
+        interrupted: runs.iter().any(|r| r.summary.interrupted),
+        settings: Some(settings.clone()),
+        shard: None,
+        merged: Some(Merged {
+            of: count,
+            shards: indexes,
+            missing,
+        }),
+    };
+    let summary = summarise_with(
+        facts,
+        settings.model.clone(),
+        settings.warmup_s,
+        &thresholds,
+        &metrics,
+        measured_s,
+    );
+    Ok(MergedRun { summary, intervals })
+}
+
+fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
+    for (histogram, encoded) in [
+        (&mut into.corrected, &from.corrected_histogram),
+        (&mut into.raw, &from.raw_histogram),
+    ] {
+        let shard = decode(encoded)?;
+        histogram
+            .add(&shard)
+            .map_err(|e| format!("histogram out of range: {e:?}"))?;
+    }
+    for (status, n) in &from.statuses {
+        *into.statuses.entry(status.clone()).or_default() += n;
+    }
+    for (kind, n) in &from.failures {
+        *into.failures.entry(kind.clone()).or_default() += n;
+    }
+    Ok(())
+}
+
+/// Every shard's `<series>.hlog`, added interval by interval (keyed by start in ms).
+fn merge_interval_logs(
+    runs: &[ShardRun],
+) -> Result<BTreeMap<u64, BTreeMap<String, Histogram<u64>>>, String> {
+    let mut merged: BTreeMap<u64, BTreeMap<String, Histogram<u64>>> = BTreeMap::new();
+    for run in runs {
+        let entries = std::fs::read_dir(&run.dir)
+            .map_err(|e| format!("cannot read {}: {e}", run.dir.display()))?;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Some(series) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".hlog"))
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            for (number, line) in text.lines().enumerate() {
+                let at = || format!("{}:{}", path.display(), number + 1);
+                let Some((start, encoded)) =
+                    interval_line(line).map_err(|e| format!("{}: {e}", at()))?
+                else {
+                    continue;
+                };
+                let histogram = decode(encoded).map_err(|e| format!("{}: {e}", at()))?;
+                let slot = merged.entry(start).or_default();
+                match slot.get_mut(series) {
+                    Some(sum) => sum
+                        .add(&histogram)
+                        .map_err(|e| format!("{}: histogram out of range: {e:?}", at()))?,
+                    None => {
+                        slot.insert(series.to_owned(), histogram);
+                    }
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// An interval log line's start (ms) and histogram; `None` for comments and the header.
+fn interval_line(line: &str) -> Result<Option<(u64, &str)>, String> {
+    if line.starts_with('#') || line.starts_with('"') || line.trim().is_empty() {
+        return Ok(None);
+    }
+    let fields: Vec<&str> = line.split(',').collect();
+    let [start, _length, _max, encoded] = fields[..] else {
+        return Err("expected start,length,max,histogram".into());
+    };
+    let start: f64 = start
+        .parse()
+        .map_err(|_| format!("interval start `{start}` is not a number"))?;
+    if !(0.0..1e9).contains(&start) {
+        return Err(format!("interval start {start} is out of range"));
+    }
+    Ok(Some(((start * 1000.0).round() as u64, encoded)))
+}
+
+impl MergedRun {
+    /// Writes every report of the merged record, and merged interval logs, into `out`.
+    pub fn write(&self, out: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(out)?;
+        let mut logs = IntervalLogs::new(out, &self.summary.run_id);
+        logs.append(&self.intervals)?;
+        logs.finish()?;
+        super::report::render_into(out, &self.summary)
+    }
+}

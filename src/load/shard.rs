@@ -1,0 +1,204 @@
+//! One shard of a load run spread over N processes (`--shard I/N`): its exact share of the
+//! virtual users, iterations and in-flight cap (integer shares that sum to the whole), its
+//! share of the arrival rate (every Nth flow of the whole run's schedule, so ramps and stages
+//! split without rounding drift), and a disjoint slice of the user pool (every Nth user).
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::load_spec::{LoadSpec, Model};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// From 0, as Kubernetes' JOB_COMPLETION_INDEX counts.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole run as one shard.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `I/N` with 0 <= I < N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let usage = || format!("`--shard {text}`: expected I/N with 0 <= I < N, like 0/4");
+        let (index, count) = text.split_once('/').ok_or_else(usage)?;
+        let index: u32 = index.trim().parse().map_err(|_| usage())?;
+        let count: u32 = count.trim().parse().map_err(|_| usage())?;
+        if count == 0 || index >= count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn is_whole(self) -> bool {
+        self.count == 1
+    }
+
+    /// This shard's part of `total` when it is split N ways: the parts differ by at most one
+    /// and sum to `total` exactly.
+    pub fn share(self, total: u64) -> u64 {
+        let (i, n) = (u128::from(self.index), u128::from(self.count));
+        let total = u128::from(total);
+        ((total * (i + 1)) / n - (total * i) / n) as u64
+    }
+
+    /// The index in the whole run of this shard's `k`-th flow or user: shards interleave, so
+    /// their flows make up the whole schedule and their users never overlap.
+    pub fn global(self, k: u64) -> u64 {
+        k.saturating_mul(u64::from(self.count))
+            .saturating_add(u64::from(self.index))
+    }
+
+    /// How many of the whole run's first `total` flows (or users) are this shard's.
+    pub fn owned_below(self, total: u64) -> u64 {
+        match total.checked_sub(u64::from(self.index)) {
+            None | Some(0) => 0,
+            Some(rest) => (rest - 1) / u64::from(self.count) + 1,
+        }
+    }
+
+    /// What this shard's part (from `apply`) runs, in words.
+    pub fn describe_share(self, part: &LoadSpec) -> String {
+        let load = match &part.model {
+            Model::Closed { vus, .. } => format!("{vus} virtual users"),
+            Model::Open { .. } => format!("one flow in {} of the schedule", self.count),
+        };
+        match part.iterations {
+            Some(n) => format!("{load}, {n} flows at most"),
+            None => load,
+        }
+    }
+
+    /// The run's load section with this shard's share of users, iterations and the in-flight
+    /// cap. The open model's rate stays whole: the engine takes every Nth flow of it.
+    pub fn apply(self, spec: &LoadSpec) -> LoadSpec {
+        let mut part = spec.clone();
+        part.iterations = spec.iterations.map(|n| self.share(n));
+        part.model = match &spec.model {
+            Model::Closed { vus, think_time } => Model::Closed {
+                vus: self.share(u64::from(*vus)) as u32,
+                think_time: *think_time,
+            },
+            Model::Open {
+                rate,
+                stages,
+                max_in_flight,
+            } => Model::Open {
+                rate: *rate,
+                stages: stages.clone(),
+                max_in_flight: self.share(u64::from(*max_in_flight)).max(1) as u32,
+            },
+        };
+        part
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// When every shard starts: a wall-clock time all of them are given (`--start-at`), or one
+/// read from a file that appears when the run should begin (`--start-file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartAt {
+    Time(SystemTime),
+    File(std::path::PathBuf),
+}
+
+/// Parses an RFC 3339 time (`2026-11-27T14:00:00Z`, fractions allowed).
+pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339_weak(text.trim())
+        .map_err(|e| format!("`{text}` is not a time like 2026-11-27T14:00:00Z: {e}"))
+}
+
+pub fn format_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+impl StartAt {
+    /// Waits for the start: returns the agreed start time once it has come. A start more than
+    /// a day away, or a start file that does not hold a time, is an error rather than a hang.
+    pub async fn wait(
+        &self,
+        interrupted: &mut (impl std::future::Future<Output = ()> + Unpin),
+    ) -> Result<Option<SystemTime>, String> {
+        let time = match self {
+            StartAt::Time(time) => *time,
+            StartAt::File(path) => loop {
+                match std::fs::read_to_string(path) {
+                    Ok(text) if !text.trim().is_empty() => {
+                        break parse_time(&text)
+                            .map_err(|e| format!("start file {}: {e}", path.display()))?
+                    }
+                    _ => {}
+                }
+                tokio::select! {
+                    _ = &mut *interrupted => return Ok(None),
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                }
+            },
+        };
+        let wait = time
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        if wait > Duration::from_secs(24 * 3600) {
+            return Err(format!(
+                "the start time {} is more than a day away",
+                format_time(time)
+            ));
+        }
+        tokio::select! {
+            _ = &mut *interrupted => Ok(None),
+            _ = tokio::time::sleep(wait) => Ok(Some(time)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shard_text_is_checked() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/4/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// Shares differ by at most one and add up to the whole, whatever the split.
+        #[test]
+        fn shares_sum_to_the_whole(total in 0u64..1_000_000_000, count in 1u32..500) {
+            let shares: Vec<u64> = (0..count).map(|index| Shard { index, count }.share(total)).collect();
+            prop_assert_eq!(shares.iter().sum::<u64>(), total);
+            let (min, max) = (shares.iter().min().copied(), shares.iter().max().copied());
+            prop_assert!(max.unwrap_or(0) - min.unwrap_or(0) <= 1);
+        }
+
+        /// The shards' counts of flows due add up to the whole run's.
+        #[test]
+        fn flows_due_split_exactly(total in 0u64..10_000_000, count in 1u32..100) {
+            let owned: u64 = (0..count).map(|index| Shard { index, count }.owned_below(total)).sum();
+            prop_assert_eq!(owned, total);
+        }
+
+        /// Every index of the whole run belongs to exactly one shard.
+        #[test]
+        fn shards_interleave_without_overlap(count in 1u32..64, global in 0u64..1_000_000) {
+            let owners: Vec<u32> = (0..count)
+                .filter(|&index| {
+                    let shard = Shard { index, count };
+                    global >= u64::from(index) && (global - u64::from(index)) % u64::from(count) == 0
+                        && shard.global((global - u64::from(index)) / u64::from(count)) == global
+                })
+                .collect();
+            prop_assert_eq!(owners.len(), 1);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! `gatecheck merge` on shard records made here: what it refuses (shards of another scenario or
+//! settings, a duplicate index, a missing shard) and what it adds (counts, histograms exactly,
+//! interval logs second by second), and `--allow-partial`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use gatecheck::load::interval_log::IntervalLogs;
+use gatecheck::load::merge;
+use gatecheck::load::metrics::{decode, new_histogram, Metrics};
+use gatecheck::load::shard::Shard;
+use gatecheck::load::summary::{summarise, RunFacts, RunSettings};
+use gatecheck::scenario::diagnostic::Location;
+use gatecheck::scenario::load_spec::{parse_threshold, LoadSpec, Model, Threshold};
+
+fn settings() -> RunSettings {
+    RunSettings {
+        scenario_sha256: "ab".repeat(32),
+        model: "open: 100 flows/s, at most 1000 in flight, 2s".into(),
+        warmup_s: 0.0,
+        late_after_ms: 10.0,
+        thresholds: vec!["p99(flow) < 20ms".into(), "throughput >= 60".into()],
+        start_at: Some("2026-11-27T14:00:00.000Z".into()),
+    }
+}
+
+fn spec(settings: &RunSettings) -> LoadSpec {
+    LoadSpec {
+        model: Model::Closed {
+            vus: 1,
+            think_time: Duration::ZERO,
+        },
+        duration: Some(Duration::from_secs(2)),
+        iterations: None,
+        warmup: Duration::ZERO,
+        thresholds: settings
+            .thresholds
+            .iter()
+            .map(|text| {
+                let (metric, op, value) = parse_threshold(text).expect("threshold");
+                Threshold {
+                    text: text.clone(),
+                    at: Location::new(1, 1),
+                    metric,
+                    op,
+                    value,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Writes shard `index`/`count` of a 2-second run under `root`: flows whose latencies are
+/// `latencies_ms`, half in each second, and returns its directory.
+fn shard_run(
+    root: &Path,
+    index: u32,
+    count: u32,
+    settings: RunSettings,
+    latencies_ms: &[u64],
+) -> PathBuf {
+    let dir = root.join(format!("shard-{index}-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut metrics = Metrics::default();
+    let mut logs = IntervalLogs::new(&dir, "test");
+    let (first, second) = latencies_ms.split_at(latencies_ms.len() / 2);
+    for (second_index, part) in [first, second].into_iter().enumerate() {
+        for &ms in part {
+            let latency = Duration::from_millis(ms);
+            metrics.flows_started += 1;
+            metrics.record_step("check_code", latency, latency, Some(200), None);
+            metrics.record_flow(latency, latency, None, false);
+        }
+        let closed = metrics.close_interval(second_index as f64);
+        logs.append(&closed).expect("log");
+    }
+    logs.finish().expect("logs");
+    let spec = spec(&settings);
+    let facts = RunFacts {
+        run_id: format!("shard{index}"),
+        scenario: "merge test",
+        file: "merge.yaml",
+        target: "http://127.0.0.1:1".into(),
+        relaxed: None,
+        started_at: "2026-11-27T14:00:00Z".into(),
+        interrupted: false,
+        settings: Some(settings),
+        shard: Some(Shard { index, count }),
+        merged: None,
+    };
+    let summary = summarise(facts, &spec, &metrics, 2.0);
+    gatecheck::load::report::render_into(&dir, &summary).expect("reports");
+    dir
+}
+
+fn rand_suffix() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "gatecheck-merge-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn refusal(dirs: &[PathBuf], allow_partial: bool) -> String {
+    let runs = merge::find(dirs).expect("records found");
+    merge::check(&runs, allow_partial).expect_err("refused")
+}
+
+#[test]
+fn shards_of_another_scenario_are_refused() {
+    let root = temp_dir("scenario");
+    shard_run(&root, 0, 2, settings(), &[5, 6]);
+    let other = RunSettings {
+        scenario_sha256: "cd".repeat(32),
+        ..settings()
+    };
+    shard_run(&root, 1, 2, other, &[5, 6]);
+    let message = refusal(&[root], false);
+    assert!(message.contains("the scenario differs"), "{message}");
+}
+
+#[test]
+fn shards_of_other_settings_are_refused() {
+    let root = temp_dir("settings");
+    shard_run(&root, 0, 2, settings(), &[5]);
+    let other = RunSettings {
+        thresholds: vec!["p99(flow) < 99ms".into()],
+        ..settings()
+    };
+    shard_run(&root, 1, 2, other, &[5]);
+    let message = refusal(&[root], false);
+    assert!(message.contains("the thresholds differ"), "{message}");
+}
+
+#[test]
+fn a_duplicate_index_is_refused() {
+    let root = temp_dir("duplicate");
+    shard_run(&root, 0, 2, settings(), &[5]);
+    shard_run(&root, 0, 2, settings(), &[5]);
+    let message = refusal(&[root], false);
+    assert!(message.contains("shard 0/2 appears twice"), "{message}");
+}
+
+#[test]
+fn a_missing_shard_is_refused_unless_partial_is_allowed() {
+    let root = temp_dir("missing");
+    for index in [0, 2] {
+        shard_run(&root, index, 4, settings(), &[5, 7]);
+    }
+    let message = refusal(std::slice::from_ref(&root), false);
+    assert!(message.contains("shards 1/4, 3/4 are missing"), "{message}");
+    assert!(message.contains("--allow-partial"), "{message}");
+
+    let runs = merge::find(std::slice::from_ref(&root)).expect("found");
+    let (count, missing) = merge::check(&runs, true).expect("partial allowed");
+    assert_eq!((count, missing.clone()), (4, vec![1, 3]));
+    let merged = merge::merge(&runs, count, missing, "partial".into()).expect("merged");
+    let record = merged.summary.merged.as_ref().expect("merged record");
+    assert_eq!(
+        (record.shards.clone(), record.missing.clone()),
+        (vec![0, 2], vec![1, 3])
+    );
+    assert!(gatecheck::load::report::console(&merged.summary).contains("PARTIAL"));
+}
+
+#[test]
+fn a_whole_run_is_not_a_shard() {
+    let root = temp_dir("whole");
+    let dir = shard_run(&root, 0, 2, settings(), &[5]);
+    let path = dir.join("summary.json");
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    summary.as_object_mut().expect("object").remove("shard");
+    std::fs::write(&path, summary.to_string()).expect("write");
+    shard_run(&root, 1, 2, settings(), &[5]);
+    let message = refusal(&[root], false);
+    assert!(message.contains("is not a shard"), "{message}");
+}
+
+/// Two shards whose own p99s (10 ms and 50 ms) are far from the p99 of all their flows
+/// together: the merged record has the latter, and the thresholds are judged on it.
+#[test]
+fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
+    let root = temp_dir("exact");
+    let fast: Vec<u64> = (1..=100).map(|i| if i <= 98 { 2 } else { 10 }).collect();
+    let slow: Vec<u64> = (1..=60).map(|i| if i <= 30 { 3 } else { 50 }).collect();
+    shard_run(&root, 0, 2, settings(), &fast);
+    shard_run(&root, 1, 2, settings(), &slow);
+    let out = root.join("merged");
+    let status = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("merge")
+        .arg(&root)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("merge runs");
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    // p99(flow) < 20ms fails on the whole (30 of 160 flows took 50 ms): exit 1.
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let summary: gatecheck::load::summary::LoadSummary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("summary json");
+
+    let mut every_sample = new_histogram();
+    for ms in fast.iter().chain(&slow) {
+        every_sample.record(ms * 1000).expect("record");
+    }
+    let merged = decode(&summary.flow.corrected_histogram).expect("histogram");
+    assert_eq!(summary.flow.count, 160);
+    assert_eq!(summary.flows.started, 160);
+    assert_eq!(summary.steps["check_code"].statuses["200"], 160);
+    for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+        assert_eq!(
+            merged.value_at_quantile(q),
+            every_sample.value_at_quantile(q),
+            "q {q}"
+        );
+    }
+    assert_eq!(
+        summary.flow.corrected.p99,
+        every_sample.value_at_quantile(0.99) as f64 / 1000.0
+    );
+    // Throughput is judged on the whole: 160 flows over 2 s pass `>= 60`, each shard alone would not.
+    let throughput = &summary.thresholds[1];
+    assert!(
+        throughput.passed && throughput.actual == Some(80.0),
+        "{throughput:?}"
+    );
+    assert!(!summary.thresholds[0].passed);
+
+    // The interval logs are added second by second: the merged log's counts per second.
+    let log = std::fs::read_to_string(out.join("flow.hlog")).expect("merged log");
+    let counts: Vec<u64> = log
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
+        .map(|l| {
+            decode(l.rsplit(',').next().expect("histogram"))
+                .expect("decode")
+                .len()
+        })
+        .collect();
+    assert_eq!(counts, [50 + 30, 50 + 30]);
+    let timeline: Vec<u64> = summary.timeline.iter().map(|p| p.flows).collect();
+    assert_eq!(timeline, [80, 80]);
+}

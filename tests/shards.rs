@@ -1,0 +1,199 @@
+//! Four `gatecheck load --shard I/4` processes against one `gatecheck serve`, started together
+//! by `--start-at`, then `gatecheck merge`: counts add up, merged percentiles are those of one
+//! histogram fed every sample, the open-model rate is the requested total, and thresholds are
+//! judged on the merged whole only. Loopback, 2 s of load at 120 flows/s.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use gatecheck::load::metrics::{decode, new_histogram};
+use gatecheck::load::summary::LoadSummary;
+
+const SHARDS: u32 = 4;
+const RATE: f64 = 120.0;
+
+fn gatecheck() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+}
+
+/// Kills the gateway however the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve() -> (Server, String) {
+    let mut child = gatecheck()
+        .args(["serve", "--addr", "127.0.0.1:0", "--captcha-pool", "4"])
+        .args(["--generate-users", "100000", "--resend-interval", "0s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gatecheck serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("ready line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("ready line: {line:?}"))
+        .to_owned();
+    (Server(child), url)
+}
+
+/// The reset flow with thresholds: `throughput >= 90` holds for the whole (120 flows/s) and for
+/// no shard alone (30 flows/s); `late_share > 100%` can hold for nothing, so merge exits 1.
+fn scenario(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/load/reset_flow.yaml"),
+    )
+    .expect("scenario");
+    let (steps, _) = text.split_once("load:").expect("a load section");
+    let text = format!(
+        "{steps}load:\n  model: open\n  rate: {RATE}\n  duration: 2s\n  warmup: 0s\n  thresholds:\n    - \"throughput >= 90\"\n    - \"late_share > 100%\"\n"
+    );
+    let path = dir.join("sharded.yaml");
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+fn summary(path: &Path) -> LoadSummary {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("summary.json")).expect("summary")
+}
+
+#[test]
+fn four_shards_merge_into_the_whole_run() {
+    let dir = std::env::temp_dir().join(format!("gatecheck-shards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let scenario = scenario(&dir);
+    let (_server, url) = serve();
+    let start =
+        gatecheck::load::shard::format_time(SystemTime::now() + Duration::from_millis(1500));
+    let shards: Vec<Child> = (0..SHARDS)
+        .map(|index| {
+            gatecheck()
+                .arg("load")
+                .arg(&scenario)
+                .args(["--target", &url, "--generated-users", "--quiet"])
+                .args([
+                    "--shard",
+                    &format!("{index}/{SHARDS}"),
+                    "--start-at",
+                    &start,
+                ])
+                .arg("--reports")
+                .arg(dir.join("shards"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("shard starts")
+        })
+        .collect();
+    for shard in shards {
+        let output = shard.wait_with_output().expect("shard ends");
+        // A shard does not judge the thresholds: it passes whatever its own tail.
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let merged_dir = dir.join("merged");
+    let merge = gatecheck()
+        .args(["merge"])
+        .arg(dir.join("shards"))
+        .arg("--out")
+        .arg(&merged_dir)
+        .output()
+        .expect("merge runs");
+    let stdout = String::from_utf8_lossy(&merge.stdout);
+    assert_eq!(
+        merge.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
+
+    let shard_summaries: Vec<LoadSummary> = std::fs::read_dir(dir.join("shards"))
+        .expect("shard reports")
+        .map(|entry| summary(&entry.expect("entry").path().join("summary.json")))
+        .collect();
+    assert_eq!(shard_summaries.len(), SHARDS as usize);
+    let merged = summary(&merged_dir.join("summary.json"));
+
+    // Counts are sums.
+    let sum = |f: fn(&LoadSummary) -> u64| shard_summaries.iter().map(f).sum::<u64>();
+    assert_eq!(merged.flows.started, sum(|s| s.flows.started));
+    assert_eq!(merged.flows.ok, sum(|s| s.flows.ok));
+    assert_eq!(merged.requests, sum(|s| s.requests));
+    assert_eq!(merged.flow.count, sum(|s| s.flow.count));
+    assert_eq!(merged.flows.failed, 0, "{stdout}");
+
+    // Exact: the merged histogram is the one every shard's every sample makes, read here from
+    // the shards' own interval logs.
+    for series in ["flow", "check_code"] {
+        let mut every_sample = new_histogram();
+        for entry in std::fs::read_dir(dir.join("shards")).expect("shards") {
+            let log = std::fs::read_to_string(
+                entry.expect("entry").path().join(format!("{series}.hlog")),
+            )
+            .expect("interval log");
+            for line in log
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
+            {
+                let interval = decode(line.rsplit(',').next().expect("histogram")).expect("decode");
+                for value in interval.iter_recorded() {
+                    every_sample
+                        .record_n(value.value_iterated_to(), value.count_at_value())
+                        .expect("record");
+                }
+            }
+        }
+        let merged_series = match series {
+            "flow" => &merged.flow,
+            step => &merged.steps[step],
+        };
+        let histogram = decode(&merged_series.corrected_histogram).expect("merged histogram");
+        assert_eq!(histogram.len(), every_sample.len(), "{series}");
+        for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(
+                histogram.value_at_quantile(q),
+                every_sample.value_at_quantile(q),
+                "{series} q {q}"
+            );
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        assert_eq!(
+            merged_series.corrected.p99,
+            ms(every_sample.value_at_quantile(0.99))
+        );
+    }
+
+    // The shards' slices of the schedule make the requested total rate.
+    let rate = merged.flows.started as f64 / merged.measured_s;
+    assert!(
+        (rate - RATE).abs() <= RATE * 0.1,
+        "merged rate {rate:.1} flows/s, requested {RATE}: {stdout}"
+    );
+    for shard in &shard_summaries {
+        assert!(shard.thresholds.is_empty(), "a shard judged its thresholds");
+    }
+
+    // Judged once, on the whole: throughput passes only there; the impossible one fails.
+    let throughput = &merged.thresholds[0];
+    assert!(throughput.passed, "{throughput:?}");
+    assert!(shard_summaries.iter().all(|s| s.throughput < 90.0));
+    assert!(!merged.thresholds[1].passed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
