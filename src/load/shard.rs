@@ -101,6 +101,9 @@ impl std::fmt::Display for Shard {
     }
 }
 
+/// How late a shard may be for the agreed start before it refuses to run.
+const LATE_START: Duration = Duration::from_secs(1);
+
 /// When every shard starts: a wall-clock time all of them are given (`--start-at`), or one
 /// read from a file that appears when the run should begin (`--start-file`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +123,9 @@ pub fn format_time(time: SystemTime) -> String {
 }
 
 impl StartAt {
-    /// Waits for the start: returns the agreed start time once it has come. A start more than
-    /// a day away, or a start file that does not hold a time, is an error rather than a hang.
+    /// Waits for the start: returns the agreed start time once it has come, `None` if
+    /// interrupted first. A start more than a day away or already passed, or a start file that
+    /// does not hold a time, is an error rather than a hang or a shard out of step.
     pub async fn wait(
         &self,
         interrupted: &mut (impl std::future::Future<Output = ()> + Unpin),
@@ -142,9 +146,18 @@ impl StartAt {
                 }
             },
         };
-        let wait = time
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+        let now = SystemTime::now();
+        // A start long gone would leave this shard out of step with the others.
+        if let Ok(late) = now.duration_since(time) {
+            if late > LATE_START {
+                return Err(format!(
+                    "the agreed start {} passed {:.1} s ago, so this shard would not line up with the others; give a later start",
+                    format_time(time),
+                    late.as_secs_f64()
+                ));
+            }
+        }
+        let wait = time.duration_since(now).unwrap_or(Duration::ZERO);
         if wait > Duration::from_secs(24 * 3600) {
             return Err(format!(
                 "the start time {} is more than a day away",
@@ -169,6 +182,36 @@ mod tests {
         for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/4/2"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_start_long_past_is_refused() {
+        let start = StartAt::Time(SystemTime::now() - Duration::from_secs(5));
+        let mut never = Box::pin(std::future::pending::<()>());
+        let refused = start.wait(&mut never).await.expect_err("refused");
+        assert!(refused.contains("passed"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_start_file_is_waited_for_and_its_time_kept() {
+        let path = std::env::temp_dir().join(format!("gatecheck-start-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let time = SystemTime::now() + Duration::from_millis(300);
+        let writer = {
+            let path = path.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                std::fs::write(&path, format_time(time)).expect("start file");
+            })
+        };
+        let mut never = Box::pin(std::future::pending::<()>());
+        let started = StartAt::File(path.clone()).wait(&mut never).await;
+        let _ = writer.await;
+        let _ = std::fs::remove_file(&path);
+        let started = started.expect("started").expect("not interrupted");
+        // The file holds milliseconds; the wait ends at that time, not before.
+        assert!(time.duration_since(started).unwrap_or_default() < Duration::from_millis(1));
+        assert!(SystemTime::now() >= started);
     }
 
     proptest! {
