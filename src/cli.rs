@@ -163,8 +163,11 @@ pub struct LoadArgs {
     #[arg(long, value_name = "TIME", value_parser = crate::load::shard::parse_time, conflicts_with = "start_file")]
     pub start_at: Option<std::time::SystemTime>,
     /// Wait until this file exists and start at the time it holds (RFC 3339).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "start_url")]
     pub start_file: Option<PathBuf>,
+    /// Poll this URL until it answers 200 and start at the time its body holds (RFC 3339).
+    #[arg(long, value_name = "URL", conflicts_with = "start_at")]
+    pub start_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

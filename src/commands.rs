@@ -252,10 +252,11 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let whole_spec = spec.clone();
     let spec = shard.apply(&spec);
-    let start = match (args.start_at, &args.start_file) {
-        (Some(time), _) => Some(StartAt::Time(time)),
-        (None, Some(path)) => Some(StartAt::File(path.clone())),
-        (None, None) => None,
+    let start = match (args.start_at, &args.start_file, &args.start_url) {
+        (Some(time), _, _) => Some(StartAt::Time(time)),
+        (None, Some(path), _) => Some(StartAt::File(path.clone())),
+        (None, None, Some(url)) => Some(StartAt::Url(url.clone())),
+        (None, None, None) => None,
     };
     let scenario_sha256 = match std::fs::read(&args.scenario) {
         Ok(bytes) => hex(&sha2::Sha256::digest(&bytes)),

@@ -103,13 +103,51 @@ impl std::fmt::Display for Shard {
 
 /// How late a shard may be for the agreed start before it refuses to run.
 const LATE_START: Duration = Duration::from_secs(1);
+/// How often a start file or URL is looked at.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A client for the start URL's origin, and the URL's path.
+fn start_client(url: &str) -> Result<(crate::transport::Client, String), String> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("start URL `{url}` is not a URL: {e}"))?;
+    let origin = match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ => {
+            return Err(format!(
+                "start URL `{url}` needs http:// or https:// and a host"
+            ))
+        }
+    };
+    let path = uri
+        .path_and_query()
+        .map_or("/".to_owned(), |p| p.as_str().to_owned());
+    let options = crate::transport::ClientOptions {
+        timeout: Duration::from_secs(2),
+        max_body: 1024,
+        ..Default::default()
+    };
+    Ok((crate::transport::Client::new(&origin, options)?, path))
+}
+
+/// The start URL's body once it answers 200; `None` while it does not (or cannot be reached:
+/// the coordinator may not be up yet).
+async fn poll_url(client: &crate::transport::Client, path: &str) -> Option<String> {
+    let answer = client
+        .send(&hyper::Method::GET, path, &[], None)
+        .await
+        .ok()?;
+    (answer.status == 200).then(|| String::from_utf8_lossy(&answer.body).into_owned())
+}
 
 /// When every shard starts: a wall-clock time all of them are given (`--start-at`), or one
-/// read from a file that appears when the run should begin (`--start-file`).
+/// read from a file that appears (`--start-file`) or a URL that answers 200 (`--start-url`)
+/// when the run should begin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartAt {
     Time(SystemTime),
     File(std::path::PathBuf),
+    Url(String),
 }
 
 /// Parses an RFC 3339 time (`2026-11-27T14:00:00Z`, fractions allowed).
@@ -130,21 +168,31 @@ impl StartAt {
         &self,
         interrupted: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) -> Result<Option<SystemTime>, String> {
-        let time = match self {
-            StartAt::Time(time) => *time,
-            StartAt::File(path) => loop {
-                match std::fs::read_to_string(path) {
-                    Ok(text) if !text.trim().is_empty() => {
-                        break parse_time(&text)
-                            .map_err(|e| format!("start file {}: {e}", path.display()))?
-                    }
-                    _ => {}
-                }
-                tokio::select! {
-                    _ = &mut *interrupted => return Ok(None),
-                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                }
-            },
+        let client = match self {
+            StartAt::Url(url) => Some(start_client(url)?),
+            _ => None,
+        };
+        let time = loop {
+            let announced = match (self, &client) {
+                (StartAt::Time(time), _) => break *time,
+                (StartAt::File(path), _) => std::fs::read_to_string(path)
+                    .ok()
+                    .filter(|text| !text.trim().is_empty())
+                    .map(|text| {
+                        parse_time(&text).map_err(|e| format!("start file {}: {e}", path.display()))
+                    }),
+                (StartAt::Url(url), Some((client, path))) => poll_url(client, path)
+                    .await
+                    .map(|text| parse_time(&text).map_err(|e| format!("start URL {url}: {e}"))),
+                (StartAt::Url(_), None) => None,
+            };
+            if let Some(time) = announced {
+                break time?;
+            }
+            tokio::select! {
+                _ = &mut *interrupted => return Ok(None),
+                _ = tokio::time::sleep(POLL) => {}
+            }
         };
         let now = SystemTime::now();
         // A start long gone would leave this shard out of step with the others.
@@ -182,6 +230,42 @@ mod tests {
         for bad in ["4/4", "1/0", "-1/4", "1", "a/b", "1/4/2"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_start_url_is_polled_until_it_answers_a_time() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/start", listener.local_addr().expect("addr"));
+        let time = SystemTime::now() + Duration::from_millis(300);
+        // 404 twice (not decided yet), then the time.
+        tokio::spawn(async move {
+            for answer in 0.. {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let reply = match answer {
+                    0 | 1 => {
+                        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_owned()
+                    }
+                    _ => {
+                        let body = format_time(time);
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                    }
+                };
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        let mut never = Box::pin(std::future::pending::<()>());
+        let started = StartAt::Url(url).wait(&mut never).await;
+        let started = started.expect("started").expect("not interrupted");
+        assert!(time.duration_since(started).unwrap_or_default() < Duration::from_millis(1));
+        assert!(SystemTime::now() >= started);
     }
 
     #[tokio::test]
