@@ -36,6 +36,9 @@ pub enum Command {
     Schema,
     /// Run one scenario under load, with thresholds and reports.
     Load(Box<LoadArgs>),
+    /// Generate call sequences, judge every answer against a model of a correct gateway, and
+    /// shrink a failing case to a runnable scenario.
+    Fuzz(FuzzArgs),
     /// Merge the reports of a sharded load run and judge its thresholds on the whole.
     Merge(MergeArgs),
     /// Render the reports of a load run again from its summary.json.
@@ -186,6 +189,36 @@ pub struct CompareArgs {
     /// The error rate may rise by this many percentage points.
     #[arg(long, default_value_t = 0.5)]
     pub error_rate_points: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub connection: TargetArgs,
+    /// Cases to generate (each a sequence of calls on fresh users).
+    #[arg(long, default_value_t = 500)]
+    pub cases: u32,
+    /// Seed of the generator: the same seed gives the same cases (random when not given; the
+    /// run prints it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop generating cases after this long (a shrink in progress finishes).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub time_limit: Option<Duration>,
+    /// Longest sequence of operations in one case.
+    #[arg(long, default_value_t = 12)]
+    pub max_ops: usize,
+    /// Most runs spent shrinking a failing case.
+    #[arg(long, default_value_t = 1000)]
+    pub max_shrink_iters: u32,
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// No progress line.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Embedded gateway only: make it wrong in one named way (repeatable).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -364,6 +364,139 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     }
 }
 
+/// `gatecheck fuzz`. Exit codes: 0 no finding; 1 a finding (reports and a repro scenario
+/// written); 2 invalid arguments or profile; 3 target unreachable; 130 interrupted.
+pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
+    use crate::fuzz::{self, report as fuzz_report, FuzzOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let profile = match load_profile(args.connection.profile.as_ref()) {
+        Ok(profile) => profile,
+        Err(e) => {
+            eprintln!("{e}");
+            return INVALID;
+        }
+    };
+    let (captcha_oracle, code_oracle) = match parse_oracles(&args.connection.oracles) {
+        Ok(choices) => choices,
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    let faults = match args
+        .faults
+        .iter()
+        .map(|f| f.parse::<Fault>())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(faults) => faults,
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            return INVALID;
+        }
+    };
+    if args.connection.target.is_some() && !faults.is_empty() {
+        eprintln!("gatecheck: --fault applies to the embedded gateway only, not to --target");
+        return INVALID;
+    }
+    let mut run = RunOptions::new(profile);
+    run.target = args.connection.target.clone();
+    run.captcha_oracle = captcha_oracle;
+    run.code_oracle = code_oracle;
+    run.client = args.connection.client_options();
+    run.embedded.faults = FaultSet::new(faults);
+    run.embedded.captcha_pool = 4;
+    let options = FuzzOptions {
+        run,
+        cases: args.cases,
+        seed: args.seed.unwrap_or_else(rand::random),
+        time_limit: args.time_limit,
+        max_ops: args.max_ops,
+        max_shrink_iters: args.max_shrink_iters,
+        progress: !args.quiet,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("gatecheck: cannot start the runtime: {e}");
+            return FAILED;
+        }
+    };
+    let embedded = match &options.run.target {
+        Some(_) => None,
+        None => match runtime.block_on(crate::gateway::spawn(
+            options.run.embedded.clone(),
+            crate::gateway::Clock::system(),
+        )) {
+            Ok(gateway) => Some(gateway),
+            Err(e) => return exit_for(RunError::Embedded(e)),
+        },
+    };
+    let url = embedded.as_ref().map_or_else(
+        || options.run.target.clone().unwrap_or_default(),
+        |g| g.base_url(),
+    );
+    let session = match runtime.block_on(runner::Session::connect(&url, &options.run)) {
+        Ok(session) => session,
+        Err(e) => return exit_for(e),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        runtime.spawn(async move {
+            shutdown_signal().await;
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let shown_target = match embedded {
+        Some(_) => format!("{url} (embedded reference gateway)"),
+        None => url.clone(),
+    };
+    eprintln!(
+        "gatecheck fuzz: seed {} (replay with --seed {})",
+        options.seed, options.seed
+    );
+    let progress = fuzz_report::Progress::start(options.progress, options.cases);
+    let outcome = fuzz::fuzz(
+        &runtime,
+        &session,
+        shown_target,
+        &options,
+        Arc::clone(&stop),
+        &progress,
+    );
+    progress.finish();
+    let dir = args.reports.join(runner::run_id());
+    let repros = match fuzz_report::write(&dir, &outcome) {
+        Ok(repros) => {
+            println!(
+                "reports: {}/ (fuzz.json, junit.xml{})",
+                dir.display(),
+                if repros.is_empty() { "" } else { ", repro/" }
+            );
+            repros
+        }
+        Err(e) => {
+            eprintln!(
+                "gatecheck: cannot write reports under {}: {e}",
+                dir.display()
+            );
+            Vec::new()
+        }
+    };
+    print!("{}", fuzz_report::console(&outcome, &repros));
+    drop(embedded);
+    if outcome.interrupted {
+        INTERRUPTED
+    } else if outcome.findings.is_empty() {
+        PASSED
+    } else {
+        FAILED
+    }
+}
+
 /// `gatecheck merge DIR...`. Exit codes: 0 the merged run passed its thresholds, 1 it failed
 /// them, 2 the directories do not hold the shards of one run (or cannot be read or written).
 pub fn merge(args: &crate::cli::MergeArgs) -> u8 {

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod cputime;
+pub mod fuzz;
 pub mod gateway;
 pub mod load;
 pub mod profile;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => return ExitCode::from(gatecheck::commands::validate(&args)),
         Command::Schema => return ExitCode::from(gatecheck::commands::schema()),
         Command::Load(args) => return ExitCode::from(gatecheck::commands::load(&args)),
+        Command::Fuzz(args) => return ExitCode::from(gatecheck::commands::fuzz(&args)),
         Command::Merge(args) => return ExitCode::from(gatecheck::commands::merge(&args)),
         Command::Report(args) => return ExitCode::from(gatecheck::commands::report(&args)),
         Command::Compare(args) => return ExitCode::from(gatecheck::commands::compare(&args)),

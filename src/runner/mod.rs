@@ -88,25 +88,7 @@ pub async fn run(
             (gateway.base_url(), Some(gateway))
         }
     };
-    let (target, oracles) = connect(
-        &target_url,
-        &options.client,
-        &options.profile,
-        options.captcha_oracle,
-        options.code_oracle.clone(),
-    )
-    .await?;
-    let pool = Arc::new(if oracles.clock || options.profile.test_support {
-        UserPool::created()
-    } else {
-        UserPool::accounts(options.profile.accounts.clone())
-    });
-    let shared = Arc::new(Shared {
-        target,
-        profile: options.profile.clone(),
-        oracles,
-        pool,
-    });
+    let shared = Arc::new(Session::connect(&target_url, options).await?.shared);
 
     let selected: Vec<Scenario> = scenarios
         .into_iter()
@@ -191,6 +173,47 @@ struct Shared {
     profile: Profile,
     oracles: Oracles,
     pool: Arc<UserPool>,
+}
+
+/// One target, connected, its oracles chosen: runs scenarios one at a time, each with fresh
+/// users (how `gatecheck fuzz` runs its generated cases).
+pub struct Session {
+    shared: Shared,
+}
+
+impl Session {
+    pub async fn connect(url: &str, options: &RunOptions) -> Result<Self, RunError> {
+        let (target, oracles) = connect(
+            url,
+            &options.client,
+            &options.profile,
+            options.captcha_oracle,
+            options.code_oracle.clone(),
+        )
+        .await?;
+        let pool = Arc::new(if oracles.clock || options.profile.test_support {
+            UserPool::created()
+        } else {
+            UserPool::accounts(options.profile.accounts.clone())
+        });
+        Ok(Self {
+            shared: Shared {
+                target,
+                profile: options.profile.clone(),
+                oracles,
+                pool,
+            },
+        })
+    }
+
+    /// Whether the target's clock can be moved (test support), so waits cost no real time.
+    pub fn moves_clock(&self) -> bool {
+        self.shared.oracles.clock
+    }
+
+    pub async fn run(&self, scenario: &Scenario) -> ScenarioRecord {
+        run_scenario(scenario, &self.shared).await
+    }
 }
 
 /// Whether the tag filters let `scenario` run. A scenario that must really wait (no clock to

@@ -1,0 +1,171 @@
+//! What a fuzz run shows and leaves: the live progress line (cases run, findings, the current
+//! shrink), the console summary, and in `reports/<run-id>/` `fuzz.json`, `junit.xml` (one case
+//! for the run, failed with each finding) and `repro/<n>-<kind>.yaml`, each written atomically.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::FuzzOutcome;
+use crate::report::junit::escape;
+use crate::report::write_atomically;
+
+/// The progress line on stderr; hidden when stderr is not a terminal or with `--quiet`.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn start(enabled: bool, cases: u32) -> Self {
+        if !enabled || !console::Term::stderr().is_term() {
+            return Self { bar: None };
+        }
+        let bar =
+            ProgressBar::with_draw_target(Some(u64::from(cases)), ProgressDrawTarget::stderr());
+        let style =
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} cases  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message("no finding");
+        Self { bar: Some(bar) }
+    }
+
+    pub fn case(&self, run: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(run);
+        }
+    }
+
+    pub fn shrinking(&self, runs: u32, ops: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "1 finding; shrinking: run {runs}, {ops} operations"
+            ));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "gatecheck fuzz against {}: {} cases in {:.1} s (seed {})",
+        outcome.target, outcome.cases_run, outcome.elapsed_s, outcome.seed
+    );
+    if outcome.without_waits {
+        out.push_str(
+            "  note: the target's clock cannot be moved, so no case waits for an expiry\n",
+        );
+    }
+    if outcome.time_limited {
+        let _ = writeln!(
+            out,
+            "  stopped by the time limit after {} of {} cases",
+            outcome.cases_run, outcome.requested_cases
+        );
+    }
+    if outcome.interrupted {
+        out.push_str("  interrupted: the figures cover what ran\n");
+    }
+    if outcome.findings.is_empty() {
+        out.push_str("  no finding: every answer was what the model predicts\n");
+    }
+    let answers: u64 = outcome.coverage.values().sum();
+    let _ = writeln!(
+        out,
+        "  exercised: {answers} predicted answers of {} kinds (call and outcome; fuzz.json lists them)",
+        outcome.coverage.len()
+    );
+    for (finding, path) in outcome
+        .findings
+        .iter()
+        .zip(repros.iter().map(Some).chain(std::iter::repeat(None)))
+    {
+        let _ = writeln!(
+            out,
+            "\n  FINDING ({}) at step `{}` (line {}): expected {}, got {}",
+            finding.kind.name(),
+            finding.step,
+            finding.line,
+            finding.expected,
+            finding.actual
+        );
+        for check in &finding.checks {
+            let _ = writeln!(out, "    x {check}");
+        }
+        let _ = writeln!(
+            out,
+            "  shrunk to {} steps in {} shrink runs{}:\n",
+            finding.ops,
+            finding.shrink_runs,
+            path.map_or(String::new(), |p| format!("; repro {}", p.display()))
+        );
+        for line in finding.repro.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    out
+}
+
+pub fn junit(outcome: &FuzzOutcome) -> String {
+    let failures = usize::from(!outcome.findings.is_empty());
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gatecheck fuzz\" tests=\"1\" failures=\"{failures}\">\n  <testsuite name=\"fuzz seed {}\" tests=\"1\" failures=\"{failures}\" time=\"{:.3}\">",
+        outcome.seed, outcome.elapsed_s
+    );
+    let _ = write!(
+        out,
+        "    <testcase classname=\"fuzz\" name=\"{} cases against the model\"",
+        outcome.cases_run
+    );
+    if outcome.findings.is_empty() {
+        out.push_str("/>\n");
+    } else {
+        out.push_str(">\n");
+        for finding in &outcome.findings {
+            let _ = writeln!(
+                out,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                finding.kind.name(),
+                escape(&format!(
+                    "step `{}`: expected {}, got {}",
+                    finding.step, finding.expected, finding.actual
+                )),
+                escape(&finding.repro)
+            );
+        }
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Writes `fuzz.json`, `junit.xml` and the repro scenarios into `dir`; returns the repros' paths.
+pub fn write(dir: &Path, outcome: &FuzzOutcome) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut repros = Vec::new();
+    if !outcome.findings.is_empty() {
+        std::fs::create_dir_all(dir.join("repro"))?;
+    }
+    for (n, finding) in outcome.findings.iter().enumerate() {
+        let path = dir
+            .join("repro")
+            .join(format!("{}-{}.yaml", n + 1, finding.kind.name()));
+        write_atomically(&path, finding.repro.as_bytes())?;
+        repros.push(path);
+    }
+    let json = serde_json::to_vec_pretty(outcome).map_err(std::io::Error::other)?;
+    write_atomically(&dir.join("fuzz.json"), &json)?;
+    write_atomically(&dir.join("junit.xml"), junit(outcome).as_bytes())?;
+    Ok(repros)
+}
