@@ -401,6 +401,12 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
         eprintln!("gatecheck: --fault applies to the embedded gateway only, not to --target");
         return INVALID;
     }
+    if args.connection.target.is_some() && !profile.test_support {
+        eprintln!(
+            "gatecheck: fuzz needs a target with the test-support endpoints (`test_support: true` in its profile): every case takes fresh users, and the model reads the CAPTCHA answer and the code; without them, use `gatecheck run` with the profile's accounts"
+        );
+        return INVALID;
+    }
     let mut run = RunOptions::new(profile);
     run.target = args.connection.target.clone();
     run.captcha_oracle = captcha_oracle;

@@ -749,6 +749,10 @@ fn malformed_yaml(call: Call, mutation: Mutation) -> String {
         Mutation::UserNotAString => typed(&fields.replacen(user_field, "user: 8613600000000", 1)),
         Mutation::EmptyUser => typed(&fields.replacen(user_field, "user: \"\"", 1)),
         Mutation::LongUser => typed(&fields.replacen(user_field, &format!("user: \"{}\"", "u".repeat(256)), 1)),
+        Mutation::HugeNumber => match call {
+            Call::SendCaptcha | Call::CheckCaptcha => typed(&fields.replacen("client_type: 0", "client_type: 123456789012345678901234567890", 1)),
+            _ => typed(&fields.replacen(user_field, "user: 123456789012345678901234567890", 1)),
+        },
     }
 }
 

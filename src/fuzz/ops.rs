@@ -97,6 +97,8 @@ pub enum Mutation {
     UserNotAString,
     EmptyUser,
     LongUser,
+    /// A number past every integer type (clientType on the CAPTCHA calls, user elsewhere).
+    HugeNumber,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,6 +294,7 @@ fn malformed() -> impl Strategy<Value = Op> {
         Just(Mutation::UserNotAString),
         Just(Mutation::EmptyUser),
         Just(Mutation::LongUser),
+        Just(Mutation::HugeNumber),
     ];
     (call, mutation).prop_map(|(call, mutation)| Op::Malformed { call, mutation })
 }
