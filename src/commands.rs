@@ -127,12 +127,7 @@ pub fn run(args: &RunArgs) -> u8 {
 
 fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOptions, String> {
     let (captcha_oracle, code_oracle) = parse_oracles(&args.connection.oracles)?;
-    let faults = args
-        .faults
-        .iter()
-        .map(|f| f.parse::<Fault>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+    let faults = parse_faults(&args.faults)?;
     if args.connection.target.is_some() && (!faults.is_empty() || args.no_test_support) {
         return Err(
             "--fault and --no-test-support apply to the embedded gateway only, not to --target"
@@ -237,12 +232,7 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
             return INVALID;
         }
     };
-    let faults = match args
-        .faults
-        .iter()
-        .map(|f| f.parse::<Fault>())
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let faults = match parse_faults(&args.faults) {
         Ok(faults) => faults,
         Err(e) => {
             eprintln!("gatecheck: {e}");
@@ -385,12 +375,7 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
             return INVALID;
         }
     };
-    let faults = match args
-        .faults
-        .iter()
-        .map(|f| f.parse::<Fault>())
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let faults = match parse_faults(&args.faults) {
         Ok(faults) => faults,
         Err(e) => {
             eprintln!("gatecheck: {e}");
@@ -632,4 +617,12 @@ pub fn compare(args: &crate::cli::CompareArgs) -> u8 {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `--fault NAME`s as fault switches of the embedded gateway.
+fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
+    names
+        .iter()
+        .map(|name| name.parse::<Fault>().map_err(|e| e.to_string()))
+        .collect()
 }

@@ -395,12 +395,17 @@ impl Model {
         }
     }
 
-    /// The live, unused token of `kind` at `index`, if that is what was presented.
-    fn live(&self, index: Option<usize>, kind: Kind) -> Option<usize> {
+    /// Uses up the presented token if it is a live, unused one of `kind` (a use consumes it,
+    /// pass or fail); returns it.
+    fn use_token(&mut self, index: Option<usize>, kind: Kind) -> Option<usize> {
         let i = index?;
         let token = &self.tokens[i];
-        (token.kind == kind && !token.used && self.now - token.issued < self.lifetime(kind))
-            .then_some(i)
+        let live =
+            token.kind == kind && !token.used && self.now - token.issued < self.lifetime(kind);
+        if live {
+            self.tokens[i].used = true;
+        }
+        live.then_some(i)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -417,10 +422,9 @@ impl Model {
         if token == Tok::Missing {
             return Expected::Error("invalid_request");
         }
-        let Some(i) = self.live(presented, Kind::T1) else {
+        let Some(i) = self.use_token(presented, Kind::T1) else {
             return Expected::Error("captcha_token_invalid");
         };
-        self.tokens[i].used = true;
         let t1 = &self.tokens[i];
         if (t1.user, t1.client_type, t1.check_type) != (who, client_type, check_type) {
             return Expected::Error("captcha_token_invalid");
@@ -443,10 +447,9 @@ impl Model {
         if token == Tok::Missing {
             return Expected::Error("access_token_invalid");
         }
-        let Some(i) = self.live(presented, Kind::T2) else {
+        let Some(i) = self.use_token(presented, Kind::T2) else {
             return Expected::Error("access_token_invalid");
         };
-        self.tokens[i].used = true;
         if self.tokens[i].user != who {
             return Expected::Error("access_token_invalid");
         }
@@ -537,10 +540,9 @@ impl Model {
         if token == Tok::Missing {
             return Expected::Error("reset_token_invalid");
         }
-        let Some(i) = self.live(presented, Kind::T3) else {
+        let Some(i) = self.use_token(presented, Kind::T3) else {
             return Expected::Error("reset_token_invalid");
         };
-        self.tokens[i].used = true;
         if self.tokens[i].user != who {
             return Expected::Error("reset_token_invalid");
         }
