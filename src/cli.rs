@@ -211,6 +211,7 @@ pub struct FuzzArgs {
     /// Most runs spent shrinking a failing case.
     #[arg(long, default_value_t = 1000)]
     pub max_shrink_iters: u32,
+    /// Where reports go (a directory per run; repro scenarios under its repro/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
     /// No progress line.

@@ -312,20 +312,23 @@ pub fn fuzz(
     let time_limited = Cell::new(false);
     let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
     let coverage: RefCell<BTreeMap<String, u64>> = RefCell::new(BTreeMap::new());
+    // Past the time limit no new case starts, but a shrink in progress goes on (bounded by
+    // `max_shrink_iters`): the point of a finding is its smallest case. A stop ends both.
     let over = || {
         if stop.load(Ordering::Relaxed) {
             return true;
         }
-        let late = options
-            .time_limit
-            .is_some_and(|limit| started.elapsed() >= limit);
+        let late = !failing.get()
+            && options
+                .time_limit
+                .is_some_and(|limit| started.elapsed() >= limit);
         if late {
             time_limited.set(true);
         }
         late
     };
     let test = |ops: Vec<ops::Op>| -> Result<(), TestCaseError> {
-        // Past the limit, the remaining cases (and shrink runs) pass at once.
+        // Past the limit, the remaining cases pass at once.
         if over() {
             return Ok(());
         }
