@@ -95,6 +95,10 @@ pub struct TargetArgs {
     /// Speak HTTP/2: from the first byte on http:// (h2c, prior knowledge), by ALPN on https://.
     #[arg(long)]
     pub http2: bool,
+    /// With --http2: connections to open, requests taking them in turn (a server caps the
+    /// streams one connection carries at once, often at 100; raise this for more in flight).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub http2_connections: u16,
     /// Accept any TLS certificate from an https:// target (self-signed staging certificates).
     #[arg(long)]
     pub insecure: bool,
@@ -108,6 +112,7 @@ impl TargetArgs {
         crate::transport::ClientOptions {
             timeout: self.timeout,
             http2: self.http2,
+            http2_connections: usize::from(self.http2_connections),
             tls: crate::transport::TlsOptions {
                 insecure: self.insecure,
                 ca_certs: self.ca_certs.clone(),

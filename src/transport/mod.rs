@@ -27,6 +27,8 @@ pub struct ClientOptions {
     pub max_body: usize,
     /// HTTP/2: with prior knowledge on plain TCP (h2c), offered by ALPN over TLS.
     pub http2: bool,
+    /// HTTP/2 connections that requests take in turn.
+    pub http2_connections: usize,
     pub tls: TlsOptions,
 }
 
@@ -36,6 +38,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
             http2: false,
+            http2_connections: 1,
             tls: TlsOptions::default(),
         }
     }
@@ -130,6 +133,7 @@ impl Client {
             origin.clone(),
             tls,
             options.http2,
+            options.http2_connections,
             connect_timeout(&options),
         )?;
         Ok(Self {

@@ -81,9 +81,10 @@ pub(super) struct Pool {
     http2: bool,
     connect_timeout: Duration,
     idle: Mutex<Vec<Http1>>,
-    /// The shared HTTP/2 connection; the async lock makes concurrent first requests wait for
-    /// one handshake instead of opening a connection each.
-    shared: tokio::sync::Mutex<Option<http2::SendRequest<Body>>>,
+    /// The HTTP/2 connections requests share, taken in turn; the async lock makes concurrent
+    /// first requests wait for one handshake instead of opening a connection each.
+    shared: tokio::sync::Mutex<Vec<Option<http2::SendRequest<Body>>>>,
+    next_shared: std::sync::atomic::AtomicUsize,
 }
 
 impl Pool {
@@ -91,6 +92,7 @@ impl Pool {
         origin: Origin,
         tls: Option<rustls::ClientConfig>,
         http2: bool,
+        http2_connections: usize,
         connect_timeout: Duration,
     ) -> Result<Self, String> {
         let tls = match tls {
@@ -106,7 +108,8 @@ impl Pool {
             http2,
             connect_timeout,
             idle: Mutex::new(Vec::new()),
-            shared: tokio::sync::Mutex::new(None),
+            shared: tokio::sync::Mutex::new(vec![None; http2_connections.max(1)]),
+            next_shared: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -115,17 +118,24 @@ impl Pool {
         self.http2
     }
 
-    /// The shared HTTP/2 connection, opened on first use or after it closed.
+    /// The next of the shared HTTP/2 connections in turn, opened on first use or after it
+    /// closed. (A server caps the streams one connection carries at once, often at 100: more
+    /// connections let more requests be in flight.)
     pub(super) async fn shared_http2(&self) -> Result<http2::SendRequest<Body>, TransportError> {
         let mut shared = self.shared.lock().await;
-        if let Some(sender) = shared.as_ref().filter(|s| !s.is_closed()) {
+        let turn = self
+            .next_shared
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % shared.len();
+        let slot = &mut shared[turn];
+        if let Some(sender) = slot.as_ref().filter(|s| !s.is_closed()) {
             return Ok(sender.clone());
         }
         let mut sender = match self.dial().await? {
             Stream::Plain(tcp) => handshake(tcp).await?,
             Stream::Tls(tls) => handshake(tls).await?,
         };
-        *shared = Some(sender.clone());
+        *slot = Some(sender.clone());
         sender.ready().await.map_err(|e| describe(&e))?;
         Ok(sender)
     }
