@@ -6,8 +6,8 @@ import sys
 
 BUCKETS = [
     ("kernel (TCP, syscalls, wake-ups)", r"\[kernel|\[k\]"),
-    ("allocator and memcpy (libc)", r"libc\.so|_int_free|malloc|memmove|memcmp|cfree"),
-    ("HTTP client (hyper, http, httparse, tokio channels)", r"hyper|httparse|http::|h2::|mpsc|oneshot|want::|http_body"),
+    ("allocator and memcpy (libc)", r"libc\.so|_int_free|malloc|memmove|memcmp|cfree|mi_|mimalloc"),
+    ("HTTP client (own HTTP/1.1, httparse, http, hyper, channels)", r"hyper|httparse|http::|h2::|mpsc|oneshot|want::|http_body|gatecheck::transport|bytes::"),
     ("JSON (serde_json)", r"serde_json|serde_core"),
     ("latency recording (hdrhistogram)", r"hdrhistogram"),
     ("async runtime (tokio scheduler, timers, I/O driver)", r"tokio|mio|vdso|clock_gettime"),
