@@ -133,7 +133,11 @@ fn header(seed: u64, kind: Option<&str>) -> String {
 pub fn render_case(profile: &Profile, ops: &[ops::Op], seed: u64, kind: Option<&str>) -> Case {
     let steps = Model::new(profile).plan(ops);
     let header = header(seed, kind);
-    let yaml = model::scenario_yaml("fuzz case", &header, &steps);
+    let name = match kind {
+        Some(kind) => format!("fuzz finding ({kind}), seed {seed}"),
+        None => format!("fuzz case, seed {seed}"),
+    };
+    let yaml = model::scenario_yaml(&name, &header, &steps);
     // Steps start after the header comments and the four lines of name, tags, users, steps.
     let mut line = header.lines().count() + 5;
     let mut lines = Vec::with_capacity(steps.len());
