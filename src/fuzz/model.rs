@@ -16,7 +16,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::ops::{
-    Call, Expiry, Guess, LoginWith, Mutation, NewPassword, Op, Point, Slide, Tok, Who,
+    Call, Channel, Expiry, Guess, LoginWith, Mutation, NewPassword, Op, Point, Slide, Tok, Who,
 };
 use crate::api::Operation;
 use crate::profile::Profile;
@@ -331,7 +331,11 @@ impl Model {
                 point,
                 slide,
             } => self.check_captcha(who, client_type, check_type, token, presented, point, slide),
-            Op::SendCode { who, token } => self.send_code(who, token, presented),
+            Op::SendCode {
+                who,
+                token,
+                channel,
+            } => self.send_code(who, token, channel, presented),
             Op::CheckCode { who, guess } => {
                 // As `render` chose: `{{ code }}` or `{{ wrong_code }}` when the flow can read
                 // a code (which makes the oracle fetch it), a literal otherwise.
@@ -443,7 +447,18 @@ impl Model {
         Expected::Success
     }
 
-    fn send_code(&mut self, who: Who, token: Tok, presented: Option<usize>) -> Expected {
+    fn send_code(
+        &mut self,
+        who: Who,
+        token: Tok,
+        channel: Channel,
+        presented: Option<usize>,
+    ) -> Expected {
+        // The channel is read before the token: an account name must name one, and only `sms`
+        // and `email` exist (an identity's own channel wins over what it asks).
+        if channel == Channel::Bogus || (who == Who::Account && channel == Channel::Default) {
+            return Expected::Error("invalid_request");
+        }
         if token == Tok::Missing {
             return Expected::Error("access_token_invalid");
         }
@@ -605,11 +620,23 @@ impl Model {
                     self.token_yaml(token)
                 )
             }
-            Op::SendCode { who, token } => format!(
-                "  - send_code: {{user: {}, token: {}}}\n",
-                user(who),
-                self.token_yaml(token)
-            ),
+            Op::SendCode {
+                who,
+                token,
+                channel,
+            } => {
+                let method = match channel {
+                    Channel::Default => "null",
+                    Channel::Sms => "sms",
+                    Channel::Email => "email",
+                    Channel::Bogus => "fax",
+                };
+                format!(
+                    "  - send_code: {{user: {}, token: {}, send_method: {method}}}\n",
+                    user(who),
+                    self.token_yaml(token)
+                )
+            }
             Op::CheckCode { who, guess } => {
                 let code = match guess {
                     Guess::Right if self.code_readable() => "\"{{ code }}\"".to_owned(),
@@ -683,6 +710,7 @@ fn user(who: Who) -> &'static str {
     match who {
         Who::Main => "\"{{ user }}\"",
         Who::Other => "\"{{ users.other }}\"",
+        Who::Account => "\"{{ users.acct }}\"",
         Who::Ghost => "\"{{ users.ghost }}\"",
     }
 }
@@ -770,7 +798,7 @@ pub fn scenario_yaml(name: &str, header: &str, steps: &[PlannedStep]) -> String 
         serde_json::to_string(name).unwrap_or_default()
     );
     out.push_str("tags: [fuzz]\n");
-    out.push_str("users: {main: phone, other: email, ghost: unknown}\n");
+    out.push_str("users: {main: phone, other: email, acct: account, ghost: unknown}\n");
     out.push_str("steps:\n");
     for step in steps {
         out.push_str(&step.yaml);
@@ -846,6 +874,7 @@ mod tests {
         let send = |who| Op::SendCode {
             who,
             token: Tok::T2,
+            channel: Channel::Default,
         };
         let steps = expected(&[
             Op::Reach(Who::Main, Stage::T2),
@@ -873,6 +902,30 @@ mod tests {
         assert!(
             steps[5..].iter().all(|e| *e == Expected::Success),
             "{steps:?}"
+        );
+    }
+
+    #[test]
+    fn an_account_name_must_say_where_the_code_goes() {
+        let send = |channel| Op::SendCode {
+            who: Who::Account,
+            token: Tok::T2,
+            channel,
+        };
+        let steps = expected(&[
+            Op::Reach(Who::Account, Stage::T2),
+            send(Channel::Default),
+            send(Channel::Bogus),
+            send(Channel::Email),
+        ]);
+        // Refused before the token is read: T2 is still there for the third try.
+        assert_eq!(
+            &steps[2..],
+            [
+                error("invalid_request"),
+                error("invalid_request"),
+                Expected::Success
+            ]
         );
     }
 

@@ -5,12 +5,22 @@
 use proptest::prelude::*;
 
 /// Whose name a call carries: the scenario's main user (a phone user), a second user (an
-/// e-mail user), or an identity the gateway has never seen.
+/// e-mail user), a user known by an account name, or an identity the gateway has never seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Who {
     Main,
     Other,
+    Account,
     Ghost,
+}
+
+/// `sendMethod` of send_code: left out, `sms`, `email`, or a channel that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Default,
+    Sms,
+    Email,
+    Bogus,
 }
 
 /// Which token a call presents: the flow's newest T1, T2 or T3 (whatever call it suits), none,
@@ -119,6 +129,7 @@ pub enum Op {
     SendCode {
         who: Who,
         token: Tok,
+        channel: Channel,
     },
     CheckCode {
         who: Who,
@@ -179,6 +190,11 @@ impl Op {
             Op::SendCode {
                 who,
                 token: Tok::T2,
+                // An account name must say where the code goes; an identity need not.
+                channel: match who {
+                    Who::Account => Channel::Sms,
+                    _ => Channel::Default,
+                },
             },
             Op::CheckCode {
                 who,
@@ -196,7 +212,12 @@ impl Op {
 }
 
 fn who() -> impl Strategy<Value = Who> {
-    prop_oneof![8 => Just(Who::Main), 2 => Just(Who::Other), 1 => Just(Who::Ghost)]
+    prop_oneof![
+        8 => Just(Who::Main),
+        2 => Just(Who::Other),
+        2 => Just(Who::Account),
+        1 => Just(Who::Ghost)
+    ]
 }
 
 fn tok(usual: Tok) -> impl Strategy<Value = Tok> {
@@ -254,7 +275,17 @@ fn check_captcha() -> impl Strategy<Value = Op> {
 }
 
 fn send_code() -> impl Strategy<Value = Op> {
-    (who(), tok(Tok::T2)).prop_map(|(who, token)| Op::SendCode { who, token })
+    let channel = prop_oneof![
+        8 => Just(Channel::Default),
+        2 => Just(Channel::Sms),
+        1 => Just(Channel::Email),
+        1 => Just(Channel::Bogus),
+    ];
+    (who(), tok(Tok::T2), channel).prop_map(|(who, token, channel)| Op::SendCode {
+        who,
+        token,
+        channel,
+    })
 }
 
 fn check_code() -> impl Strategy<Value = Op> {
