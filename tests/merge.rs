@@ -146,8 +146,20 @@ fn a_duplicate_index_is_refused() {
     let root = temp_dir("duplicate");
     shard_run(&root, 0, 2, settings(), &[5]);
     shard_run(&root, 0, 2, settings(), &[5]);
-    let message = refusal(&[root], false);
+    let message = refusal(std::slice::from_ref(&root), false);
     assert!(message.contains("shard 0/2 appears twice"), "{message}");
+    // The command says so and exits 2, writing nothing.
+    let out = root.join("merged");
+    let refused = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("merge")
+        .arg(&root)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("merge runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("appears twice"));
+    assert!(!out.exists());
 }
 
 #[test]
