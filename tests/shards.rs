@@ -76,8 +76,7 @@ fn four_shards_merge_into_the_whole_run() {
     std::fs::create_dir_all(&dir).expect("dir");
     let scenario = scenario(&dir);
     let (_server, url) = serve();
-    let start =
-        gatecheck::load::shard::format_time(SystemTime::now() + Duration::from_millis(1500));
+    let start = gatecheck::load::shard::format_time(SystemTime::now() + Duration::from_secs(3));
     let shards: Vec<Child> = (0..SHARDS)
         .map(|index| {
             gatecheck()
