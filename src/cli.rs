@@ -216,6 +216,10 @@ pub struct FuzzArgs {
     /// Most runs spent shrinking a failing case.
     #[arg(long, default_value_t = 1000)]
     pub max_shrink_iters: u32,
+    /// After a finding, go on looking for findings of other kinds or calls (a case failing like
+    /// one already made is counted, not shrunk again).
+    #[arg(long)]
+    pub keep_going: bool,
     /// Where reports go (a directory per run; repro scenarios under its repro/).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,

@@ -407,6 +407,7 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
         max_ops: args.max_ops,
         max_shrink_iters: args.max_shrink_iters,
         progress: !args.quiet,
+        keep_going: args.keep_going,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

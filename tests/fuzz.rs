@@ -34,6 +34,10 @@ fn run_options(faults: Vec<Fault>) -> RunOptions {
 }
 
 fn fuzz_against(faults: Vec<Fault>, cases: u32, seed: u64) -> FuzzOutcome {
+    fuzz_with(faults, cases, seed, false)
+}
+
+fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> FuzzOutcome {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let options = FuzzOptions {
         run: run_options(faults),
@@ -43,6 +47,7 @@ fn fuzz_against(faults: Vec<Fault>, cases: u32, seed: u64) -> FuzzOutcome {
         max_ops: 12,
         max_shrink_iters: 1000,
         progress: false,
+        keep_going,
     };
     let gateway = runtime
         .block_on(gateway::spawn(
@@ -244,4 +249,32 @@ fn the_command_exits_by_its_findings_and_its_repro_runs_with_gatecheck_run() {
         "and fails on the faulty one"
     );
     let _ = std::fs::remove_dir_all(&reports);
+}
+
+#[test]
+fn keep_going_finds_each_bug_once() {
+    let faults = || {
+        ["captcha-any-x", "leak-code"]
+            .map(|f| f.parse::<Fault>().expect("fault"))
+            .to_vec()
+    };
+    let one = fuzz_with(faults(), 1000, 7, false);
+    assert_eq!(one.findings.len(), 1);
+    let all = fuzz_with(faults(), 1000, 7, true);
+    let mut kinds: Vec<&str> = all.findings.iter().map(|f| f.kind.name()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["malformed_answer", "security"],
+        "{:?}",
+        all.findings
+    );
+    // The first finding is the one a plain run makes; later cases failing like it are counted.
+    assert_eq!(all.findings[0].repro, one.findings[0].repro);
+    assert!(all.repeated > 0);
+    assert_eq!(all.cases_run, 1000);
+    for finding in &all.findings {
+        assert_eq!(run_repro(&finding.repro, Vec::new()), Verdict::Passed);
+        assert_ne!(run_repro(&finding.repro, faults()), Verdict::Passed);
+    }
 }

@@ -36,6 +36,8 @@ pub struct FuzzOptions {
     pub max_ops: usize,
     pub max_shrink_iters: u32,
     pub progress: bool,
+    /// After a finding, go on looking for findings unlike it.
+    pub keep_going: bool,
 }
 
 /// What kind of wrong a finding is.
@@ -106,6 +108,8 @@ pub struct FuzzOutcome {
     /// Answers the cases without a finding got, by call and outcome (`check_code code_mismatch`):
     /// how much of the model the run exercised.
     pub coverage: BTreeMap<String, u64>,
+    /// With `keep_going`: cases that failed like a finding already made (not shrunk again).
+    pub repeated: u64,
     pub findings: Vec<Finding>,
 }
 
@@ -283,14 +287,20 @@ fn actual(step: &StepRecord) -> String {
     }
 }
 
-/// proptest's generator seeded from `seed`: the same seed, the same cases.
-fn rng(seed: u64) -> TestRng {
-    let digest = sha2::Sha256::digest(seed.to_le_bytes());
+/// proptest's generator for a round, seeded from `seed`: the same seed, the same cases. Round
+/// 0 hashes the seed alone.
+fn rng(seed: u64, round: u64) -> TestRng {
+    let mut bytes = seed.to_le_bytes().to_vec();
+    if round > 0 {
+        bytes.extend_from_slice(&round.to_le_bytes());
+    }
+    let digest = sha2::Sha256::digest(&bytes);
     TestRng::from_seed(RngAlgorithm::ChaCha, &digest)
 }
 
 /// Generates and runs cases until one fails (then shrinks it), the count is reached, the time
-/// limit passes or `stop` is set. Blocks on `runtime` for each case.
+/// limit passes or `stop` is set; with `keep_going`, after a finding it goes on looking for
+/// findings unlike those already made. Blocks on `runtime` for each case.
 pub fn fuzz(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
@@ -302,74 +312,92 @@ pub fn fuzz(
     let profile = &options.run.profile;
     let started = Instant::now();
     let without_waits = !session.moves_clock();
-    let config = Config {
-        cases: options.cases,
-        max_shrink_iters: options.max_shrink_iters,
-        failure_persistence: None,
-        // Each case is a scenario against a live target; proptest's own timeouts are not used.
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new_with_rng(config, rng(options.seed));
     let cases_run = Cell::new(0u64);
-    let shrink_runs = Cell::new(0u32);
-    let failing = Cell::new(false);
+    let repeated = Cell::new(0u64);
     let time_limited = Cell::new(false);
-    let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
     let coverage: RefCell<BTreeMap<String, u64>> = RefCell::new(BTreeMap::new());
-    // Past the time limit no new case starts, but a shrink in progress goes on (bounded by
-    // `max_shrink_iters`): the point of a finding is its smallest case. A stop ends both.
-    let over = || {
-        if stop.load(Ordering::Relaxed) {
-            return true;
-        }
-        let late = !failing.get()
-            && options
-                .time_limit
-                .is_some_and(|limit| started.elapsed() >= limit);
-        if late {
-            time_limited.set(true);
-        }
-        late
+    let mut findings: Vec<Finding> = Vec::new();
+    let strategy = if without_waits {
+        ops::sequence_without_waits(options.max_ops).boxed()
+    } else {
+        ops::sequence(options.max_ops).boxed()
     };
-    let test = |ops: Vec<ops::Op>| -> Result<(), TestCaseError> {
-        // Past the limit, the remaining cases pass at once.
-        if over() {
-            return Ok(());
+    // Each round is one proptest run over the cases left, seeded from the seed and the round:
+    // the same seed replays the same rounds.
+    for round in 0u64.. {
+        let remaining = u64::from(options.cases).saturating_sub(cases_run.get());
+        if remaining == 0 || stop.load(Ordering::Relaxed) || time_limited.get() {
+            break;
         }
-        if failing.get() {
-            shrink_runs.set(shrink_runs.get() + 1);
-            progress.shrinking(shrink_runs.get(), ops.len());
-        } else {
-            cases_run.set(cases_run.get() + 1);
-            progress.case(cases_run.get());
-        }
-        let case = render_case(profile, &ops, options.seed, None);
-        match runtime.block_on(run_case(session, profile, &case)) {
-            None => {
+        let config = Config {
+            cases: remaining as u32,
+            max_shrink_iters: options.max_shrink_iters,
+            failure_persistence: None,
+            // Each case is a scenario against a live target; proptest's timeouts are not used.
+            ..Config::default()
+        };
+        let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
+        let shrink_runs = Cell::new(0u32);
+        // The finding being shrunk: a smaller case counts as failing only if it fails the same
+        // way, so the repro shows the bug that was found, not another one met on the way.
+        let shrinking: RefCell<Option<Signature>> = RefCell::new(None);
+        let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
+        let known: Vec<Signature> = findings.iter().map(Signature::of).collect();
+        // Past the time limit no new case starts, but a shrink in progress goes on (bounded by
+        // `max_shrink_iters`): the point of a finding is its smallest case. A stop ends both.
+        let over = || {
+            if stop.load(Ordering::Relaxed) {
+                return true;
+            }
+            let late = shrinking.borrow().is_none()
+                && options
+                    .time_limit
+                    .is_some_and(|limit| started.elapsed() >= limit);
+            if late {
+                time_limited.set(true);
+            }
+            late
+        };
+        let test = |ops: Vec<ops::Op>| -> Result<(), TestCaseError> {
+            // Past the limit, the remaining cases pass at once.
+            if over() {
+                return Ok(());
+            }
+            let target_signature = shrinking.borrow().clone();
+            if target_signature.is_some() {
+                shrink_runs.set(shrink_runs.get() + 1);
+                progress.shrinking(shrink_runs.get(), ops.len());
+            } else {
+                cases_run.set(cases_run.get() + 1);
+                progress.case(cases_run.get());
+            }
+            let case = render_case(profile, &ops, options.seed, None);
+            let Some(finding) = runtime.block_on(run_case(session, profile, &case)) else {
                 let mut coverage = coverage.borrow_mut();
                 for step in &case.steps {
                     for outcome in step.outcomes() {
                         *coverage.entry(outcome).or_default() += 1;
                     }
                 }
-                Ok(())
+                return Ok(());
+            };
+            let signature = Signature::of(&finding);
+            match &target_signature {
+                Some(wanted) if *wanted != signature => return Ok(()),
+                None if known.contains(&signature) => {
+                    repeated.set(repeated.get() + 1);
+                    return Ok(());
+                }
+                _ => {}
             }
-            Some(finding) => {
-                let reason = format!("{}: {}", finding.kind.name(), finding.step);
-                failing.set(true);
-                *last_finding.borrow_mut() = Some(finding);
-                Err(TestCaseError::fail(reason))
-            }
-        }
-    };
-    let strategy = if without_waits {
-        ops::sequence_without_waits(options.max_ops).boxed()
-    } else {
-        ops::sequence(options.max_ops).boxed()
-    };
-    let result = runner.run(&strategy, test);
-    let mut findings = Vec::new();
-    if let Err(TestError::Fail(_, minimal)) = result {
+            let reason = format!("{}: {}", finding.kind.name(), finding.step);
+            *shrinking.borrow_mut() = Some(signature);
+            *last_finding.borrow_mut() = Some(finding);
+            Err(TestCaseError::fail(reason))
+        };
+        let Err(TestError::Fail(_, minimal)) = runner.run(&strategy, test) else {
+            break;
+        };
         // The smallest failing case, run once more for its record (and to check it still fails).
         let first = last_finding.borrow().clone();
         let kind = first.as_ref().map(|f| f.kind.name());
@@ -383,6 +411,10 @@ pub fn fuzz(
                 render_case(profile, &minimal, options.seed, Some(finding.kind.name())).yaml;
             findings.push(finding);
         }
+        if !options.keep_going {
+            break;
+        }
+        progress.found(findings.len());
     }
     FuzzOutcome {
         seed: options.seed,
@@ -394,6 +426,32 @@ pub fn fuzz(
         time_limited: time_limited.get(),
         without_waits,
         coverage: coverage.into_inner(),
+        repeated: repeated.get(),
         findings,
+    }
+}
+
+/// What makes two findings the same bug: the kind, the call, and what the model expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Signature {
+    kind: FindingKind,
+    call: String,
+    expected: String,
+}
+
+impl Signature {
+    fn of(finding: &Finding) -> Self {
+        // Step names are "<n> <call>"; the position in the case does not matter.
+        let call = finding
+            .step
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            kind: finding.kind,
+            call,
+            expected: finding.expected.clone(),
+        }
     }
 }

@@ -41,8 +41,15 @@ impl Progress {
     pub fn shrinking(&self, runs: u32, ops: usize) {
         if let Some(bar) = &self.bar {
             bar.set_message(format!(
-                "1 finding; shrinking: run {runs}, {ops} operations"
+                "a finding; shrinking: run {runs}, {ops} operations"
             ));
+        }
+    }
+
+    /// With `--keep-going`: findings so far, the search going on.
+    pub fn found(&self, findings: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{findings} finding(s); looking for more"));
         }
     }
 
@@ -74,6 +81,13 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
     }
     if outcome.interrupted {
         out.push_str("  interrupted: the figures cover what ran\n");
+    }
+    if outcome.repeated > 0 {
+        let _ = writeln!(
+            out,
+            "  {} more cases failed like a finding below (not shrunk again)",
+            outcome.repeated
+        );
     }
     if outcome.findings.is_empty() {
         out.push_str("  no finding: every answer was what the model predicts\n");
