@@ -126,8 +126,8 @@ pub fn run(args: &RunArgs) -> u8 {
 }
 
 fn options(args: &RunArgs, profile: crate::profile::Profile) -> Result<RunOptions, String> {
-    let (captcha_oracle, code_oracle) = parse_oracles(&args.connection.oracles)?;
-    let faults = parse_faults(&args.faults)?;
+    let ((captcha_oracle, code_oracle), faults) =
+        oracles_and_faults(&args.connection.oracles, &args.faults)?;
     if args.connection.target.is_some() && (!faults.is_empty() || args.no_test_support) {
         return Err(
             "--fault and --no-test-support apply to the embedded gateway only, not to --target"
@@ -225,20 +225,14 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
     if spec.duration.is_none() && spec.iterations.is_none() {
         spec.duration = Some(Duration::from_secs(10));
     }
-    let (captcha_oracle, code_oracle) = match parse_oracles(&args.connection.oracles) {
-        Ok(choices) => choices,
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
-    };
-    let faults = match parse_faults(&args.faults) {
-        Ok(faults) => faults,
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
-    };
+    let ((captcha_oracle, code_oracle), faults) =
+        match oracles_and_faults(&args.connection.oracles, &args.faults) {
+            Ok(choices) => choices,
+            Err(e) => {
+                eprintln!("gatecheck: {e}");
+                return INVALID;
+            }
+        };
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let whole_spec = spec.clone();
     let spec = shard.apply(&spec);
@@ -321,19 +315,12 @@ pub fn load(args: &crate::cli::LoadArgs) -> u8 {
         shard: (!shard.is_whole()).then_some(shard),
         merged: None,
     };
-    let mut summary = summary::summarise(
+    let summary = summary::summarise(
         facts,
         &spec,
         &outcome.metrics,
         outcome.measured.as_secs_f64(),
     );
-    if !shard.is_whole() {
-        summary.model = format!(
-            "shard {shard}, {} of the run ({})",
-            shard.describe_share(&spec),
-            summary::describe_model(&whole_spec)
-        );
-    }
     print!("{}", load_report::console(&summary));
     match load_report::render_into(&run_dir, &summary) {
         Ok(()) => println!(
@@ -368,20 +355,14 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
             return INVALID;
         }
     };
-    let (captcha_oracle, code_oracle) = match parse_oracles(&args.connection.oracles) {
-        Ok(choices) => choices,
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
-    };
-    let faults = match parse_faults(&args.faults) {
-        Ok(faults) => faults,
-        Err(e) => {
-            eprintln!("gatecheck: {e}");
-            return INVALID;
-        }
-    };
+    let ((captcha_oracle, code_oracle), faults) =
+        match oracles_and_faults(&args.connection.oracles, &args.faults) {
+            Ok(choices) => choices,
+            Err(e) => {
+                eprintln!("gatecheck: {e}");
+                return INVALID;
+            }
+        };
     if args.connection.target.is_some() && !faults.is_empty() {
         eprintln!("gatecheck: --fault applies to the embedded gateway only, not to --target");
         return INVALID;
@@ -406,7 +387,6 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
         time_limit: args.time_limit,
         max_ops: args.max_ops,
         max_shrink_iters: args.max_shrink_iters,
-        progress: !args.quiet,
         keep_going: args.keep_going,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -450,7 +430,7 @@ pub fn fuzz(args: &crate::cli::FuzzArgs) -> u8 {
         "gatecheck fuzz: seed {} (replay with --seed {})",
         options.seed, options.seed
     );
-    let progress = fuzz_report::Progress::start(options.progress, options.cases);
+    let progress = fuzz_report::Progress::start(!args.quiet, options.cases);
     let outcome = fuzz::fuzz(
         &runtime,
         &session,
@@ -620,10 +600,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `--fault NAME`s as fault switches of the embedded gateway.
-fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
-    names
+type OracleChoices = (
+    Option<crate::profile::CaptchaOracle>,
+    Option<crate::profile::CodeOracle>,
+);
+
+/// `--oracle CHOICE`s, and `--fault NAME`s as fault switches of the embedded gateway.
+fn oracles_and_faults(
+    oracles: &[String],
+    faults: &[String],
+) -> Result<(OracleChoices, Vec<Fault>), String> {
+    let choices = parse_oracles(oracles)?;
+    let faults = faults
         .iter()
         .map(|name| name.parse::<Fault>().map_err(|e| e.to_string()))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((choices, faults))
 }

@@ -46,7 +46,6 @@ fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> Fuz
         time_limit: None,
         max_ops: 12,
         max_shrink_iters: 1000,
-        progress: false,
         keep_going,
     };
     let gateway = runtime

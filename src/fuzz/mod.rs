@@ -35,7 +35,6 @@ pub struct FuzzOptions {
     /// Longest sequence of operations in a case.
     pub max_ops: usize,
     pub max_shrink_iters: u32,
-    pub progress: bool,
     /// After a finding, go on looking for findings unlike it.
     pub keep_going: bool,
 }

@@ -331,11 +331,7 @@ impl Model {
                 point,
                 slide,
             } => self.check_captcha(who, client_type, check_type, token, presented, point, slide),
-            Op::SendCode {
-                who,
-                token,
-                channel,
-            } => self.send_code(who, token, channel, presented),
+            Op::SendCode { who, channel, .. } => self.send_code(who, channel, presented),
             Op::CheckCode { who, guess } => {
                 // As `render` chose: `{{ code }}` or `{{ wrong_code }}` when the flow can read
                 // a code (which makes the oracle fetch it), a literal otherwise.
@@ -350,11 +346,7 @@ impl Model {
                 };
                 self.check_code(who, presented)
             }
-            Op::Reset {
-                who,
-                token,
-                password,
-            } => self.reset(who, token, presented, password),
+            Op::Reset { who, password, .. } => self.reset(who, presented, password),
             Op::Login { with } => match with {
                 LoginWith::Current => Expected::Success,
                 LoginWith::Old if !self.main_reset => Expected::Success,
@@ -412,6 +404,12 @@ impl Model {
         live.then_some(i)
     }
 
+    /// `use_token`, and the token must be bound to `who` (another user's is used up too).
+    fn use_token_of(&mut self, index: Option<usize>, kind: Kind, who: Who) -> Option<usize> {
+        self.use_token(index, kind)
+            .filter(|&i| self.tokens[i].user == who)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn check_captcha(
         &mut self,
@@ -447,25 +445,14 @@ impl Model {
         Expected::Success
     }
 
-    fn send_code(
-        &mut self,
-        who: Who,
-        token: Tok,
-        channel: Channel,
-        presented: Option<usize>,
-    ) -> Expected {
+    fn send_code(&mut self, who: Who, channel: Channel, presented: Option<usize>) -> Expected {
         // The channel is read before the token: an account name must name one, and only `sms`
         // and `email` exist (an identity's own channel wins over what it asks).
         if channel == Channel::Bogus || (who == Who::Account && channel == Channel::Default) {
             return Expected::Error("invalid_request");
         }
-        if token == Tok::Missing {
-            return Expected::Error("access_token_invalid");
-        }
-        let Some(i) = self.use_token(presented, Kind::T2) else {
-            return Expected::Error("access_token_invalid");
-        };
-        if self.tokens[i].user != who {
+        // A missing T2 presents nothing, and fails as an unknown one does.
+        if self.use_token_of(presented, Kind::T2, who).is_none() {
             return Expected::Error("access_token_invalid");
         }
         if self
@@ -545,22 +532,11 @@ impl Model {
         Expected::Error("code_mismatch")
     }
 
-    fn reset(
-        &mut self,
-        who: Who,
-        token: Tok,
-        presented: Option<usize>,
-        password: NewPassword,
-    ) -> Expected {
-        if token == Tok::Missing {
-            return Expected::Error("reset_token_invalid");
-        }
-        let Some(i) = self.use_token(presented, Kind::T3) else {
+    fn reset(&mut self, who: Who, presented: Option<usize>, password: NewPassword) -> Expected {
+        // A missing T3 header presents nothing, and fails as an unknown one does.
+        let Some(i) = self.use_token_of(presented, Kind::T3, who) else {
             return Expected::Error("reset_token_invalid");
         };
-        if self.tokens[i].user != who {
-            return Expected::Error("reset_token_invalid");
-        }
         let breaks_policy = match password {
             NewPassword::Valid => false,
             // The main user's account name is no rule for another user's password.

@@ -199,20 +199,31 @@ pub struct RunFacts<'a> {
 }
 
 /// The record of a run of `spec` (a shard's own share of it when `facts.shard` is set: then the
-/// thresholds wait for `gatecheck merge`).
+/// model names the whole run too, and the thresholds wait for `gatecheck merge`).
 pub fn summarise(
     facts: RunFacts<'_>,
     spec: &LoadSpec,
     metrics: &Metrics,
     measured_s: f64,
 ) -> LoadSummary {
-    let thresholds = match facts.shard {
-        Some(_) => &[][..],
-        None => &spec.thresholds[..],
+    let (model, thresholds) = match facts.shard {
+        // A shard's part, and the whole run it is part of (from its settings).
+        Some(shard) => {
+            let whole = facts
+                .settings
+                .as_ref()
+                .map_or_else(|| describe_model(spec), |s| s.model.clone());
+            let share = shard.describe_share(spec);
+            (
+                format!("shard {shard}, {share} of the run ({whole})"),
+                &[][..],
+            )
+        }
+        None => (describe_model(spec), &spec.thresholds[..]),
     };
     summarise_with(
         facts,
-        describe_model(spec),
+        model,
         spec.warmup.as_secs_f64(),
         thresholds,
         metrics,

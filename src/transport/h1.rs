@@ -22,7 +22,8 @@ const MAX_HEADERS: usize = 100;
 const MAX_LINE: usize = 4096;
 const READ_AHEAD: usize = 16 * 1024;
 
-/// One request as the client hands it over.
+/// One request as the client hands it over (the path already under the base URL's).
+#[derive(Clone, Copy)]
 pub(super) struct Outgoing<'a> {
     pub method: &'a Method,
     pub path: &'a str,

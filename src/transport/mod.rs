@@ -162,28 +162,6 @@ impl Client {
                 "header `{name}` frames the body: gatecheck sets it from the body it sends"
             )));
         }
-        let exchange = async {
-            match self.pool.speaks_http2() {
-                true => self.exchange_http2(method, path, headers, body).await,
-                false => self.exchange_http1(method, path, headers, body).await,
-            }
-        };
-        match tokio::time::timeout(self.options.timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(TransportError(format!(
-                "timed out: no whole answer within {}",
-                humantime::format_duration(self.options.timeout)
-            ))),
-        }
-    }
-
-    async fn exchange_http1(
-        &self,
-        method: &Method,
-        path: &str,
-        headers: &[(String, String)],
-        body: Option<&Bytes>,
-    ) -> Result<Exchange, TransportError> {
         let path = self.full_path(path);
         let request = h1::Outgoing {
             method,
@@ -195,15 +173,31 @@ impl Client {
             headers,
             body,
         };
+        let exchange = async {
+            match self.pool.speaks_http2() {
+                true => self.exchange_http2(&request).await,
+                false => self.exchange_http1(&request).await,
+            }
+        };
+        match tokio::time::timeout(self.options.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError(format!(
+                "timed out: no whole answer within {}",
+                humantime::format_duration(self.options.timeout)
+            ))),
+        }
+    }
+
+    async fn exchange_http1(&self, request: &h1::Outgoing<'_>) -> Result<Exchange, TransportError> {
         let max_body = self.options.max_body;
         let (mut connection, reused) = self.pool.http1().await?;
-        let mut outcome = connection.exchange(&request, max_body).await;
+        let mut outcome = connection.exchange(request, max_body).await;
         // A kept-alive connection the server closed as the request went out: nothing came back,
         // so an idempotent request (RFC 9110 §9.2.2) goes again on a fresh connection.
         if let Err(h1::Failure::Unanswered(_)) = &outcome {
-            if reused && method.is_idempotent() {
+            if reused && request.method.is_idempotent() {
                 connection = self.pool.fresh_http1().await?;
-                outcome = connection.exchange(&request, max_body).await;
+                outcome = connection.exchange(request, max_body).await;
             }
         }
         let exchange = outcome.map_err(h1::Failure::into_error)?;
@@ -218,14 +212,8 @@ impl Client {
         }
     }
 
-    async fn exchange_http2(
-        &self,
-        method: &Method,
-        path: &str,
-        headers: &[(String, String)],
-        body: Option<&Bytes>,
-    ) -> Result<Exchange, TransportError> {
-        let mut request = self.http2_request(method, path, headers, body)?;
+    async fn exchange_http2(&self, request: &h1::Outgoing<'_>) -> Result<Exchange, TransportError> {
+        let mut request = self.http2_request(request)?;
         let mut reused = true;
         loop {
             let mut sender = self.pool.shared_http2().await?;
@@ -245,20 +233,21 @@ impl Client {
         }
     }
 
+    /// The request for hyper's HTTP/2 client (whose own defaults stand in for Host).
     fn http2_request(
         &self,
-        method: &Method,
-        path: &str,
-        headers: &[(String, String)],
-        body: Option<&Bytes>,
+        outgoing: &h1::Outgoing<'_>,
     ) -> Result<Request<Full<Bytes>>, TransportError> {
+        let h1::Outgoing {
+            method,
+            path,
+            headers,
+            body,
+            ..
+        } = *outgoing;
         // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI.
         let scheme = if self.origin.https { "https" } else { "http" };
-        let uri = format!(
-            "{scheme}://{}{}",
-            self.origin.authority,
-            self.full_path(path)
-        );
+        let uri = format!("{scheme}://{}{path}", self.origin.authority);
         let uri =
             Uri::try_from(uri).map_err(|e| TransportError(format!("invalid request path: {e}")))?;
         let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
