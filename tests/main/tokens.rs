@@ -1,9 +1,7 @@
 //! Every token (T1, T2, code, T3) replayed, expired, used for another user and used in the
 //! wrong step.
 
-mod common;
-
-use common::{start_clean, NEW_PASSWORD};
+use crate::support::{start_clean, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind::*;
 use serde_json::json;

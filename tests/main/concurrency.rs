@@ -1,11 +1,10 @@
 //! 100 simultaneous uses of one T1, one T2, one code and one T3: exactly one success each,
 //! over many rounds.
 
-mod common;
-
+use crate::support;
 use std::sync::Arc;
 
-use common::{start, Harness, NEW_PASSWORD};
+use crate::support::{start, Harness, NEW_PASSWORD};
 use gatecheck::gateway::GatewayConfig;
 
 const RACERS: usize = 100;
@@ -34,7 +33,7 @@ async fn each_token_is_used_exactly_once_under_contention() {
     let h = Arc::new(
         start(GatewayConfig {
             resend_interval: std::time::Duration::ZERO,
-            ..common::config(Vec::new())
+            ..support::config(Vec::new())
         })
         .await,
     );

@@ -1,14 +1,18 @@
 //! Every failure kind of the reference profile, field validation, boundary values, languages
 //! and the no-enumeration rule.
 
-mod common;
-
-use common::{start_clean, Harness, NEW_PASSWORD};
+use crate::support;
+use crate::support::{start_clean, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind::{self, *};
 use serde_json::{json, Value};
 
-async fn raw(h: &Harness, op: Operation, content_type: Option<&str>, body: &str) -> common::Answer {
+async fn raw(
+    h: &Harness,
+    op: Operation,
+    content_type: Option<&str>,
+    body: &str,
+) -> support::Answer {
     let headers: Vec<(&str, &str)> = content_type
         .map(|ct| ("Content-Type", ct))
         .into_iter()
@@ -493,7 +497,7 @@ async fn unknown_users_are_not_enumerable() {
             reqwest::Method::GET,
             &format!(
                 "/test/v1/outbox/latest?user={}",
-                common::percent_encode(unknown)
+                support::percent_encode(unknown)
             ),
             &[],
             None,

@@ -1,8 +1,6 @@
 //! Bounded memory: caps evict the oldest entry first, and expired entries are dropped.
 
-mod common;
-
-use common::{config, start};
+use crate::support::{config, start};
 use gatecheck::gateway::GatewayConfig;
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! HTTP/2 without TLS (h2c, prior knowledge): the client speaks it, the embedded gateway answers
 //! it, and the whole suite passes over it as over HTTP/1.1.
 
-mod common;
-
+use crate::support;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,7 +52,7 @@ async fn the_suite_passes_over_http2() {
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await
         .expect("run");
-    let failed = common::failed_files(&record);
+    let failed = support::failed_files(&record);
     assert!(
         failed.is_empty(),
         "{failed:?}\n{}",

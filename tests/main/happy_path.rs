@@ -1,9 +1,8 @@
 //! The full five-call flow for a phone, an e-mail and an account-name user, with login proving
 //! the reset took effect.
 
-mod common;
-
-use common::{start_clean, Harness, NEW_PASSWORD};
+use crate::support;
+use crate::support::{start_clean, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind;
 use serde_json::json;
@@ -132,9 +131,9 @@ async fn every_response_carries_the_documented_headers() {
 
 #[tokio::test]
 async fn generated_users_can_reset() {
-    let h = common::start(gatecheck::gateway::GatewayConfig {
+    let h = support::start(gatecheck::gateway::GatewayConfig {
         generated_users: 1000,
-        ..common::config(Vec::new())
+        ..support::config(Vec::new())
     })
     .await;
     let user = "+8613900000999";

@@ -112,7 +112,7 @@ fn the_model_agrees_with_the_clean_gateway_on_random_sequences() {
     }
 }
 
-/// The long run: `cargo test --release --test fuzz -- --ignored` (about 13 s in release).
+/// The long run: `cargo test --release --test main fuzz:: -- --ignored` (about 13 s in release).
 #[test]
 #[ignore]
 fn ten_thousand_cases_against_the_clean_gateway_find_nothing() {

@@ -2,13 +2,12 @@
 //! that one fault fails. Together with `--fault list` this proves every switch is real and does
 //! what its one line says.
 
-mod common;
-
+use crate::support;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use common::{config, start, Harness, NEW_PASSWORD};
+use crate::support::{config, start, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::fault::CATALOGUE;
 use gatecheck::gateway::{FailureKind, Fault};
@@ -26,7 +25,7 @@ macro_rules! probe {
     }};
 }
 
-fn is(answer: &common::Answer, kind: FailureKind) -> bool {
+fn is(answer: &support::Answer, kind: FailureKind) -> bool {
     (answer.status, answer.code()) == (kind.info().status, kind.code())
 }
 

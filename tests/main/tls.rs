@@ -2,8 +2,7 @@
 //! files, or not at all with `--insecure`; `--http2` is chosen by ALPN. A TLS front on loopback
 //! (rustls, certificates made by rcgen for this test) passes the bytes on to the embedded gateway.
 
-mod common;
-
+use crate::support;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -184,6 +183,6 @@ async fn the_happy_paths_pass_over_tls() {
     let (record, _) = runner::run(scenarios, &options, std::future::pending())
         .await
         .expect("run");
-    let failed = common::failed_files(&record);
+    let failed = support::failed_files(&record);
     assert!(failed.is_empty(), "{failed:?}");
 }

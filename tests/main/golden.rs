@@ -1,6 +1,6 @@
 //! Golden files for what users read: error messages of invalid scenarios (with carets and
 //! suggestions) and the console, JUnit and Markdown reports. `GATECHECK_BLESS=1 cargo test
-//! --test golden` rewrites the expected files after a deliberate change.
+//! --test main golden::` rewrites the expected files after a deliberate change.
 
 use std::path::{Path, PathBuf};
 

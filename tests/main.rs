@@ -1,0 +1,64 @@
+//! The integration tests, one test binary (`cargo test --test main`; one module: `cargo test
+//! --test main golden::`): one link instead of one per file, and one support module instead of
+//! helpers written again in each file.
+//!
+//! Layout: this file is the crate root; each module is a file in `tests/main/`, and the shared
+//! helpers are `tests/main/support/`. Cargo builds every `tests/*.rs` as a binary of its own, so
+//! the modules cannot sit beside this file; and a crate root looks for `mod cli;` beside itself
+//! (`tests/cli.rs`), not in `tests/main/`, so each `mod` names its file with `#[path]`. (The
+//! other layout cargo knows, `tests/main/main.rs`, needs no `#[path]`, but proptest files a
+//! test's regressions under the nearest folder holding a `main.rs`: they would land in
+//! `tests/proptest-regressions/`. With the root here they go to
+//! `proptest-regressions/main/<module>.txt`, beside those of `src/`.)
+//!
+//! No test needs a binary of its own: none sets an environment variable, a panic hook, a global
+//! subscriber or a signal handler in the test process (signals go to child processes, and the
+//! runner, load engine and fuzzer take their interruption as an argument).
+
+#[path = "main/support/mod.rs"]
+mod support;
+
+#[path = "main/cli.rs"]
+mod cli;
+#[path = "main/concurrency.rs"]
+mod concurrency;
+#[path = "main/deploy.rs"]
+mod deploy;
+#[path = "main/failures.rs"]
+mod failures;
+#[path = "main/faults.rs"]
+mod faults;
+#[path = "main/fuzz.rs"]
+mod fuzz;
+#[path = "main/golden.rs"]
+mod golden;
+#[path = "main/happy_path.rs"]
+mod happy_path;
+#[path = "main/hostile_target.rs"]
+mod hostile_target;
+#[path = "main/http2.rs"]
+mod http2;
+#[path = "main/limits.rs"]
+mod limits;
+#[path = "main/load.rs"]
+mod load;
+#[path = "main/merge.rs"]
+mod merge;
+#[path = "main/oracles.rs"]
+mod oracles;
+#[path = "main/request_props.rs"]
+mod request_props;
+#[path = "main/scenario_props.rs"]
+mod scenario_props;
+#[path = "main/sdk_fixture.rs"]
+mod sdk_fixture;
+#[path = "main/shards.rs"]
+mod shards;
+#[path = "main/suite_teeth.rs"]
+mod suite_teeth;
+#[path = "main/tls.rs"]
+mod tls;
+#[path = "main/tokens.rs"]
+mod tokens;
+#[path = "main/transport.rs"]
+mod transport;

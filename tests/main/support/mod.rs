@@ -1,0 +1,5 @@
+//! What the test modules share.
+
+mod harness;
+
+pub use harness::*;
