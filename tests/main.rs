@@ -13,7 +13,8 @@
 //!
 //! No test needs a binary of its own: none sets an environment variable, a panic hook, a global
 //! subscriber or a signal handler in the test process (signals go to child processes, and the
-//! runner, load engine and fuzzer take their interruption as an argument).
+//! runner, load engine and fuzzer take their interruption as an argument). All tests share one
+//! process id, so temporary files go in directories from `support::temp_dir`, unique per call.
 
 #[path = "main/support/mod.rs"]
 mod support;

@@ -1,39 +1,21 @@
 //! The `gatecheck serve` binary: the ready line, the fault list, refusing bad flags, and a clean
 //! stop on SIGTERM and Ctrl-C (SIGINT).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use gatecheck::gateway::fault::CATALOGUE;
 
-fn gatecheck() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+use crate::support::{
+    assert_exit, current_thread_runtime, gatecheck, signal, temp_dir, write_file, Served,
+};
+
+/// Starts `gatecheck serve` on an ephemeral loopback port.
+fn serve(extra: &[&str]) -> Served {
+    crate::support::serve(&[&["--captcha-pool", "2"], extra].concat())
 }
 
-/// Starts `gatecheck serve` on an ephemeral loopback port and returns it with its address.
-fn serve(extra: &[&str]) -> (Child, String) {
-    let mut child = gatecheck()
-        .args(["serve", "--addr", "127.0.0.1:0", "--captcha-pool", "2"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gatecheck starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("ready line: {line:?}"))
-        .to_owned();
-    (child, addr)
-}
-
-fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
@@ -45,18 +27,15 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<std::process::Exi
     None
 }
 
-fn signal(child: &Child, signal: libc::c_int) {
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
+/// Sends `signal` and gives the process 10 s to exit.
+fn stop(served: &mut Served, signal_number: libc::c_int) -> Option<ExitStatus> {
+    signal(&served.child, signal_number);
+    wait_for_exit(&mut served.child, Duration::from_secs(10))
 }
 
-async fn answers(addr: &str) -> u16 {
+async fn answers(url: &str) -> u16 {
     let response = reqwest::Client::new()
-        .post(format!(
-            "http://{addr}/v1/usg/acs/auth/slideverifycode/send"
-        ))
+        .post(format!("{url}/v1/usg/acs/auth/slideverifycode/send"))
         .header("Content-Type", "application/json")
         .body(r#"{"user": "+8613600000000", "clientType": 0, "checkType": 1}"#)
         .send()
@@ -67,33 +46,34 @@ async fn answers(addr: &str) -> u16 {
 
 #[tokio::test]
 async fn serve_prints_its_address_answers_and_stops_on_sigterm() {
-    let (mut child, addr) = serve(&[]);
-    assert!(addr.starts_with("127.0.0.1:"));
-    assert_eq!(answers(&addr).await, 200);
-    signal(&child, libc::SIGTERM);
-    let status = wait_for_exit(&mut child, Duration::from_secs(10)).expect("stops within 10 s");
+    let mut served = serve(&[]);
+    assert!(
+        served.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.url
+    );
+    assert_eq!(answers(&served.url).await, 200);
+    let status = stop(&mut served, libc::SIGTERM).expect("stops within 10 s");
     assert!(status.success(), "{status}");
 }
 
 #[tokio::test]
 async fn serve_stops_on_ctrl_c() {
-    let (mut child, addr) = serve(&["--fault", "reuse-t1"]);
-    assert_eq!(answers(&addr).await, 200);
-    signal(&child, libc::SIGINT);
-    let status = wait_for_exit(&mut child, Duration::from_secs(10)).expect("stops within 10 s");
+    let mut served = serve(&["--fault", "reuse-t1"]);
+    assert_eq!(answers(&served.url).await, 200);
+    let status = stop(&mut served, libc::SIGINT).expect("stops within 10 s");
     assert!(status.success(), "{status}");
 }
 
 #[tokio::test]
 async fn no_test_support_removes_the_oracle_routes() {
-    let (mut child, addr) = serve(&["--no-test-support"]);
-    let status = reqwest::get(format!("http://{addr}/test/v1/outbox/latest?user=x"))
+    let mut served = serve(&["--no-test-support"]);
+    let status = reqwest::get(format!("{}/test/v1/outbox/latest?user=x", served.url))
         .await
         .expect("answer")
         .status();
     assert_eq!(status.as_u16(), 404);
-    signal(&child, libc::SIGTERM);
-    wait_for_exit(&mut child, Duration::from_secs(10));
+    stop(&mut served, libc::SIGTERM);
 }
 
 #[test]
@@ -120,22 +100,26 @@ fn unknown_faults_are_a_usage_error() {
         .args(["serve", "--fault", "reuse-t9"])
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
+    assert_exit(&output, 2);
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("unknown fault `reuse-t9`"), "{text}");
 }
 
 #[test]
 fn a_malformed_users_file_names_its_line_and_column() {
-    let path = std::env::temp_dir().join(format!("gatecheck-users-{}.json", std::process::id()));
-    std::fs::write(&path, "[\n  {\"user\": \"a\", \"pasword\": \"x\"}\n]\n").expect("write");
+    let dir = temp_dir("users");
+    let path = write_file(
+        &dir,
+        "users.json",
+        "[\n  {\"user\": \"a\", \"pasword\": \"x\"}\n]\n",
+    );
     let output = gatecheck()
         .args(["serve", "--users"])
         .arg(&path)
         .output()
         .expect("runs");
-    let _ = std::fs::remove_file(&path);
-    assert_eq!(output.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_exit(&output, 2);
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("line 2, column"), "{text}");
     assert!(text.contains("pasword"), "{text}");
@@ -143,23 +127,19 @@ fn a_malformed_users_file_names_its_line_and_column() {
 
 #[test]
 fn a_users_file_adds_users() {
-    let path = std::env::temp_dir().join(format!("gatecheck-users-ok-{}.json", std::process::id()));
-    std::fs::write(
-        &path,
+    let dir = temp_dir("users-ok");
+    let path = write_file(
+        &dir,
+        "users.json",
         r#"[{"user": "filed@example.com", "password": "Filed#Pass1", "account": "filed1"}]"#,
-    )
-    .expect("write");
-    let (mut child, addr) = serve(&["--users", path.to_str().expect("utf-8 path")]);
-    let _ = std::fs::remove_file(&path);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    let status = runtime.block_on(async {
+    );
+    let mut served = serve(&["--users", path.to_str().expect("utf-8 path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = current_thread_runtime().block_on(async {
         use base64::Engine;
         let basic = base64::engine::general_purpose::STANDARD.encode("filed1:Filed#Pass1");
         reqwest::Client::new()
-            .post(format!("http://{addr}/v1/usg/acs/auth/account"))
+            .post(format!("{}/v1/usg/acs/auth/account", served.url))
             .header("Authorization", format!("Basic {basic}"))
             .body(r#"{"account": "filed1", "clientType": 72}"#)
             .send()
@@ -169,6 +149,5 @@ fn a_users_file_adds_users() {
             .as_u16()
     });
     assert_eq!(status, 200);
-    signal(&child, libc::SIGTERM);
-    wait_for_exit(&mut child, Duration::from_secs(10));
+    stop(&mut served, libc::SIGTERM);
 }

@@ -1,11 +1,11 @@
 //! 100 simultaneous uses of one T1, one T2, one code and one T3: exactly one success each,
 //! over many rounds.
 
-use crate::support;
 use std::sync::Arc;
 
-use crate::support::{start, Harness, NEW_PASSWORD};
 use gatecheck::gateway::GatewayConfig;
+
+use crate::support::{config, start, Harness, NEW_PASSWORD};
 
 const RACERS: usize = 100;
 const ROUNDS: usize = 20;
@@ -33,7 +33,7 @@ async fn each_token_is_used_exactly_once_under_contention() {
     let h = Arc::new(
         start(GatewayConfig {
             resend_interval: std::time::Duration::ZERO,
-            ..support::config(Vec::new())
+            ..config(Vec::new())
         })
         .await,
     );

@@ -7,14 +7,16 @@
 //! (CI also validates the manifests against the Kubernetes schemas: `kubernetes-validate`.)
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Parser;
 use marked_yaml::Node;
 use serde_json::{json, Value};
 
+use crate::support::repo_path;
+
 fn deploy() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
+    repo_path("deploy")
 }
 
 /// A YAML document as JSON (scalars as strings), to walk with pointers.

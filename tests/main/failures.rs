@@ -1,18 +1,13 @@
 //! Every failure kind of the reference profile, field validation, boundary values, languages
 //! and the no-enumeration rule.
 
-use crate::support;
-use crate::support::{start_clean, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind::{self, *};
 use serde_json::{json, Value};
 
-async fn raw(
-    h: &Harness,
-    op: Operation,
-    content_type: Option<&str>,
-    body: &str,
-) -> support::Answer {
+use crate::support::{percent_encode, start_clean, Answer, Harness, NEW_PASSWORD};
+
+async fn raw(h: &Harness, op: Operation, content_type: Option<&str>, body: &str) -> Answer {
     let headers: Vec<(&str, &str)> = content_type
         .map(|ct| ("Content-Type", ct))
         .into_iter()
@@ -495,10 +490,7 @@ async fn unknown_users_are_not_enumerable() {
     let outbox = h
         .request(
             reqwest::Method::GET,
-            &format!(
-                "/test/v1/outbox/latest?user={}",
-                support::percent_encode(unknown)
-            ),
+            &format!("/test/v1/outbox/latest?user={}", percent_encode(unknown)),
             &[],
             None,
         )

@@ -2,16 +2,16 @@
 //! that one fault fails. Together with `--fault list` this proves every switch is real and does
 //! what its one line says.
 
-use crate::support;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use crate::support::{config, start, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::fault::CATALOGUE;
 use gatecheck::gateway::{FailureKind, Fault};
 use serde_json::json;
+
+use crate::support::{config, start, Harness, NEW_PASSWORD};
 
 type Probe = for<'a> fn(&'a Harness) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
 
@@ -25,10 +25,6 @@ macro_rules! probe {
     }};
 }
 
-fn is(answer: &support::Answer, kind: FailureKind) -> bool {
-    (answer.status, answer.code()) == (kind.info().status, kind.code())
-}
-
 fn probes() -> Vec<(&'static str, Probe)> {
     vec![
         (
@@ -36,10 +32,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let user = h.new_user().await;
                 let (t1, x) = h.captcha(&user).await;
-                is(
-                    &h.check_captcha(&user, &t1, x + 50).await,
-                    FailureKind::CaptchaMismatch,
-                )
+                h.check_captcha(&user, &t1, x + 50)
+                    .await
+                    .is(FailureKind::CaptchaMismatch)
             }),
         ),
         (
@@ -50,7 +45,7 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let answer = h
                 .call(Operation::CheckCaptcha, json!({"user": user, "clientType": 0, "checkType": 1, "token": t1, "pointX": x, "slideTime": 5}))
                 .await;
-                is(&answer, FailureKind::CaptchaMismatch)
+                answer.is(FailureKind::CaptchaMismatch)
             }),
         ),
         (
@@ -59,10 +54,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 let (t1, x) = h.captcha(&user).await;
                 h.advance(61).await;
-                is(
-                    &h.check_captcha(&user, &t1, x).await,
-                    FailureKind::CaptchaTokenInvalid,
-                )
+                h.check_captcha(&user, &t1, x)
+                    .await
+                    .is(FailureKind::CaptchaTokenInvalid)
             }),
         ),
         (
@@ -71,10 +65,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 let (t1, x) = h.captcha(&user).await;
                 h.check_captcha(&user, &t1, x).await;
-                is(
-                    &h.check_captcha(&user, &t1, x).await,
-                    FailureKind::CaptchaTokenInvalid,
-                )
+                h.check_captcha(&user, &t1, x)
+                    .await
+                    .is(FailureKind::CaptchaTokenInvalid)
             }),
         ),
         (
@@ -84,10 +77,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let t2 = h.t2(&user).await;
                 h.send_code(&user, &t2).await;
                 // T2 is judged before the resend interval, so a replay is a token failure.
-                is(
-                    &h.send_code(&user, &t2).await,
-                    FailureKind::AccessTokenInvalid,
-                )
+                h.send_code(&user, &t2)
+                    .await
+                    .is(FailureKind::AccessTokenInvalid)
             }),
         ),
         (
@@ -96,7 +88,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 let code = h.code(&user).await;
                 h.check_code(&user, &code).await;
-                is(&h.check_code(&user, &code).await, FailureKind::CodeMismatch)
+                h.check_code(&user, &code)
+                    .await
+                    .is(FailureKind::CodeMismatch)
             }),
         ),
         (
@@ -105,10 +99,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 let t3 = h.t3(&user).await;
                 h.reset(&user, &t3, NEW_PASSWORD).await;
-                is(
-                    &h.reset(&user, &t3, "Other#Pass55").await,
-                    FailureKind::ResetTokenInvalid,
-                )
+                h.reset(&user, &t3, "Other#Pass55")
+                    .await
+                    .is(FailureKind::ResetTokenInvalid)
             }),
         ),
         (
@@ -117,7 +110,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 let code = h.code(&user).await;
                 let wrong = if code == "111111" { "222222" } else { "111111" };
-                is(&h.check_code(&user, wrong).await, FailureKind::CodeMismatch)
+                h.check_code(&user, wrong)
+                    .await
+                    .is(FailureKind::CodeMismatch)
             }),
         ),
         (
@@ -129,10 +124,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 for _ in 0..5 {
                     h.check_code(&user, wrong).await;
                 }
-                is(
-                    &h.check_code(&user, &code).await,
-                    FailureKind::CodeAttemptsExceeded,
-                )
+                h.check_code(&user, &code)
+                    .await
+                    .is(FailureKind::CodeAttemptsExceeded)
             }),
         ),
         (
@@ -141,7 +135,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
                 let user = h.new_user().await;
                 h.code(&user).await;
                 let t2 = h.t2(&user).await;
-                is(&h.send_code(&user, &t2).await, FailureKind::SendTooFrequent)
+                h.send_code(&user, &t2)
+                    .await
+                    .is(FailureKind::SendTooFrequent)
             }),
         ),
         (
@@ -149,10 +145,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let (alice, bob) = (h.new_user().await, h.new_user().await);
                 let (t1, x) = h.captcha(&alice).await;
-                is(
-                    &h.check_captcha(&bob, &t1, x).await,
-                    FailureKind::CaptchaTokenInvalid,
-                )
+                h.check_captcha(&bob, &t1, x)
+                    .await
+                    .is(FailureKind::CaptchaTokenInvalid)
             }),
         ),
         (
@@ -160,10 +155,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let (alice, bob) = (h.new_user().await, h.new_user().await);
                 let t2 = h.t2(&alice).await;
-                is(
-                    &h.send_code(&bob, &t2).await,
-                    FailureKind::AccessTokenInvalid,
-                )
+                h.send_code(&bob, &t2)
+                    .await
+                    .is(FailureKind::AccessTokenInvalid)
             }),
         ),
         (
@@ -171,7 +165,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let (alice, bob) = (h.new_user().await, h.new_user().await);
                 let code = h.code(&alice).await;
-                is(&h.check_code(&bob, &code).await, FailureKind::CodeMismatch)
+                h.check_code(&bob, &code)
+                    .await
+                    .is(FailureKind::CodeMismatch)
             }),
         ),
         (
@@ -179,10 +175,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let (alice, bob) = (h.new_user().await, h.new_user().await);
                 let t3 = h.t3(&alice).await;
-                is(
-                    &h.reset(&bob, &t3, NEW_PASSWORD).await,
-                    FailureKind::ResetTokenInvalid,
-                )
+                h.reset(&bob, &t3, NEW_PASSWORD)
+                    .await
+                    .is(FailureKind::ResetTokenInvalid)
             }),
         ),
         (
@@ -190,10 +185,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let user = h.new_user().await;
                 let (t1, _) = h.captcha(&user).await;
-                is(
-                    &h.send_code(&user, &t1).await,
-                    FailureKind::AccessTokenInvalid,
-                )
+                h.send_code(&user, &t1)
+                    .await
+                    .is(FailureKind::AccessTokenInvalid)
             }),
         ),
         (
@@ -201,10 +195,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let user = h.new_user().await;
                 let t2 = h.t2(&user).await;
-                is(
-                    &h.reset(&user, &t2, NEW_PASSWORD).await,
-                    FailureKind::ResetTokenInvalid,
-                )
+                h.reset(&user, &t2, NEW_PASSWORD)
+                    .await
+                    .is(FailureKind::ResetTokenInvalid)
             }),
         ),
         (
@@ -212,10 +205,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             probe!(|h| {
                 let user = h.new_user().await;
                 let t3 = h.t3(&user).await;
-                is(
-                    &h.reset(&user, &t3, "aaa").await,
-                    FailureKind::PasswordPolicy,
-                )
+                h.reset(&user, &t3, "aaa")
+                    .await
+                    .is(FailureKind::PasswordPolicy)
             }),
         ),
         (
@@ -226,11 +218,9 @@ fn probes() -> Vec<(&'static str, Probe)> {
             "malformed-json-500",
             probe!(|h| {
                 let op = Operation::CheckCode;
-                is(
-                    &h.request(op.method(), op.path(), &[], Some(b"{".to_vec()))
-                        .await,
-                    FailureKind::InvalidRequest,
-                )
+                h.request(op.method(), op.path(), &[], Some(b"{".to_vec()))
+                    .await
+                    .is(FailureKind::InvalidRequest)
             }),
         ),
         (

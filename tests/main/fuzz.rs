@@ -8,10 +8,14 @@ use std::sync::Arc;
 
 use gatecheck::fuzz::{self, report::Progress, FuzzOptions, FuzzOutcome};
 use gatecheck::gateway::fault::{Fault, CATALOGUE};
-use gatecheck::gateway::{self, Clock, FaultSet, GatewayConfig};
+use gatecheck::gateway::{FaultSet, GatewayConfig};
 use gatecheck::profile::Profile;
 use gatecheck::runner::record::Verdict;
-use gatecheck::runner::{self, RunOptions, Session};
+use gatecheck::runner::{RunOptions, Session};
+
+use crate::support::{
+    assert_exit, gatecheck, run, scenarios, spawn_gateway, temp_dir, unique, write_file,
+};
 
 /// Switches the model cannot see, and why.
 const UNSEEN: &[(&str, &str)] = &[
@@ -48,12 +52,7 @@ fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> Fuz
         max_shrink_iters: 1000,
         keep_going,
     };
-    let gateway = runtime
-        .block_on(gateway::spawn(
-            options.run.embedded.clone(),
-            Clock::system(),
-        ))
-        .expect("gateway");
+    let gateway = runtime.block_on(spawn_gateway(options.run.embedded.clone()));
     let session = runtime
         .block_on(Session::connect(&gateway.base_url(), &options.run))
         .expect("session");
@@ -69,24 +68,14 @@ fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> Fuz
 
 /// The verdict of a repro scenario on the embedded gateway with `faults`.
 fn run_repro(yaml: &str, faults: Vec<Fault>) -> Verdict {
-    let dir = std::env::temp_dir().join(format!("gatecheck-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join(format!("repro-{}.yaml", rand_name()));
-    std::fs::write(&path, yaml).expect("repro");
+    let dir = temp_dir("fuzz");
+    let path = write_file(&dir, &format!("repro-{}.yaml", unique()), yaml);
     let options = run_options(faults);
-    let scenarios = gatecheck::suite::load(std::slice::from_ref(&path), &options.profile)
-        .unwrap_or_else(|e| panic!("the repro does not load: {e:?}\n{yaml}"));
+    let scenarios = scenarios(&path, &options.profile);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (record, _) = runtime
-        .block_on(runner::run(scenarios, &options, std::future::pending()))
-        .expect("run");
-    let _ = std::fs::remove_file(&path);
+    let (record, _) = runtime.block_on(run(scenarios, &options));
+    let _ = std::fs::remove_dir_all(&dir);
     record.scenarios[0].verdict
-}
-
-fn rand_name() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 #[test]
@@ -172,14 +161,9 @@ fn the_same_seed_gives_the_same_repro() {
     assert_eq!(first.cases_run, second.cases_run);
 }
 
-fn gatecheck() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-}
-
 #[test]
 fn the_command_exits_by_its_findings_and_its_repro_runs_with_gatecheck_run() {
-    let reports = std::env::temp_dir().join(format!("gatecheck-fuzz-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&reports);
+    let reports = temp_dir("fuzz-cli");
     let fuzz = |extra: &[&str]| {
         gatecheck()
             .args([
@@ -197,16 +181,11 @@ fn the_command_exits_by_its_findings_and_its_repro_runs_with_gatecheck_run() {
             .expect("fuzz runs")
     };
     let clean = fuzz(&[]);
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&clean.stdout)
-    );
+    assert_exit(&clean, 0);
 
     let faulty = fuzz(&["--fault", "reuse-t1"]);
+    assert_exit(&faulty, 1);
     let stdout = String::from_utf8_lossy(&faulty.stdout);
-    assert_eq!(faulty.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FINDING"), "{stdout}");
     let repro = std::fs::read_dir(&reports)
         .expect("reports")

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use gatecheck::profile::Profile;
 use gatecheck::runner::record::*;
 
+use crate::support::{repo_path, threshold};
+
 fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    repo_path("tests/golden")
 }
 
 fn check(expected_path: &Path, actual: &str) {
@@ -176,7 +178,7 @@ fn the_json_record_round_trips() {
 fn load_fixture() -> gatecheck::load::summary::LoadSummary {
     use gatecheck::load::metrics::Metrics;
     use gatecheck::load::summary::{summarise, RunFacts};
-    use gatecheck::scenario::load_spec::{parse_threshold, LoadSpec, Model, Threshold};
+    use gatecheck::scenario::load_spec::{LoadSpec, Model};
     use std::time::Duration;
     let mut metrics = Metrics::default();
     for i in 0..100u64 {
@@ -201,16 +203,6 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
             metrics.close_interval(if i == 49 { 0.0 } else { 1.0 });
         }
     }
-    let threshold = |text: &str| {
-        let (metric, op, value) = parse_threshold(text).expect("threshold");
-        Threshold {
-            text: text.into(),
-            at: Default::default(),
-            metric,
-            op,
-            value,
-        }
-    };
     let spec = LoadSpec {
         model: Model::Open {
             rate: 50.0,

@@ -1,11 +1,11 @@
 //! The full five-call flow for a phone, an e-mail and an account-name user, with login proving
 //! the reset took effect.
 
-use crate::support;
-use crate::support::{start_clean, Harness, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind;
 use serde_json::json;
+
+use crate::support::{config, start, start_clean, Harness, NEW_PASSWORD};
 
 /// Runs calls 1-5 for `user` (sending the code over `send_method`) and checks the answers' shapes.
 async fn reset_flow(h: &Harness, user: &str, send_method: &str) -> serde_json::Value {
@@ -131,9 +131,9 @@ async fn every_response_carries_the_documented_headers() {
 
 #[tokio::test]
 async fn generated_users_can_reset() {
-    let h = support::start(gatecheck::gateway::GatewayConfig {
+    let h = start(gatecheck::gateway::GatewayConfig {
         generated_users: 1000,
-        ..support::config(Vec::new())
+        ..config(Vec::new())
     })
     .await;
     let user = "+8613900000999";

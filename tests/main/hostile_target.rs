@@ -2,14 +2,15 @@
 //! types, stalls past the timeout and closed connections. Each must come back as a recorded
 //! failure with a clear reason, with bounded memory (the body cap) and no hang or panic.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use gatecheck::profile::{CodeOracle, Profile};
+use gatecheck::profile::CodeOracle;
 use gatecheck::runner::record::{ScenarioRecord, Verdict};
-use gatecheck::runner::{self, RunOptions};
+use gatecheck::runner::RunOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+use crate::support::{profile_without_test_support, repo_path, run_path};
 
 #[derive(Debug, Clone, Copy)]
 enum Mode {
@@ -68,23 +69,14 @@ async fn hostile_server(mode: Mode) -> String {
 }
 
 async fn run_against(url: String) -> ScenarioRecord {
-    let text = gatecheck::profile::REFERENCE_YAML
-        .replace("test_support: true", "test_support: false")
-        .replace(
-            "accounts: []",
-            "accounts:\n  - {user: \"+8613600000000\", password: \"Init#Pass00\"}",
-        );
-    let profile = Profile::parse("hostile.yaml", &text).expect("profile");
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy/phone_user.yaml");
-    let scenarios = gatecheck::suite::load(&[path], &profile).expect("scenario");
+    let profile =
+        profile_without_test_support(&[r#"{user: "+8613600000000", password: "Init#Pass00"}"#]);
     let mut options = RunOptions::new(profile);
     options.target = Some(url);
     options.client.timeout = Duration::from_millis(700);
     options.client.max_body = 256 * 1024;
     options.code_oracle = Some(CodeOracle::Fixed("000000".into()));
-    let (record, _) = runner::run(scenarios, &options, std::future::pending())
-        .await
-        .expect("run");
+    let record = run_path(&repo_path("scenarios/happy/phone_user.yaml"), &options).await;
     record.scenarios.into_iter().next().expect("one scenario")
 }
 

@@ -1,32 +1,23 @@
 //! HTTP/2 without TLS (h2c, prior knowledge): the client speaks it, the embedded gateway answers
 //! it, and the whole suite passes over it as over HTTP/1.1.
 
-use crate::support;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use gatecheck::gateway::{self, Clock, GatewayConfig};
+use gatecheck::gateway::GatewayConfig;
 use gatecheck::profile::Profile;
-use gatecheck::runner::target::{ClientOptions, Prepared, Target};
-use gatecheck::runner::{self, RunOptions};
+use gatecheck::runner::target::{ClientOptions, Target};
+use gatecheck::runner::RunOptions;
+
+use crate::support::{failed_files, get, repo_path, run_path, spawn_gateway};
 
 #[tokio::test]
 async fn requests_go_over_h2c_when_asked() {
-    let gateway = gateway::spawn(
-        GatewayConfig {
-            captcha_pool: 2,
-            ..GatewayConfig::default()
-        },
-        Clock::system(),
-    )
-    .await
-    .expect("gateway");
-    let probe = Prepared {
-        method: reqwest::Method::GET,
-        path: "/nowhere".into(),
-        headers: Vec::new(),
-        body: None,
-    };
+    let gateway = spawn_gateway(GatewayConfig {
+        captcha_pool: 2,
+        ..GatewayConfig::default()
+    })
+    .await;
+    let probe = get("/nowhere");
     for (http2, version) in [
         (false, reqwest::Version::HTTP_11),
         (true, reqwest::Version::HTTP_2),
@@ -44,15 +35,11 @@ async fn requests_go_over_h2c_when_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_passes_over_http2() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let scenarios = gatecheck::suite::load(&[path], &Profile::reference()).expect("suite");
     let mut options = RunOptions::new(Profile::reference());
     options.client.http2 = true;
     options.embedded.captcha_pool = 4;
-    let (record, _) = runner::run(scenarios, &options, std::future::pending())
-        .await
-        .expect("run");
-    let failed = support::failed_files(&record);
+    let record = run_path(&repo_path("scenarios"), &options).await;
+    let failed = failed_files(&record);
     assert!(
         failed.is_empty(),
         "{failed:?}\n{}",
@@ -98,12 +85,7 @@ async fn requests_take_the_http2_connections_in_turn() {
             ..ClientOptions::default()
         };
         let target = Target::new(&url, options).expect("target");
-        let probe = Prepared {
-            method: reqwest::Method::GET,
-            path: "/".into(),
-            headers: Vec::new(),
-            body: None,
-        };
+        let probe = get("/");
         for _ in 0..12 {
             let answer = target.send(&probe).await.expect("answer");
             assert_eq!(answer.version, reqwest::Version::HTTP_2);

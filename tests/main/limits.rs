@@ -1,7 +1,8 @@
 //! Bounded memory: caps evict the oldest entry first, and expired entries are dropped.
 
-use crate::support::{config, start};
 use gatecheck::gateway::GatewayConfig;
+
+use crate::support::{config, start};
 
 #[tokio::test]
 async fn a_flood_of_call_1_stays_within_the_cap_oldest_evicted_first() {

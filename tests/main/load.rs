@@ -3,15 +3,15 @@
 //! interruption. Loopback only, a few seconds each.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use gatecheck::gateway::{FaultSet, GatewayConfig};
 use gatecheck::load::engine::{self, LoadOptions};
 use gatecheck::load::summary::{summarise, LoadSummary, RunFacts};
 use gatecheck::profile::Profile;
 use gatecheck::scenario::load_spec::{LoadSpec, Model};
 use gatecheck::scenario::{decode_scenario, Scenario};
+
+use crate::support::{assert_exit, config, gatecheck, read_summary, signal, temp_dir, write_file};
 
 const ONE_CALL: &str = "name: one call\nsteps:\n  - send_captcha:\n";
 
@@ -42,11 +42,7 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         code_oracle: None,
         client: gatecheck::runner::target::ClientOptions::default(),
         late_after: Duration::from_millis(10),
-        embedded: GatewayConfig {
-            faults: FaultSet::new(faults),
-            captcha_pool: 4,
-            ..GatewayConfig::default()
-        },
+        embedded: config(faults),
         progress: false,
         generated_users: false,
         interval_logs: None,
@@ -121,17 +117,6 @@ async fn a_stall_shows_in_corrected_latency_and_not_in_raw() {
     assert!(summary.flows.late > 50, "{} late flows", summary.flows.late);
 }
 
-fn gatecheck() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gatecheck-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 fn only_run_dir(reports: &std::path::Path) -> PathBuf {
     let runs: Vec<PathBuf> = std::fs::read_dir(reports)
         .expect("reports")
@@ -144,10 +129,8 @@ fn only_run_dir(reports: &std::path::Path) -> PathBuf {
 #[test]
 fn thresholds_decide_the_exit_code_and_the_junit_cases() {
     let dir = temp_dir("thresholds");
-    let passing = dir.join("passing.yaml");
-    std::fs::write(&passing, format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(send_captcha) < 5s\", \"error_rate < 1%\", \"throughput > 1\"]\n")).expect("write");
-    let failing = dir.join("failing.yaml");
-    std::fs::write(&failing, format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(flow) < 1us\", \"error_rate < 1%\"]\n")).expect("write");
+    let passing = write_file(&dir, "passing.yaml", &format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(send_captcha) < 5s\", \"error_rate < 1%\", \"throughput > 1\"]\n"));
+    let failing = write_file(&dir, "failing.yaml", &format!("{ONE_CALL}load:\n  vus: 2\n  duration: 1s\n  thresholds: [\"p99(flow) < 1us\", \"error_rate < 1%\"]\n"));
     let reports = dir.join("reports");
     let status = gatecheck()
         .args(["load", "--quiet", "--reports"])
@@ -163,12 +146,7 @@ fn thresholds_decide_the_exit_code_and_the_junit_cases() {
         .arg(&failing)
         .output()
         .expect("runs");
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    assert_exit(&output, 1);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("FAIL p99(flow) < 1us"), "{stdout}");
     assert!(stdout.contains("PASS error_rate < 1%"), "{stdout}");
@@ -178,9 +156,7 @@ fn thresholds_decide_the_exit_code_and_the_junit_cases() {
     assert_eq!(junit.matches("<failure").count(), 1);
 
     // The interval log reads back with HdrHistogram's own parser and holds every flow.
-    let summary: LoadSummary =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
-            .expect("json");
+    let summary = read_summary(&run.join("summary.json"));
     let log = std::fs::read(run.join("flow.hlog")).expect("hlog");
     let mut total = 0;
     for entry in hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&log) {
@@ -200,24 +176,23 @@ fn thresholds_decide_the_exit_code_and_the_junit_cases() {
         .arg(run.join("summary.json"))
         .output()
         .expect("runs");
-    assert_eq!(status.status.code(), Some(1));
+    assert_exit(&status, 1);
     assert_eq!(
         std::fs::read_to_string(run.join("summary.md")).expect("md"),
         markdown
     );
 
-    let invalid = dir.join("invalid.yaml");
-    std::fs::write(
-        &invalid,
-        format!("{ONE_CALL}load:\n  duration: 1s\n  thresholds: [\"p99(chek_code) < 1s\"]\n"),
-    )
-    .expect("write");
+    let invalid = write_file(
+        &dir,
+        "invalid.yaml",
+        &format!("{ONE_CALL}load:\n  duration: 1s\n  thresholds: [\"p99(chek_code) < 1s\"]\n"),
+    );
     let output = gatecheck()
         .args(["load", "--quiet"])
         .arg(&invalid)
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
+    assert_exit(&output, 2);
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("the scenario has no step `chek_code`")
     );
@@ -227,12 +202,11 @@ fn thresholds_decide_the_exit_code_and_the_junit_cases() {
 #[test]
 fn an_interrupted_run_still_writes_its_reports() {
     let dir = temp_dir("interrupt");
-    let file = dir.join("long.yaml");
-    std::fs::write(
-        &file,
-        format!("{ONE_CALL}load:\n  vus: 2\n  duration: 60s\n"),
-    )
-    .expect("write");
+    let file = write_file(
+        &dir,
+        "long.yaml",
+        &format!("{ONE_CALL}load:\n  vus: 2\n  duration: 60s\n"),
+    );
     let reports = dir.join("reports");
     let mut child = gatecheck()
         .args(["load", "--quiet", "--reports"])
@@ -242,10 +216,7 @@ fn an_interrupted_run_still_writes_its_reports() {
         .spawn()
         .expect("runs");
     std::thread::sleep(Duration::from_secs(2));
-    // SAFETY: a signal to our own child.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
+    signal(&child, libc::SIGINT);
     let stopped = Instant::now();
     let status = child.wait().expect("exits");
     assert!(
@@ -254,10 +225,7 @@ fn an_interrupted_run_still_writes_its_reports() {
         stopped.elapsed()
     );
     assert_eq!(status.code(), Some(130));
-    let summary: LoadSummary = serde_json::from_str(
-        &std::fs::read_to_string(only_run_dir(&reports).join("summary.json")).expect("summary"),
-    )
-    .expect("json");
+    let summary = read_summary(&only_run_dir(&reports).join("summary.json"));
     assert!(summary.interrupted);
     assert!(summary.flows.ok > 0);
     let _ = std::fs::remove_dir_all(&dir);

@@ -3,7 +3,6 @@
 //! interval logs second by second), and `--allow-partial`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use gatecheck::load::interval_log::IntervalLogs;
@@ -11,8 +10,11 @@ use gatecheck::load::merge;
 use gatecheck::load::metrics::{decode, new_histogram, Metrics};
 use gatecheck::load::shard::Shard;
 use gatecheck::load::summary::{summarise, RunFacts, RunSettings};
-use gatecheck::scenario::diagnostic::Location;
-use gatecheck::scenario::load_spec::{parse_threshold, LoadSpec, Model, Threshold};
+use gatecheck::scenario::load_spec::{LoadSpec, Model};
+
+use crate::support::{
+    assert_exit, gatecheck_merge, interval_histograms, read_summary, temp_dir, threshold, unique,
+};
 
 fn settings() -> RunSettings {
     RunSettings {
@@ -34,20 +36,7 @@ fn spec(settings: &RunSettings) -> LoadSpec {
         duration: Some(Duration::from_secs(2)),
         iterations: None,
         warmup: Duration::ZERO,
-        thresholds: settings
-            .thresholds
-            .iter()
-            .map(|text| {
-                let (metric, op, value) = parse_threshold(text).expect("threshold");
-                Threshold {
-                    text: text.clone(),
-                    at: Location::new(1, 1),
-                    metric,
-                    op,
-                    value,
-                }
-            })
-            .collect(),
+        thresholds: settings.thresholds.iter().map(|t| threshold(t)).collect(),
     }
 }
 
@@ -60,7 +49,7 @@ fn shard_run(
     settings: RunSettings,
     latencies_ms: &[u64],
 ) -> PathBuf {
-    let dir = root.join(format!("shard-{index}-{}", rand_suffix()));
+    let dir = root.join(format!("shard-{index}-{}", unique()));
     std::fs::create_dir_all(&dir).expect("dir");
     let mut metrics = Metrics::default();
     let mut logs = IntervalLogs::new(&dir, "test");
@@ -94,22 +83,6 @@ fn shard_run(
     dir
 }
 
-fn rand_suffix() -> u32 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "gatecheck-merge-{name}-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
 fn refusal(dirs: &[PathBuf], allow_partial: bool) -> String {
     let runs = merge::find(dirs).expect("records found");
     merge::check(&runs, allow_partial).expect_err("refused")
@@ -117,7 +90,7 @@ fn refusal(dirs: &[PathBuf], allow_partial: bool) -> String {
 
 #[test]
 fn shards_of_another_scenario_are_refused() {
-    let root = temp_dir("scenario");
+    let root = temp_dir("merge-scenario");
     shard_run(&root, 0, 2, settings(), &[5, 6]);
     let other = RunSettings {
         scenario_sha256: "cd".repeat(32),
@@ -130,7 +103,7 @@ fn shards_of_another_scenario_are_refused() {
 
 #[test]
 fn shards_of_other_settings_are_refused() {
-    let root = temp_dir("settings");
+    let root = temp_dir("merge-settings");
     shard_run(&root, 0, 2, settings(), &[5]);
     let other = RunSettings {
         thresholds: vec!["p99(flow) < 99ms".into()],
@@ -143,28 +116,22 @@ fn shards_of_other_settings_are_refused() {
 
 #[test]
 fn a_duplicate_index_is_refused() {
-    let root = temp_dir("duplicate");
+    let root = temp_dir("merge-duplicate");
     shard_run(&root, 0, 2, settings(), &[5]);
     shard_run(&root, 0, 2, settings(), &[5]);
     let message = refusal(std::slice::from_ref(&root), false);
     assert!(message.contains("shard 0/2 appears twice"), "{message}");
     // The command says so and exits 2, writing nothing.
     let out = root.join("merged");
-    let refused = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("merge")
-        .arg(&root)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("merge runs");
-    assert_eq!(refused.status.code(), Some(2));
+    let refused = gatecheck_merge(&root, &out);
+    assert_exit(&refused, 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("appears twice"));
     assert!(!out.exists());
 }
 
 #[test]
 fn a_missing_shard_is_refused_unless_partial_is_allowed() {
-    let root = temp_dir("missing");
+    let root = temp_dir("merge-missing");
     for index in [0, 2] {
         shard_run(&root, index, 4, settings(), &[5, 7]);
     }
@@ -186,7 +153,7 @@ fn a_missing_shard_is_refused_unless_partial_is_allowed() {
 
 #[test]
 fn a_whole_run_is_not_a_shard() {
-    let root = temp_dir("whole");
+    let root = temp_dir("merge-whole");
     let dir = shard_run(&root, 0, 2, settings(), &[5]);
     let path = dir.join("summary.json");
     let mut summary: serde_json::Value =
@@ -202,30 +169,16 @@ fn a_whole_run_is_not_a_shard() {
 /// together: the merged record has the latter, and the thresholds are judged on it.
 #[test]
 fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
-    let root = temp_dir("exact");
+    let root = temp_dir("merge-exact");
     let fast: Vec<u64> = (1..=100).map(|i| if i <= 98 { 2 } else { 10 }).collect();
     let slow: Vec<u64> = (1..=60).map(|i| if i <= 30 { 3 } else { 50 }).collect();
     shard_run(&root, 0, 2, settings(), &fast);
     shard_run(&root, 1, 2, settings(), &slow);
     let out = root.join("merged");
-    let status = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("merge")
-        .arg(&root)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("merge runs");
-    let stdout = String::from_utf8_lossy(&status.stdout);
+    let status = gatecheck_merge(&root, &out);
     // p99(flow) < 20ms fails on the whole (30 of 160 flows took 50 ms): exit 1.
-    assert_eq!(
-        status.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let summary: gatecheck::load::summary::LoadSummary =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
-            .expect("summary json");
+    assert_exit(&status, 1);
+    let summary = read_summary(&out.join("summary.json"));
 
     let mut every_sample = new_histogram();
     for ms in fast.iter().chain(&slow) {
@@ -256,15 +209,7 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
 
     // The interval logs are added second by second: the merged log's counts per second.
     let log = std::fs::read_to_string(out.join("flow.hlog")).expect("merged log");
-    let counts: Vec<u64> = log
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
-        .map(|l| {
-            decode(l.rsplit(',').next().expect("histogram"))
-                .expect("decode")
-                .len()
-        })
-        .collect();
+    let counts: Vec<u64> = interval_histograms(&log).iter().map(|h| h.len()).collect();
     assert_eq!(counts, [50 + 30, 50 + 30]);
     let timeline: Vec<u64> = summary.timeline.iter().map(|p| p.flows).collect();
     assert_eq!(timeline, [80, 80]);

@@ -2,20 +2,17 @@
 //! the images and a fixed code stands in for the SMS, so the happy path completes against a
 //! gateway that reveals nothing.
 
-use std::path::PathBuf;
-
 use gatecheck::profile::{CaptchaOracle, CodeOracle, Profile};
 use gatecheck::runner::record::Verdict;
-use gatecheck::runner::{self, RunOptions};
+use gatecheck::runner::RunOptions;
+
+use crate::support::{repo_path, run_path};
 
 fn profile_without_test_support() -> Profile {
-    let text = gatecheck::profile::REFERENCE_YAML
-        .replace("test_support: true", "test_support: false")
-        .replace(
-            "accounts: []",
-            "accounts:\n  - {user: \"+8613600000000\", password: \"Init#Pass00\", account: phone_user0}\n  - {user: \"+8613600000001\", password: \"Init#Pass01\", account: phone_user1}",
-        );
-    Profile::parse("no-test-support.yaml", &text).expect("profile")
+    crate::support::profile_without_test_support(&[
+        r#"{user: "+8613600000000", password: "Init#Pass00", account: phone_user0}"#,
+        r#"{user: "+8613600000001", password: "Init#Pass01", account: phone_user1}"#,
+    ])
 }
 
 /// The gateway has no /test/v1 routes at all (they answer 404), so a pass means the CAPTCHA
@@ -57,12 +54,7 @@ fn fixed_code_options(profile: Profile) -> RunOptions {
 }
 
 async fn happy_path_with(options: &RunOptions) -> gatecheck::runner::record::RunRecord {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy/phone_user.yaml");
-    let scenarios = gatecheck::suite::load(&[path], &options.profile).expect("scenario");
-    runner::run(scenarios, options, std::future::pending())
-        .await
-        .expect("run")
-        .0
+    run_path(&repo_path("scenarios/happy/phone_user.yaml"), options).await
 }
 
 #[tokio::test]

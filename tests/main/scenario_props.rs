@@ -5,7 +5,10 @@ use gatecheck::profile::Profile;
 use gatecheck::scenario::decode_scenario;
 use proptest::prelude::*;
 
-const SAMPLE: &str = include_str!("../../scenarios/tokens/other_user.yaml");
+const SAMPLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scenarios/tokens/other_user.yaml"
+));
 
 fn yamlish() -> impl Strategy<Value = String> {
     let token = prop_oneof![

@@ -2,12 +2,16 @@
 //! byte for byte over one keep-alive connection (fixture copied from shared/fixtures/): headers in the SDK's order and spelling, its
 //! JSON separators, only live tokens, X offsets and codes substituted.
 
-use crate::support::{start_clean, Harness};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const FIXTURE: &str = include_str!("../fixtures/official-python-sdk-requests.jsonl");
+use crate::support::{start_clean, Harness};
+
+const FIXTURE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/official-python-sdk-requests.jsonl"
+));
 
 struct Captured {
     method: String,

@@ -3,86 +3,52 @@
 //! histogram fed every sample, the open-model rate is the requested total, and thresholds are
 //! judged on the merged whole only. Loopback, 2 s of load at 120 flows/s.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, SystemTime};
 
 use gatecheck::load::metrics::{decode, new_histogram};
 use gatecheck::load::summary::LoadSummary;
 
+use crate::support::{
+    assert_exit, gatecheck, gatecheck_merge, interval_histograms, read_summary, repo_path, serve,
+    temp_dir, write_file,
+};
+
 const SHARDS: u32 = 4;
 const RATE: f64 = 120.0;
-
-fn gatecheck() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-}
-
-/// Kills the gateway however the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve() -> (Server, String) {
-    let mut child = gatecheck()
-        .args(["serve", "--addr", "127.0.0.1:0", "--captcha-pool", "4"])
-        .args(["--generate-users", "100000", "--resend-interval", "0s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gatecheck serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("ready line: {line:?}"))
-        .to_owned();
-    (Server(child), url)
-}
 
 /// The reset flow with thresholds: `throughput >= 90` holds for the whole (120 flows/s) and for
 /// no shard alone (30 flows/s); `late_share > 100%` can hold for nothing, so merge exits 1.
 fn scenario(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/load/reset_flow.yaml"),
-    )
-    .expect("scenario");
+    let text =
+        std::fs::read_to_string(repo_path("scenarios/load/reset_flow.yaml")).expect("scenario");
     let (steps, _) = text.split_once("load:").expect("a load section");
     let text = format!(
         "{steps}load:\n  model: open\n  rate: {RATE}\n  duration: 2s\n  warmup: 0s\n  thresholds:\n    - \"throughput >= 90\"\n    - \"late_share > 100%\"\n"
     );
-    let path = dir.join("sharded.yaml");
-    std::fs::write(&path, text).expect("write scenario");
-    path
-}
-
-fn summary(path: &Path) -> LoadSummary {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("summary.json")).expect("summary")
+    write_file(dir, "sharded.yaml", &text)
 }
 
 #[test]
 fn four_shards_merge_into_the_whole_run() {
-    let dir = std::env::temp_dir().join(format!("gatecheck-shards-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = temp_dir("shards");
     let scenario = scenario(&dir);
-    let (_server, url) = serve();
+    let server = serve(&[
+        "--captcha-pool",
+        "4",
+        "--generate-users",
+        "100000",
+        "--resend-interval",
+        "0s",
+    ]);
     let start = gatecheck::load::shard::format_time(SystemTime::now() + Duration::from_secs(3));
     let shards: Vec<Child> = (0..SHARDS)
         .map(|index| {
             gatecheck()
                 .arg("load")
                 .arg(&scenario)
-                .args(["--target", &url, "--generated-users", "--quiet"])
+                .args(["--target", &server.url, "--generated-users", "--quiet"])
                 .args([
                     "--shard",
                     &format!("{index}/{SHARDS}"),
@@ -100,35 +66,19 @@ fn four_shards_merge_into_the_whole_run() {
     for shard in shards {
         let output = shard.wait_with_output().expect("shard ends");
         // A shard does not judge the thresholds: it passes whatever its own tail.
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_exit(&output, 0);
     }
     let merged_dir = dir.join("merged");
-    let merge = gatecheck()
-        .args(["merge"])
-        .arg(dir.join("shards"))
-        .arg("--out")
-        .arg(&merged_dir)
-        .output()
-        .expect("merge runs");
+    let merge = gatecheck_merge(&dir.join("shards"), &merged_dir);
+    assert_exit(&merge, 1);
     let stdout = String::from_utf8_lossy(&merge.stdout);
-    assert_eq!(
-        merge.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&merge.stderr)
-    );
 
     let shard_summaries: Vec<LoadSummary> = std::fs::read_dir(dir.join("shards"))
         .expect("shard reports")
-        .map(|entry| summary(&entry.expect("entry").path().join("summary.json")))
+        .map(|entry| read_summary(&entry.expect("entry").path().join("summary.json")))
         .collect();
     assert_eq!(shard_summaries.len(), SHARDS as usize);
-    let merged = summary(&merged_dir.join("summary.json"));
+    let merged = read_summary(&merged_dir.join("summary.json"));
 
     // Counts are sums.
     let sum = |f: fn(&LoadSummary) -> u64| shard_summaries.iter().map(f).sum::<u64>();
@@ -147,11 +97,7 @@ fn four_shards_merge_into_the_whole_run() {
                 entry.expect("entry").path().join(format!("{series}.hlog")),
             )
             .expect("interval log");
-            for line in log
-                .lines()
-                .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
-            {
-                let interval = decode(line.rsplit(',').next().expect("histogram")).expect("decode");
+            for interval in interval_histograms(&log) {
                 for value in interval.iter_recorded() {
                     every_sample
                         .record_n(value.value_iterated_to(), value.count_at_value())

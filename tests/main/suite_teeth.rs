@@ -1,39 +1,20 @@
 //! Teeth: the built-in suite passes on the clean reference gateway, and under each fault switch
 //! at least one scenario fails. Prints the fault -> catching scenarios table.
 
-use std::path::PathBuf;
-
 use gatecheck::gateway::fault::{Fault, CATALOGUE};
-use gatecheck::gateway::FaultSet;
 use gatecheck::profile::Profile;
 use gatecheck::runner::record::{RunRecord, Verdict};
-use gatecheck::runner::{self, RunOptions};
-use gatecheck::scenario::Scenario;
+use gatecheck::runner::RunOptions;
 
-fn suite() -> Vec<Scenario> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    match gatecheck::suite::load(&[path], &Profile::reference()) {
-        Ok(scenarios) => scenarios,
-        Err(errors) => panic!(
-            "the built-in suite is invalid: {}",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-    }
-}
+use crate::support::{config, repo_path, run, scenarios};
 
 async fn run_with(faults: Vec<Fault>) -> RunRecord {
     let mut options = RunOptions::new(Profile::reference());
-    options.embedded.faults = FaultSet::new(faults);
-    options.embedded.captcha_pool = 4;
+    options.embedded = config(faults);
     // Every scenario starts at once, so a stall at the start is met by the latency ceilings.
     options.jobs = 64;
-    let (record, completed) = runner::run(suite(), &options, std::future::pending())
-        .await
-        .expect("run");
+    let suite = scenarios(&repo_path("scenarios"), &options.profile);
+    let (record, completed) = run(suite, &options).await;
     assert!(completed);
     record
 }

@@ -2,21 +2,24 @@
 //! files, or not at all with `--insecure`; `--http2` is chosen by ALPN. A TLS front on loopback
 //! (rustls, certificates made by rcgen for this test) passes the bytes on to the embedded gateway.
 
-use crate::support;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatecheck::gateway::{self, Clock, GatewayConfig, SpawnedGateway};
+use gatecheck::gateway::{GatewayConfig, SpawnedGateway};
 use gatecheck::profile::Profile;
-use gatecheck::runner::target::{ClientOptions, Prepared, Target};
-use gatecheck::runner::{self, RunOptions};
+use gatecheck::runner::target::{ClientOptions, Target};
+use gatecheck::runner::RunOptions;
 use gatecheck::transport::TlsOptions;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
+
+use crate::support::{
+    failed_files, get, repo_path, run, scenarios, spawn_gateway, temp_dir, write_file,
+};
 
 /// A test CA (PEM) and a certificate it signed for 127.0.0.1, with its key.
 struct Pki {
@@ -78,9 +81,7 @@ async fn gateway() -> SpawnedGateway {
         captcha_pool: 2,
         ..GatewayConfig::default()
     };
-    gateway::spawn(config, Clock::system())
-        .await
-        .expect("gateway")
+    spawn_gateway(config).await
 }
 
 fn options(tls: TlsOptions, http2: bool) -> ClientOptions {
@@ -92,20 +93,8 @@ fn options(tls: TlsOptions, http2: bool) -> ClientOptions {
     }
 }
 
-fn probe() -> Prepared {
-    Prepared {
-        method: hyper::Method::GET,
-        path: "/nowhere".into(),
-        headers: Vec::new(),
-        body: None,
-    }
-}
-
 fn ca_file(name: &str, pem: &str) -> PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("gatecheck-tls-{name}-{}.pem", std::process::id()));
-    std::fs::write(&path, pem).expect("write CA file");
-    path
+    write_file(&temp_dir("tls"), &format!("{name}.pem"), pem)
 }
 
 #[tokio::test]
@@ -117,7 +106,10 @@ async fn an_unknown_certificate_is_refused_with_the_reason() {
         options(TlsOptions::default(), false),
     )
     .expect("target");
-    let error = target.send(&probe()).await.expect_err("must be refused");
+    let error = target
+        .send(&get("/nowhere"))
+        .await
+        .expect_err("must be refused");
     assert!(error.0.contains("TLS handshake failed"), "{error}");
     assert!(error.0.contains("UnknownIssuer"), "{error}");
 }
@@ -131,7 +123,7 @@ async fn a_ca_file_makes_the_certificate_trusted() {
         ca_certs: vec![ca_file("ca", &pki.ca_pem)],
     };
     let target = Target::new(&format!("https://{front}"), options(tls, false)).expect("target");
-    let answer = target.send(&probe()).await.expect("answer");
+    let answer = target.send(&get("/nowhere")).await.expect("answer");
     assert_eq!(
         (answer.status, answer.version),
         (404, hyper::Version::HTTP_11)
@@ -165,7 +157,7 @@ async fn insecure_skips_the_check_and_http2_is_chosen_by_alpn() {
             options(insecure.clone(), http2),
         )
         .expect("target");
-        let answer = target.send(&probe()).await.expect("answer");
+        let answer = target.send(&get("/nowhere")).await.expect("answer");
         assert_eq!((answer.status, answer.version), (404, version));
     }
 }
@@ -174,15 +166,12 @@ async fn insecure_skips_the_check_and_http2_is_chosen_by_alpn() {
 async fn the_happy_paths_pass_over_tls() {
     let (gateway, pki) = (gateway().await, pki());
     let front = tls_front(gateway.addr, &pki).await;
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy");
-    let scenarios = gatecheck::suite::load(&[path], &Profile::reference()).expect("suite");
-    assert!(!scenarios.is_empty());
     let mut options = RunOptions::new(Profile::reference());
     options.target = Some(format!("https://{front}"));
     options.client.tls.insecure = true;
-    let (record, _) = runner::run(scenarios, &options, std::future::pending())
-        .await
-        .expect("run");
-    let failed = support::failed_files(&record);
+    let scenarios = scenarios(&repo_path("scenarios/happy"), &options.profile);
+    assert!(!scenarios.is_empty());
+    let (record, _) = run(scenarios, &options).await;
+    let failed = failed_files(&record);
     assert!(failed.is_empty(), "{failed:?}");
 }

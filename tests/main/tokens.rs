@@ -1,10 +1,11 @@
 //! Every token (T1, T2, code, T3) replayed, expired, used for another user and used in the
 //! wrong step.
 
-use crate::support::{start_clean, NEW_PASSWORD};
 use gatecheck::api::Operation;
 use gatecheck::gateway::FailureKind::*;
 use serde_json::json;
+
+use crate::support::{start_clean, NEW_PASSWORD};
 
 #[tokio::test]
 async fn replayed_tokens_fail() {

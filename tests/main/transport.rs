@@ -12,6 +12,8 @@ use gatecheck::runner::target::{ClientOptions, Prepared, Target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::support::get;
+
 /// Answers every request `200 {}`; with `close_after_answer` it closes the connection after
 /// each answer without saying so first. Returns its URL and a count of connections accepted.
 async fn server(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
@@ -54,21 +56,12 @@ async fn server(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
     (url, accepted)
 }
 
-fn get() -> Prepared {
-    Prepared {
-        method: hyper::Method::GET,
-        path: "/".into(),
-        headers: Vec::new(),
-        body: None,
-    }
-}
-
 #[tokio::test]
 async fn sequential_requests_share_one_kept_alive_connection() {
     let (url, accepted) = server(false).await;
     let target = Target::new(&url, ClientOptions::default()).expect("target");
     for _ in 0..20 {
-        let answer = target.send(&get()).await.expect("answer");
+        let answer = target.send(&get("/")).await.expect("answer");
         assert_eq!(answer.status, 200);
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
@@ -79,7 +72,7 @@ async fn a_connection_the_server_closed_is_replaced_not_failed() {
     let (url, accepted) = server(true).await;
     let target = Target::new(&url, ClientOptions::default()).expect("target");
     for i in 0..20 {
-        let answer = target.send(&get()).await;
+        let answer = target.send(&get("/")).await;
         assert!(answer.is_ok(), "request {i}: {:?}", answer.err());
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -106,7 +99,7 @@ async fn a_host_header_set_by_the_scenario_replaces_the_default() {
     let target = Target::new(&url, ClientOptions::default()).expect("target");
     let request = Prepared {
         headers: vec![("Host".into(), "gateway.example".into())],
-        ..get()
+        ..get("/")
     };
     target.send(&request).await.expect("answer");
     let head = seen.await.expect("server");
@@ -154,7 +147,7 @@ async fn an_idempotent_request_unanswered_on_a_reused_connection_goes_again() {
     let put = Prepared {
         method: hyper::Method::PUT,
         body: Some(bytes::Bytes::from_static(b"{}")),
-        ..get()
+        ..get("/")
     };
     target.send(&put).await.expect("first answer");
     let again = target.send(&put).await;
@@ -174,7 +167,7 @@ async fn framing_headers_from_a_scenario_are_refused() {
     let target = Target::new(&url, ClientOptions::default()).expect("target");
     let request = Prepared {
         headers: vec![("Content-Length".into(), "99".into())],
-        ..get()
+        ..get("/")
     };
     let refused = target.send(&request).await.expect_err("refused");
     assert!(refused.0.contains("frames the body"), "{refused}");

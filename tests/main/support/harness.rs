@@ -1,12 +1,8 @@
-//! Shared test client: a reqwest client against a gateway spawned on 127.0.0.1:0, with one
-//! helper per call and per test-support endpoint, and a fresh user per test.
-
-#![allow(dead_code)]
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The test client: a reqwest client against a gateway spawned on 127.0.0.1:0, with one helper
+//! per call and per test-support endpoint, and a fresh user per test.
 
 use gatecheck::api::Operation;
-use gatecheck::gateway::{self, Clock, Fault, FaultSet, GatewayConfig, SpawnedGateway};
+use gatecheck::gateway::{self, Fault, FaultSet, GatewayConfig, SpawnedGateway};
 use serde_json::{json, Value};
 
 pub const NEW_PASSWORD: &str = "Fresh#Pass42";
@@ -22,10 +18,7 @@ pub fn config(faults: Vec<Fault>) -> GatewayConfig {
 }
 
 pub async fn start(config: GatewayConfig) -> Harness {
-    let gateway = gateway::spawn(config, Clock::system())
-        .await
-        .expect("gateway starts");
-    Harness::new(gateway)
+    Harness::new(super::spawn_gateway(config).await)
 }
 
 pub async fn start_clean() -> Harness {
@@ -55,6 +48,11 @@ impl Answer {
         self.json["error_code"].as_str().unwrap_or("")
     }
 
+    /// True when the answer is this failure kind of the reference profile.
+    pub fn is(&self, kind: gateway::FailureKind) -> bool {
+        (self.status, self.code()) == (kind.info().status, kind.code())
+    }
+
     /// Asserts the answer is this failure kind of the reference profile.
     #[track_caller]
     pub fn assert_kind(&self, kind: gateway::FailureKind) {
@@ -76,11 +74,9 @@ impl Answer {
     }
 }
 
-static NEXT_USER: AtomicU64 = AtomicU64::new(0);
-
 /// A phone number no other test uses.
 pub fn fresh_phone() -> String {
-    format!("+86137{:08}", NEXT_USER.fetch_add(1, Ordering::Relaxed))
+    format!("+86137{:08}", super::unique())
 }
 
 impl Harness {
@@ -292,14 +288,4 @@ impl Harness {
 
 pub fn percent_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// The files of the scenarios in `record` that did not pass.
-pub fn failed_files(record: &gatecheck::runner::record::RunRecord) -> Vec<&str> {
-    record
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != gatecheck::runner::record::Verdict::Passed)
-        .map(|s| s.file.as_str())
-        .collect()
 }
