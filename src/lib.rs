@@ -2,20 +2,21 @@
 //! embedded reference gateway.
 //!
 //! Module map (see ARCHITECTURE.md): `api` names the operations both sides share; `gateway` is
-//! the reference gateway; `cli` parses the command line into typed configuration; `bench`
-//! measures the gateway.
+//! the reference gateway; `cmd` is the command line, one file per subcommand;
+//! `runner` runs scenarios; `load` and `fuzz` build on it; `bench` measures the gateway.
 
 pub mod api;
 pub mod bench;
-pub mod cli;
-pub mod commands;
+pub mod cmd;
 pub mod cputime;
 pub mod fuzz;
 pub mod gateway;
 pub mod load;
+pub mod output;
 pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod suite;
 pub mod transport;
+pub mod yaml;

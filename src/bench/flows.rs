@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::client::{Answer, Connection};
-use super::{BenchArgs, BenchError, GatewayThread, PhaseReport};
+use super::{BenchError, BenchSettings, GatewayThread, PhaseReport};
 use crate::api::Operation;
 use crate::cputime::thread_cpu_ns;
 use crate::gateway::flow::Reply;
@@ -56,7 +56,7 @@ pub async fn run_phase(
     addr: SocketAddr,
     flow: &Arc<Flow>,
     server: &GatewayThread,
-    args: &BenchArgs,
+    args: &BenchSettings,
 ) -> Result<PhaseReport, BenchError> {
     let counters = Arc::new(Counters::default());
     let mut workers = Vec::new();

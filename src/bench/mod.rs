@@ -20,22 +20,18 @@ use crate::gateway::{self, Clock, Flow, GatewayConfig};
 
 pub use flows::Phase;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
+/// What a bench run does: how long, how many connections, the image renderer's settings.
+#[derive(Debug, Clone)]
+pub struct BenchSettings {
     /// Measured time per phase.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
     pub duration: Duration,
     /// Unmeasured time before each phase.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub warmup: Duration,
     /// Client connections (each runs one flow at a time).
-    #[arg(long, default_value_t = 32)]
     pub connections: usize,
-    /// Times a CAPTCHA image is served before it is redrawn (the gateway's --captcha-reuse).
-    #[arg(long, default_value_t = 16)]
+    /// Times a CAPTCHA image is served before it is redrawn.
     pub captcha_reuse: u32,
-    /// Most CPU the image renderer may use, as a share of one core (the gateway's flag).
-    #[arg(long, default_value_t = 0.05, value_parser = crate::cli::parse_share)]
+    /// Most CPU the image renderer may use, as a share of one core.
     pub captcha_render_budget: f64,
 }
 
@@ -92,14 +88,15 @@ pub enum BenchError {
     GatewayGone,
 }
 
-pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Measures and prints the figures.
+pub fn run(args: &BenchSettings) -> Result<(), BenchError> {
     let outcome = measure(args)?;
     print!("{}", render(args, &outcome));
     Ok(())
 }
 
 /// Runs both phases and returns their figures.
-pub fn measure(args: &BenchArgs) -> Result<BenchOutcome, BenchError> {
+pub fn measure(args: &BenchSettings) -> Result<BenchOutcome, BenchError> {
     let pinned = available_cpus() >= 2;
     let config = GatewayConfig {
         generated_users: 10_000_000,
@@ -221,7 +218,7 @@ impl GatewayThread {
     }
 }
 
-fn render(args: &BenchArgs, outcome: &BenchOutcome) -> String {
+fn render(args: &BenchSettings, outcome: &BenchOutcome) -> String {
     let mut out = format!(
         "gatecheck bench: gateway on one core ({}), client on the other; {} connections; {:?} per phase after {:?} warm-up; \
          images redrawn every {} serves within {:.0}% of a core\n\n",

@@ -21,14 +21,13 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::profile::Profile;
+use crate::runner::outcome::Outcome;
 use crate::runner::record::{ScenarioRecord, StepRecord, Verdict};
-use crate::runner::{RunOptions, Session};
+use crate::runner::Session;
 use model::{Expected, Model, PlannedStep};
 
 #[derive(Debug, Clone)]
 pub struct FuzzOptions {
-    /// The run options (target, profile, oracles, client, embedded gateway and its faults).
-    pub run: RunOptions,
     pub cases: u32,
     pub seed: u64,
     pub time_limit: Option<Duration>,
@@ -82,6 +81,8 @@ pub struct Finding {
     /// The failing step's line in the repro scenario, and its call.
     pub line: usize,
     pub step: String,
+    /// The call of the failing step (empty when the case did not run).
+    pub call: String,
     pub expected: String,
     pub actual: String,
     /// Every failed check of the step, as the runner reports them.
@@ -161,6 +162,7 @@ pub async fn run_case(session: &Session, profile: &Profile, case: &Case) -> Opti
                 kind: FindingKind::CouldNotRun,
                 line: 0,
                 step: "the generated scenario".into(),
+                call: String::new(),
                 expected: "a valid scenario".into(),
                 actual: errors.to_string(),
                 checks: Vec::new(),
@@ -184,6 +186,7 @@ fn classify(record: &ScenarioRecord, case: &Case) -> Option<Finding> {
     let finding = |kind, line, step: String, expected: String, actual: String, checks| Finding {
         kind,
         line,
+        call: planned(line).map_or("", PlannedStep::call).to_owned(),
         step,
         expected,
         actual,
@@ -211,7 +214,14 @@ fn classify(record: &ScenarioRecord, case: &Case) -> Option<Finding> {
             let checks: Vec<String> = failed
                 .failures
                 .iter()
-                .map(|f| format!("{}: expected {}, got {}", f.check, f.expected, f.actual))
+                .map(|f| {
+                    format!(
+                        "{}: expected {}, got {}",
+                        f.check.label(),
+                        f.expected,
+                        f.actual
+                    )
+                })
                 .collect();
             let kind = kind_of(failed, &expected);
             Some(finding(
@@ -227,22 +237,17 @@ fn classify(record: &ScenarioRecord, case: &Case) -> Option<Finding> {
 }
 
 fn kind_of(step: &StepRecord, expected: &Expected) -> FindingKind {
-    let status = step.status.unwrap_or(0);
-    let any_5xx = status >= 500
-        || step
-            .outcomes
-            .iter()
-            .any(|(o, _)| o.starts_with('5') || o.contains("status 5"));
+    let server_error = |o: &Outcome| o.status().is_some_and(|s| s >= 500);
+    let any_5xx = step.outcome.as_ref().is_some_and(server_error)
+        || step.outcomes.iter().any(|(o, _)| server_error(o));
     if any_5xx {
         return FindingKind::ServerError;
     }
-    if step.transport_error.is_some() || step.status.is_none() {
-        return FindingKind::Transport;
-    }
-    let status_or_kind_failed = step
-        .failures
-        .iter()
-        .any(|f| matches!(f.check.as_str(), "status" | "error_code" | "error"));
+    let status = match &step.outcome {
+        Some(Outcome::Transport { .. }) | None => return FindingKind::Transport,
+        Some(outcome) => outcome.status().unwrap_or(0),
+    };
+    let status_or_kind_failed = step.failures.iter().any(|f| f.check.judges_kind());
     match expected {
         Expected::Outcomes(_) => FindingKind::Concurrency,
         Expected::Error(_) if (200..300).contains(&status) => FindingKind::Security,
@@ -270,19 +275,19 @@ fn actual(step: &StepRecord) -> String {
         return step
             .outcomes
             .iter()
-            .map(|(k, n)| format!("{n} x {k}"))
+            .map(|(outcome, n)| format!("{n} x {}", outcome.label()))
             .collect::<Vec<_>>()
             .join(", ");
     }
-    if let Some(error) = &step.transport_error {
-        return error.clone();
+    if let Some(error) = step.transport_error() {
+        return error.to_owned();
     }
     match &step.response {
         Some(response) => {
             let body: String = response.body.chars().take(200).collect();
             format!("{} {body}", response.status)
         }
-        None => step.status.map_or("no answer".into(), |s| s.to_string()),
+        None => step.status().map_or("no answer".into(), |s| s.to_string()),
     }
 }
 
@@ -303,12 +308,11 @@ fn rng(seed: u64, round: u64) -> TestRng {
 pub fn fuzz(
     runtime: &tokio::runtime::Runtime,
     session: &Session,
-    target: String,
     options: &FuzzOptions,
     stop: Arc<AtomicBool>,
     progress: &report::Progress,
 ) -> FuzzOutcome {
-    let profile = &options.run.profile;
+    let profile = &session.profile;
     let started = Instant::now();
     let without_waits = !session.moves_clock();
     let cases_run = Cell::new(0u64);
@@ -419,7 +423,7 @@ pub fn fuzz(
         seed: options.seed,
         cases_run: cases_run.get(),
         requested_cases: options.cases,
-        target,
+        target: session.shown_target.clone(),
         elapsed_s: started.elapsed().as_secs_f64(),
         interrupted: stop.load(Ordering::Relaxed),
         time_limited: time_limited.get(),
@@ -440,16 +444,10 @@ struct Signature {
 
 impl Signature {
     fn of(finding: &Finding) -> Self {
-        // Step names are "<n> <call>"; the position in the case does not matter.
-        let call = finding
-            .step
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        // The call, not the step: its position in the case does not matter.
         Self {
             kind: finding.kind,
-            call,
+            call: finding.call.clone(),
             expected: finding.expected.clone(),
         }
     }

@@ -50,12 +50,17 @@ pub struct PlannedStep {
 }
 
 impl PlannedStep {
-    /// `call outcome` for each answer the step expects (two for a pair sent at once).
-    pub fn outcomes(&self) -> Vec<String> {
-        let call = match &self.op {
+    /// The call the step makes (the call sent twice, for a pair sent at once).
+    pub fn call(&self) -> &'static str {
+        match &self.op {
             Op::Twice(inner) => call_name(inner),
             op => call_name(op),
-        };
+        }
+    }
+
+    /// `call outcome` for each answer the step expects (two for a pair sent at once).
+    pub fn outcomes(&self) -> Vec<String> {
+        let call = self.call();
         match &self.expected {
             Expected::Nothing => vec![call.to_owned()],
             Expected::Outcomes(outcomes) => outcomes

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::FuzzOutcome;
-use crate::report::junit::escape;
-use crate::report::write_atomically;
+use crate::output::files::write_atomically;
+use crate::output::xml::Element;
 
 /// The progress line on stderr; hidden when stderr is not a terminal or with `--quiet`.
 pub struct Progress {
@@ -131,37 +131,36 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
 
 pub fn junit(outcome: &FuzzOutcome) -> String {
     let failures = usize::from(!outcome.findings.is_empty());
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"gatecheck fuzz\" tests=\"1\" failures=\"{failures}\">\n  <testsuite name=\"fuzz seed {}\" tests=\"1\" failures=\"{failures}\" time=\"{:.3}\">",
-        outcome.seed, outcome.elapsed_s
-    );
-    let _ = write!(
-        out,
-        "    <testcase classname=\"fuzz\" name=\"{} cases against the model\"",
-        outcome.cases_run
-    );
-    if outcome.findings.is_empty() {
-        out.push_str("/>\n");
-    } else {
-        out.push_str(">\n");
-        for finding in &outcome.findings {
-            let _ = writeln!(
-                out,
-                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                finding.kind.name(),
-                escape(&format!(
-                    "step `{}`: expected {}, got {}",
-                    finding.step, finding.expected, finding.actual
-                )),
-                escape(&finding.repro)
-            );
-        }
-        out.push_str("    </testcase>\n");
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let case = Element::new("testcase")
+        .attr("classname", "fuzz")
+        .attr(
+            "name",
+            format!("{} cases against the model", outcome.cases_run),
+        )
+        .children(outcome.findings.iter().map(|finding| {
+            Element::new("failure")
+                .attr("type", finding.kind.name())
+                .attr(
+                    "message",
+                    format!(
+                        "step `{}`: expected {}, got {}",
+                        finding.step, finding.expected, finding.actual
+                    ),
+                )
+                .text(&finding.repro)
+        }));
+    let suite = Element::new("testsuite")
+        .attr("name", format!("fuzz seed {}", outcome.seed))
+        .attr("tests", 1)
+        .attr("failures", failures)
+        .attr("time", format!("{:.3}", outcome.elapsed_s))
+        .child(case);
+    Element::new("testsuites")
+        .attr("name", "gatecheck fuzz")
+        .attr("tests", 1)
+        .attr("failures", failures)
+        .child(suite)
+        .document()
 }
 
 /// Writes `fuzz.json`, `junit.xml` and the repro scenarios into `dir`; returns the repros' paths.

@@ -8,6 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::metrics::ClosedInterval;
+use super::sink::Sink;
 
 pub struct IntervalLogs {
     dir: PathBuf,
@@ -58,7 +59,7 @@ impl IntervalLogs {
     }
 
     /// Flushes every log and gives it its final name.
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub fn finish(&mut self) -> std::io::Result<()> {
         let files = std::mem::take(&mut self.files);
         for (series, mut file) in files {
             file.flush()?;
@@ -69,5 +70,15 @@ impl IntervalLogs {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Sink for IntervalLogs {
+    fn interval(&mut self, closed: &[ClosedInterval]) -> std::io::Result<()> {
+        self.append(closed)
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        IntervalLogs::finish(self)
     }
 }

@@ -10,6 +10,11 @@ use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+/// Distinct failure names kept per series; past it they are counted as `OTHER_FAILURES`, so a
+/// target that puts a new value in every failure cannot grow the report.
+pub const MAX_FAILURE_KINDS: usize = 32;
+pub const OTHER_FAILURES: &str = "other failures";
+
 /// Latencies above an hour are clamped: a histogram needs a top.
 const HIGHEST_US: u64 = 3_600_000_000;
 const SIGNIFICANT_DIGITS: u8 = 3;
@@ -48,6 +53,16 @@ impl Series {
     fn record(&mut self, corrected: Duration, raw: Duration) {
         let _ = self.corrected.record(micros(corrected));
         let _ = self.raw.record(micros(raw));
+    }
+
+    fn count_failure(&mut self, name: &str) {
+        if let Some(count) = self.failures.get_mut(name) {
+            *count += 1;
+        } else if self.failures.len() < MAX_FAILURE_KINDS {
+            self.failures.insert(name.to_owned(), 1);
+        } else {
+            *self.failures.entry(OTHER_FAILURES.to_owned()).or_default() += 1;
+        }
     }
 }
 
@@ -110,7 +125,7 @@ impl Metrics {
         let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
         *series.statuses.entry(status).or_default() += 1;
         if let Some(kind) = failure {
-            *series.failures.entry(kind.to_owned()).or_default() += 1;
+            series.count_failure(kind);
         }
         self.requests += 1;
         let _ = self
@@ -135,7 +150,7 @@ impl Metrics {
             None => self.flows_ok += 1,
             Some(kind) => {
                 self.flows_failed += 1;
-                *self.flow.failures.entry(kind.to_owned()).or_default() += 1;
+                self.flow.count_failure(kind);
             }
         }
         let _ = self
@@ -143,6 +158,20 @@ impl Metrics {
             .entry("flow".to_owned())
             .or_insert_with(new_histogram)
             .record(micros(corrected));
+    }
+
+    pub fn step(&mut self, sample: &super::sink::StepSample<'_>) {
+        self.record_step(
+            sample.series,
+            sample.corrected,
+            sample.raw,
+            sample.status,
+            sample.failure,
+        );
+    }
+
+    pub fn flow(&mut self, sample: &super::sink::FlowSample<'_>) {
+        self.record_flow(sample.corrected, sample.raw, sample.failure, sample.late);
     }
 
     /// An interval's series with their names.

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::summary::{LoadSummary, SeriesSummary};
-use crate::report::junit::escape;
-use crate::report::write_atomically;
+use crate::output::files::write_atomically;
+use crate::output::xml::Element;
 
 /// Whether the record is one shard's or merged from shards, in a sentence (none otherwise).
 pub fn provenance(summary: &LoadSummary) -> Option<String> {
@@ -168,31 +168,34 @@ pub fn console(summary: &LoadSummary) -> String {
 
 pub fn junit(summary: &LoadSummary) -> String {
     let failures = summary.thresholds.iter().filter(|t| !t.passed).count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"gatecheck load\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\" timestamp=\"{}\">",
-        summary.thresholds.len(),
-        escape(&summary.scenario),
-        summary.thresholds.len(),
-        summary.measured_s,
-        escape(&summary.started_at)
-    );
-    for t in &summary.thresholds {
-        let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"));
-        let _ = write!(
-            out,
-            "    <testcase classname=\"thresholds\" name=\"{}\"",
-            escape(&t.threshold)
-        );
+    let tests = summary.thresholds.len();
+    let cases = summary.thresholds.iter().map(|t| {
+        let case = Element::new("testcase")
+            .attr("classname", "thresholds")
+            .attr("name", &t.threshold);
         if t.passed {
-            out.push_str("/>\n");
-        } else {
-            let _ = writeln!(out, ">\n      <failure message=\"{}: actual {actual}\" type=\"threshold\"/>\n    </testcase>", escape(&t.threshold));
+            return case;
         }
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+        let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"));
+        case.child(
+            Element::new("failure")
+                .attr("message", format!("{}: actual {actual}", t.threshold))
+                .attr("type", "threshold"),
+        )
+    });
+    let suite = Element::new("testsuite")
+        .attr("name", &summary.scenario)
+        .attr("tests", tests)
+        .attr("failures", failures)
+        .attr("time", format!("{:.3}", summary.measured_s))
+        .attr("timestamp", &summary.started_at)
+        .children(cases);
+    Element::new("testsuites")
+        .attr("name", "gatecheck load")
+        .attr("tests", tests)
+        .attr("failures", failures)
+        .child(suite)
+        .document()
 }
 
 /// Renders every report of `summary` into `out` (also used by `gatecheck report`).

@@ -47,8 +47,15 @@ impl Shard {
     /// The index in the whole run of this shard's `k`-th flow or user: shards interleave, so
     /// their flows make up the whole schedule and their users never overlap.
     pub fn global(self, k: u64) -> u64 {
-        k.saturating_mul(u64::from(self.count))
-            .saturating_add(u64::from(self.index))
+        self.users().global(k)
+    }
+
+    /// This shard's slice of a user pool: every `count`-th user from `index`.
+    pub fn users(self) -> crate::runner::users::Slice {
+        crate::runner::users::Slice {
+            index: u64::from(self.index),
+            count: u64::from(self.count),
+        }
     }
 
     /// How many of the whole run's first `total` flows (or users) are this shard's.

@@ -88,16 +88,11 @@ fn step_details(out: &mut String, scenario: &ScenarioRecord, step: &StepRecord) 
             let _ = writeln!(out, "    < {}", response.body);
         }
     }
-    if let Some(error) = &step.transport_error {
+    if let Some(error) = step.transport_error() {
         let _ = writeln!(out, "    ! {error}");
     }
     if !step.outcomes.is_empty() {
-        let shown: Vec<String> = step
-            .outcomes
-            .iter()
-            .map(|(o, n)| format!("{n} {o}"))
-            .collect();
-        let _ = writeln!(out, "    outcomes: {}", shown.join(", "));
+        let _ = writeln!(out, "    outcomes: {}", step.outcome_counts());
     }
     for failure in &step.failures {
         let _ = writeln!(

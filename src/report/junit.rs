@@ -3,110 +3,98 @@
 
 use std::fmt::Write;
 
-use crate::runner::record::{RunRecord, Verdict};
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::output::xml::Element;
+use crate::runner::record::{RunRecord, ScenarioRecord, Verdict};
 
 pub fn render(record: &RunRecord) -> String {
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let (tests, failures, errors, skipped) = (
         record.scenarios.len(),
         record.count(Verdict::Failed),
         record.count(Verdict::Error),
         record.count(Verdict::Skipped),
     );
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"gatecheck\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\">",
-        seconds(record.duration_ms)
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"gatecheck run {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\" timestamp=\"{}\">",
-        escape(&record.run_id),
-        seconds(record.duration_ms),
-        escape(&record.started_at)
-    );
-    let _ = writeln!(out, "    <properties><property name=\"target\" value=\"{}\"/><property name=\"profile\" value=\"{}\"/></properties>", escape(&record.target), escape(&record.profile));
-    for scenario in &record.scenarios {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"{}\"",
-            escape(&classname(&scenario.file)),
-            escape(&scenario.name),
-            escape(&scenario.file),
-            seconds(scenario.duration_ms)
-        );
-        match scenario.verdict {
-            Verdict::Passed => out.push_str("/>\n"),
-            Verdict::Skipped => {
-                let _ = writeln!(
-                    out,
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    escape(scenario.reason.as_deref().unwrap_or(""))
-                );
-            }
-            Verdict::Error => {
-                let reason = scenario.reason.as_deref().unwrap_or("");
-                let _ = writeln!(
-                    out,
-                    ">\n      <error message=\"{}\" type=\"setup\"/>\n    </testcase>",
-                    escape(reason)
-                );
-            }
-            Verdict::Failed => {
-                let failed: Vec<_> = scenario
-                    .steps
-                    .iter()
-                    .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
-                    .collect();
-                let message = failed
-                    .first()
-                    .map(|(_, f)| format!("{}: expected {}, got {}", f.check, f.expected, f.actual))
-                    .unwrap_or_default();
-                let mut body = String::new();
-                for (step, failure) in &failed {
-                    let _ = writeln!(
-                        body,
-                        "step `{}` - {} at {}:{}:{}\n  expected: {}\n  actual:   {}",
-                        step.name,
-                        failure.check,
-                        scenario.file,
-                        failure.line,
-                        failure.column,
-                        failure.expected,
-                        failure.actual
-                    );
+    let counts = |element: Element| {
+        element
+            .attr("tests", tests)
+            .attr("failures", failures)
+            .attr("errors", errors)
+            .attr("skipped", skipped)
+            .attr("time", seconds(record.duration_ms))
+    };
+    let properties = Element::new("properties")
+        .inline()
+        .child(property("target", &record.target))
+        .child(property("profile", &record.profile));
+    let suite =
+        counts(Element::new("testsuite").attr("name", format!("gatecheck run {}", record.run_id)))
+            .attr("timestamp", &record.started_at)
+            .child(properties)
+            .children(record.scenarios.iter().map(|scenario| {
+                let case = Element::new("testcase")
+                    .attr("classname", classname(&scenario.file))
+                    .attr("name", &scenario.name)
+                    .attr("file", &scenario.file)
+                    .attr("time", seconds(scenario.duration_ms));
+                match verdict_element(scenario) {
+                    Some(verdict) => case.child(verdict),
+                    None => case,
                 }
+            }));
+    counts(Element::new("testsuites").attr("name", "gatecheck"))
+        .child(suite)
+        .document()
+}
+
+fn property(name: &str, value: &str) -> Element {
+    Element::new("property")
+        .attr("name", name)
+        .attr("value", value)
+}
+
+/// `<skipped>`, `<error>` or `<failure>` with every failed expectation; nothing for a pass.
+fn verdict_element(scenario: &ScenarioRecord) -> Option<Element> {
+    let reason = scenario.reason.as_deref().unwrap_or("");
+    match scenario.verdict {
+        Verdict::Passed => None,
+        Verdict::Skipped => Some(Element::new("skipped").attr("message", reason)),
+        Verdict::Error => Some(
+            Element::new("error")
+                .attr("message", reason)
+                .attr("type", "setup"),
+        ),
+        Verdict::Failed => {
+            let failed: Vec<_> = scenario
+                .steps
+                .iter()
+                .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
+                .collect();
+            let message = failed
+                .first()
+                .map(|(_, f)| format!("{}: expected {}, got {}", f.check, f.expected, f.actual))
+                .unwrap_or_default();
+            let mut body = String::new();
+            for (step, failure) in &failed {
                 let _ = writeln!(
-                    out,
-                    ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
-                    escape(&message),
-                    escape(&body)
+                    body,
+                    "step `{}` - {} at {}:{}:{}\n  expected: {}\n  actual:   {}",
+                    step.name,
+                    failure.check,
+                    scenario.file,
+                    failure.line,
+                    failure.column,
+                    failure.expected,
+                    failure.actual
                 );
             }
+            Some(
+                Element::new("failure")
+                    .attr("message", message)
+                    .attr("type", "expectation")
+                    .text(body),
+            )
         }
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
 }
 
 /// `scenarios/tokens/t3_replayed.yaml` → `scenarios.tokens.t3_replayed`.

@@ -2,11 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::output::escape::markdown_cell as cell;
 use crate::runner::record::{RunRecord, Verdict};
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn render(record: &RunRecord) -> String {
     let mut out = String::new();

@@ -7,14 +7,8 @@ pub mod markdown;
 
 use std::path::{Path, PathBuf};
 
+use crate::output::files::write_atomically;
 use crate::runner::record::RunRecord;
-
-/// Writes `contents` to `path` via a temporary file and a rename.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, contents)?;
-    std::fs::rename(&temporary, path)
-}
 
 /// Writes results.json, junit.xml and summary.md under `dir/<run-id>/`; returns that directory.
 pub fn write_all(dir: &Path, record: &RunRecord) -> std::io::Result<PathBuf> {

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use super::outcome::{Check, Outcome};
+
+/// Bumped whenever a field changes meaning or disappears (2: a step's `outcome` replaced its
+/// `status` and `transport_error`; parallel `outcomes` are outcomes too).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunRecord {
@@ -48,13 +51,12 @@ pub struct StepRecord {
     /// The (first) request sent; absent for waits.
     pub request: Option<RequestRecord>,
     pub response: Option<ResponseRecord>,
-    /// Transport failure (timeout, refused, reset, body too large), if any.
-    pub transport_error: Option<String>,
-    /// The status of the (first) answer, if any came.
-    pub status: Option<u16>,
+    /// What the (first) answer was: the shown answer's outcome, or a transport failure when any
+    /// request got no answer; absent for waits.
+    pub outcome: Option<Outcome>,
     pub latency_ms: f64,
     /// For parallel steps: how many answers of each outcome.
-    pub outcomes: Vec<(String, u32)>,
+    pub outcomes: Vec<(Outcome, u32)>,
     pub failures: Vec<FailureRecord>,
 }
 
@@ -78,7 +80,7 @@ pub struct ResponseRecord {
 /// A failed expectation: what was checked, expected and seen, and where in the YAML.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FailureRecord {
-    pub check: String,
+    pub check: Check,
     pub expected: String,
     pub actual: String,
     pub line: usize,
@@ -87,6 +89,42 @@ pub struct FailureRecord {
 
 /// How much of a body a record keeps.
 pub const BODY_SHOWN: usize = 2048;
+
+impl StepRecord {
+    pub fn new(name: &str, line: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            line,
+            request: None,
+            response: None,
+            outcome: None,
+            latency_ms: 0.0,
+            outcomes: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.outcome.as_ref().and_then(Outcome::status)
+    }
+
+    /// The message of a transport failure, if the step met one.
+    pub fn transport_error(&self) -> Option<&str> {
+        match &self.outcome {
+            Some(Outcome::Transport { message, .. }) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// `3 success, 1 t2_invalid` for a parallel step.
+    pub fn outcome_counts(&self) -> String {
+        self.outcomes
+            .iter()
+            .map(|(outcome, n)| format!("{n} {}", outcome.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
 impl RunRecord {
     pub fn count(&self, verdict: Verdict) -> usize {
@@ -111,5 +149,31 @@ pub fn shown(text: &str) -> String {
             &text[..text.floor_char_boundary(BODY_SHOWN)],
             text.len()
         )
+    }
+}
+
+impl RequestRecord {
+    pub fn of(target: &super::target::Target, prepared: &super::target::Prepared) -> Self {
+        Self {
+            method: prepared.method.to_string(),
+            url: format!("{}{}", target.base_url, prepared.path),
+            headers: prepared.headers.clone(),
+            body: prepared
+                .body
+                .as_deref()
+                .map(|b| shown(&String::from_utf8_lossy(b)))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl ResponseRecord {
+    pub fn of(answer: &super::target::Answer) -> Self {
+        Self {
+            status: answer.status,
+            headers: answer.header_list(),
+            body: shown(&String::from_utf8_lossy(&answer.body)),
+            body_bytes: answer.body.len(),
+        }
     }
 }

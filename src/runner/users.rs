@@ -1,5 +1,7 @@
-//! Test users for scenarios: created fresh through the test-support endpoint when the target
-//! has it, otherwise taken from the profile's accounts. No two scenarios share a user.
+//! Where test users come from. A conformance run makes them fresh through the test-support
+//! endpoint when the target has it, or hands out each of the profile's accounts once, so no two
+//! scenarios share a user. A load run takes the reference gateway's generated users (a new one
+//! per flow) or the profile's accounts in turn; a shard takes only its own slice of either.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,6 +9,7 @@ use parking_lot::Mutex;
 use serde_json::json;
 
 use super::target::{Prepared, Target};
+use crate::gateway::users::{GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX};
 use crate::profile::Account;
 use crate::scenario::model::UserKind;
 
@@ -19,11 +22,38 @@ pub struct TestUser {
     pub kind: UserKind,
 }
 
+/// Generated users the embedded gateway serves to load runs (`+86139` and an index).
+pub const EMBEDDED_USERS: u64 = 50_000_000;
+
+/// Which users of a pool this process takes: every `count`-th from `index` (a shard's slice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Slice {
+    pub const ALL: Slice = Slice { index: 0, count: 1 };
+
+    /// The `k`-th user of this slice, as an index into the whole pool.
+    pub fn global(self, k: u64) -> u64 {
+        k.saturating_mul(self.count).saturating_add(self.index)
+    }
+}
+
 pub enum UserPool {
     /// Users made through `POST /test/v1/users`, unique to this run.
     Created { nonce: u64, next: AtomicU64 },
     /// The profile's accounts, each handed out once.
     Accounts(Mutex<Vec<Account>>),
+    /// The reference gateway's generated users, a new one each time.
+    Generated { next: AtomicU64, slice: Slice },
+    /// The slice's accounts taken in turn (made-up identities when there are none).
+    InTurn {
+        accounts: Vec<TestUser>,
+        next: AtomicU64,
+        slice: Slice,
+    },
 }
 
 impl UserPool {
@@ -39,8 +69,73 @@ impl UserPool {
         UserPool::Accounts(Mutex::new(accounts))
     }
 
+    pub fn generated(slice: Slice) -> Self {
+        UserPool::Generated {
+            next: AtomicU64::new(0),
+            slice,
+        }
+    }
+
+    /// The accounts of `slice`, taken in turn; an error when the slice has none of its own.
+    pub fn in_turn(accounts: &[Account], slice: Slice) -> Result<Self, String> {
+        let own: Vec<TestUser> = accounts
+            .iter()
+            .skip(slice.index as usize)
+            .step_by(slice.count.max(1) as usize)
+            .map(TestUser::from)
+            .collect();
+        if own.is_empty() && !accounts.is_empty() {
+            return Err(format!(
+                "shard {}/{} has no test account of its own: the profile lists {}, fewer than the {} shards",
+                slice.index,
+                slice.count,
+                accounts.len(),
+                slice.count
+            ));
+        }
+        Ok(UserPool::InTurn {
+            accounts: own,
+            next: AtomicU64::new(0),
+            slice,
+        })
+    }
+
+    /// Users for one flow of a load run, without a request: generated or in turn.
+    pub fn take_now(&self, count: usize) -> Option<Vec<TestUser>> {
+        let next_of = |next: &AtomicU64| next.fetch_add(1, Ordering::Relaxed);
+        match self {
+            UserPool::Generated { next, slice } => Some(
+                (0..count)
+                    .map(|_| generated(slice.global(next_of(next)) % EMBEDDED_USERS))
+                    .collect(),
+            ),
+            UserPool::InTurn { accounts, next, .. } if !accounts.is_empty() => Some(
+                (0..count)
+                    .map(|_| accounts[next_of(next) as usize % accounts.len()].clone())
+                    .collect(),
+            ),
+            // No accounts listed: made-up identities, enough for scenarios that need no real user.
+            UserPool::InTurn { next, slice, .. } => Some(
+                (0..count)
+                    .map(|_| TestUser {
+                        identity: format!("+86138{:08}", slice.global(next_of(next)) % 100_000_000),
+                        password: GENERATED_PASSWORD.to_owned(),
+                        account: None,
+                        kind: UserKind::Unknown,
+                    })
+                    .collect(),
+            ),
+            UserPool::Created { .. } | UserPool::Accounts(_) => None,
+        }
+    }
+
+    /// One user of `kind` for a scenario.
     pub async fn take(&self, kind: UserKind, target: &Target) -> Result<TestUser, String> {
         match self {
+            UserPool::Generated { .. } | UserPool::InTurn { .. } => self
+                .take_now(1)
+                .and_then(|mut users| users.pop())
+                .ok_or_else(|| "no user".to_owned()),
             UserPool::Created { nonce, next } => {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let digits = format!("{:04}{:04}", nonce, n % 10_000);
@@ -108,5 +203,26 @@ impl UserPool {
                 })
             }
         }
+    }
+}
+
+impl From<&Account> for TestUser {
+    fn from(account: &Account) -> Self {
+        TestUser {
+            identity: account.user.clone(),
+            password: account.password.clone(),
+            account: account.account.clone(),
+            kind: account.kind,
+        }
+    }
+}
+
+/// The embedded gateway's generated user number `i`.
+fn generated(i: u64) -> TestUser {
+    TestUser {
+        identity: format!("{GENERATED_PHONE_PREFIX}{i:08}"),
+        password: GENERATED_PASSWORD.to_owned(),
+        account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{i:08}")),
+        kind: UserKind::Phone,
     }
 }

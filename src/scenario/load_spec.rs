@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use marked_yaml::Node;
 
-use super::diagnostic::{Diagnostic, Location};
-use super::yaml::{self, Errors};
+use crate::yaml::diagnostic::{Diagnostic, Location};
+use crate::yaml::{self, Errors};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadSpec {

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::diagnostic::Location;
 use super::matcher::Matcher;
 use super::path::JsonPath;
 use super::template::Template;
 use crate::api::Operation;
+use crate::yaml::diagnostic::Location;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -43,28 +43,7 @@ pub struct UserDecl {
     pub kind: UserKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserKind {
-    Phone,
-    Email,
-    Account,
-    /// An identity no gateway knows (for the no-enumeration checks).
-    Unknown,
-}
-
-pub const USER_KINDS: &[&str] = &["phone", "email", "account", "unknown"];
-
-impl UserKind {
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "phone" => UserKind::Phone,
-            "email" => UserKind::Email,
-            "account" => UserKind::Account,
-            "unknown" => UserKind::Unknown,
-            _ => return None,
-        })
-    }
-}
+pub use crate::profile::{UserKind, USER_KINDS};
 
 #[derive(Debug, Clone)]
 pub struct Step {

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::diagnostic::Location;
+use crate::yaml::diagnostic::Location;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {

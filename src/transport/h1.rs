@@ -13,7 +13,7 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use super::{Exchange, TransportError};
+use super::{invalid, Exchange, TransportError, TransportKind};
 
 /// A longer answer head is refused (hyper's default limit is larger; no gateway needs it).
 const MAX_HEAD: usize = 64 * 1024;
@@ -99,9 +99,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         encode(request, &mut self.output).map_err(Failure::Broken)?;
         let sent = self.io.write_all(&self.output).await;
         if let Err(error) = sent.and(self.io.flush().await) {
-            return Err(Failure::Unanswered(TransportError(format!(
-                "connection closed: cannot send the request: {error}"
-            ))));
+            return Err(Failure::Unanswered(TransportError::new(
+                TransportKind::Closed,
+                format!("connection closed: cannot send the request: {error}"),
+            )));
         }
         let head = self.read_head(request.method).await?;
         let body = match head.framing {
@@ -126,8 +127,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             self.input.reserve(READ_AHEAD);
         }
         let failure = |text: String| match answered {
-            true => Failure::Broken(TransportError(text)),
-            false => Failure::Unanswered(TransportError(text)),
+            true => Failure::Broken(TransportError::new(TransportKind::Closed, text)),
+            false => Failure::Unanswered(TransportError::new(TransportKind::Closed, text)),
         };
         match self.io.read_buf(&mut self.input).await {
             Ok(0) if answered => Err(failure(
@@ -227,9 +228,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 Ok(0) => return Ok(self.input.split().freeze()),
                 Ok(_) => {}
                 Err(error) => {
-                    return Err(Failure::Broken(TransportError(format!(
-                        "connection error: {error}"
-                    ))))
+                    return Err(Failure::Broken(TransportError::new(
+                        TransportKind::Closed,
+                        format!("connection error: {error}"),
+                    )))
                 }
             }
         }
@@ -237,13 +239,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 }
 
 fn malformed(text: String) -> Failure {
-    Failure::Broken(TransportError(format!("malformed HTTP answer: {text}")))
+    Failure::Broken(TransportError::new(
+        TransportKind::Malformed,
+        format!("malformed HTTP answer: {text}"),
+    ))
 }
 
 fn too_large(max_body: usize) -> Failure {
-    Failure::Broken(TransportError(format!(
-        "response body larger than the {max_body} byte cap"
-    )))
+    Failure::Broken(TransportError::new(
+        TransportKind::TooLarge,
+        format!("response body larger than the {max_body} byte cap"),
+    ))
 }
 
 /// Writes the request head and body into `out`. Content-Length is gatecheck's to set: a
@@ -251,7 +257,7 @@ fn too_large(max_body: usize) -> Failure {
 fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), TransportError> {
     out.clear();
     if request.path.is_empty() || !request.path.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(TransportError(format!(
+        return Err(invalid(format!(
             "invalid request path `{}`: HTTP/1.1 needs visible ASCII without spaces",
             request.path
         )));
@@ -271,13 +277,13 @@ fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), TransportErro
     }
     for (name, value) in request.headers {
         if name.is_empty() || !name.bytes().all(is_token) {
-            return Err(TransportError(format!("invalid header name `{name}`")));
+            return Err(invalid(format!("invalid header name `{name}`")));
         }
         if !value
             .bytes()
             .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
         {
-            return Err(TransportError(format!("invalid value for header `{name}`")));
+            return Err(invalid(format!("invalid value for header `{name}`")));
         }
         header(out, name, value);
     }

@@ -44,9 +44,62 @@ impl Default for ClientOptions {
     }
 }
 
+/// Why an exchange gave no answer: a kind to count and match on, and the message to show.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub String);
+#[error("{message}")]
+pub struct TransportError {
+    pub kind: TransportKind,
+    pub message: String,
+}
+
+/// The kinds of transport failure. Their names carry no per-request value, so a load run
+/// counts them as a handful of kinds however many requests fail.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// No whole answer within the timeout.
+    Timeout,
+    /// The connection could not be made (refused, unreachable, connect timeout).
+    Connect,
+    /// The TLS handshake failed or timed out.
+    Tls,
+    /// The connection closed or broke before the answer was complete.
+    Closed,
+    /// Bytes came that are not an HTTP answer.
+    Malformed,
+    /// The answer's body is over the body cap.
+    TooLarge,
+    /// The request itself cannot be sent (a bad header, path or framing header).
+    InvalidRequest,
+    /// Any other HTTP-level failure.
+    Protocol,
+}
+
+impl TransportKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Timeout => "timeout",
+            TransportKind::Connect => "connect",
+            TransportKind::Tls => "tls",
+            TransportKind::Closed => "closed",
+            TransportKind::Malformed => "malformed",
+            TransportKind::TooLarge => "too_large",
+            TransportKind::InvalidRequest => "invalid_request",
+            TransportKind::Protocol => "protocol",
+        }
+    }
+}
+
+impl TransportError {
+    pub fn new(kind: TransportKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
 
 /// An answer, read whole.
 #[derive(Debug, Clone)]
@@ -158,9 +211,12 @@ impl Client {
         body: Option<&Bytes>,
     ) -> Result<Exchange, TransportError> {
         if let Some((name, _)) = headers.iter().find(|(name, _)| is_framing(name)) {
-            return Err(TransportError(format!(
-                "header `{name}` frames the body: gatecheck sets it from the body it sends"
-            )));
+            return Err(TransportError::new(
+                TransportKind::InvalidRequest,
+                format!(
+                    "header `{name}` frames the body: gatecheck sets it from the body it sends"
+                ),
+            ));
         }
         let path = self.full_path(path);
         let request = h1::Outgoing {
@@ -181,10 +237,13 @@ impl Client {
         };
         match tokio::time::timeout(self.options.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(TransportError(format!(
-                "timed out: no whole answer within {}",
-                humantime::format_duration(self.options.timeout)
-            ))),
+            Err(_) => Err(TransportError::new(
+                TransportKind::Timeout,
+                format!(
+                    "timed out: no whole answer within {}",
+                    humantime::format_duration(self.options.timeout)
+                ),
+            )),
         }
     }
 
@@ -248,17 +307,16 @@ impl Client {
         // HTTP/2 carries scheme and authority as pseudo-headers, taken from an absolute URI.
         let scheme = if self.origin.https { "https" } else { "http" };
         let uri = format!("{scheme}://{}{path}", self.origin.authority);
-        let uri =
-            Uri::try_from(uri).map_err(|e| TransportError(format!("invalid request path: {e}")))?;
+        let uri = Uri::try_from(uri).map_err(|e| invalid(format!("invalid request path: {e}")))?;
         let mut request = Request::new(Full::new(body.cloned().unwrap_or_default()));
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
         let map = request.headers_mut();
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| TransportError(format!("invalid header name `{name}`")))?;
+                .map_err(|_| invalid(format!("invalid header name `{name}`")))?;
             let value = HeaderValue::from_str(value)
-                .map_err(|_| TransportError(format!("invalid value for header `{name}`")))?;
+                .map_err(|_| invalid(format!("invalid value for header `{name}`")))?;
             map.append(name, value);
         }
         // A scenario that sets User-Agent itself replaces ours, rather than doubling it.
@@ -277,14 +335,20 @@ impl Client {
             .await
             .map_err(|error| {
                 if error.downcast_ref::<LengthLimitError>().is_some() {
-                    TransportError(format!(
-                        "response body larger than the {} byte cap",
-                        self.options.max_body
-                    ))
+                    TransportError::new(
+                        TransportKind::TooLarge,
+                        format!(
+                            "response body larger than the {} byte cap",
+                            self.options.max_body
+                        ),
+                    )
                 } else {
                     match error.downcast_ref::<hyper::Error>() {
                         Some(error) => describe(error),
-                        None => TransportError(format!("broken response body: {error}")),
+                        None => TransportError::new(
+                            TransportKind::Closed,
+                            format!("broken response body: {error}"),
+                        ),
                     }
                 }
             })?
@@ -309,22 +373,30 @@ fn connect_timeout(options: &ClientOptions) -> Duration {
 
 /// A readable reason with its causes, e.g. `malformed HTTP answer: invalid HTTP version`.
 pub(crate) fn describe(error: &hyper::Error) -> TransportError {
-    let kind = if error.is_parse() || error.is_parse_status() || error.is_parse_too_large() {
-        "malformed HTTP answer"
+    let (kind, what) = if error.is_parse() || error.is_parse_status() || error.is_parse_too_large()
+    {
+        (TransportKind::Malformed, "malformed HTTP answer")
     } else if error.is_incomplete_message() {
-        "connection closed before the answer was complete"
+        (
+            TransportKind::Closed,
+            "connection closed before the answer was complete",
+        )
     } else if error.is_closed() || error.is_canceled() {
-        "connection closed"
+        (TransportKind::Closed, "connection closed")
     } else if error.is_body_write_aborted() || error.is_user() {
-        "request failed"
+        (TransportKind::Protocol, "request failed")
     } else {
-        "HTTP error"
+        (TransportKind::Protocol, "HTTP error")
     };
-    let mut text = format!("{kind}: {error}");
+    let mut text = format!("{what}: {error}");
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    TransportError(text)
+    TransportError::new(kind, text)
+}
+
+pub(crate) fn invalid(message: String) -> TransportError {
+    TransportError::new(TransportKind::InvalidRequest, message)
 }

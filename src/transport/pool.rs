@@ -20,7 +20,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::h1::Connection;
-use super::{describe, tls, Origin, TransportError};
+use super::{describe, tls, Origin, TransportError, TransportKind};
 
 pub(super) type Body = Full<Bytes>;
 
@@ -181,12 +181,17 @@ impl Pool {
         let tcp = tokio::time::timeout(self.connect_timeout, connect)
             .await
             .map_err(|_| {
-                TransportError(format!(
-                    "cannot connect: timed out after {}",
-                    humantime::format_duration(self.connect_timeout)
-                ))
+                TransportError::new(
+                    TransportKind::Connect,
+                    format!(
+                        "cannot connect: timed out after {}",
+                        humantime::format_duration(self.connect_timeout)
+                    ),
+                )
             })?
-            .map_err(|e| TransportError(format!("cannot connect: {e}")))?;
+            .map_err(|e| {
+                TransportError::new(TransportKind::Connect, format!("cannot connect: {e}"))
+            })?;
         let _ = tcp.set_nodelay(true);
         let Some((connector, name)) = &self.tls else {
             return Ok(Stream::Plain(tcp));
@@ -194,8 +199,10 @@ impl Pool {
         let stream =
             tokio::time::timeout(self.connect_timeout, connector.connect(name.clone(), tcp))
                 .await
-                .map_err(|_| TransportError("TLS handshake timed out".into()))?
-                .map_err(|e| TransportError(format!("TLS handshake failed: {e}")))?;
+                .map_err(|_| TransportError::new(TransportKind::Tls, "TLS handshake timed out"))?
+                .map_err(|e| {
+                    TransportError::new(TransportKind::Tls, format!("TLS handshake failed: {e}"))
+                })?;
         // With `--http2` only h2 was offered: a server that ignores ALPN is spoken to in h2 too.
         Ok(Stream::Tls(Box::new(stream)))
     }

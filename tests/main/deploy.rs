@@ -79,7 +79,7 @@ fn mounts(object: &Value, spec: &str) -> BTreeMap<String, Value> {
 }
 
 /// The container's args with `$(VAR)` filled in, checked against gatecheck's CLI.
-fn parsed_args(container: &Value, vars: &[(&str, &str)]) -> (Vec<String>, gatecheck::cli::Cli) {
+fn parsed_args(container: &Value, vars: &[(&str, &str)]) -> (Vec<String>, gatecheck::cmd::Cli) {
     let args: Vec<String> = list(container, "/args")
         .iter()
         .map(|arg| {
@@ -91,7 +91,7 @@ fn parsed_args(container: &Value, vars: &[(&str, &str)]) -> (Vec<String>, gatech
             arg
         })
         .collect();
-    let cli = gatecheck::cli::Cli::try_parse_from(
+    let cli = gatecheck::cmd::Cli::try_parse_from(
         std::iter::once("gatecheck".to_owned()).chain(args.clone()),
     )
     .unwrap_or_else(|e| panic!("gatecheck refuses {args:?}: {e}"));
@@ -129,7 +129,7 @@ fn the_indexed_job_runs_every_shard_into_the_volume_the_merge_job_reads() {
         ("TARGET_URL", "http://gatecheck-gateway:8080"),
     ];
     let (shard_args, cli) = parsed_args(shard, &vars);
-    let gatecheck::cli::Command::Load(load) = cli.command else {
+    let gatecheck::cmd::Command::Load(load) = cli.command else {
         panic!("the shards run `gatecheck load`")
     };
     assert_eq!(
@@ -188,7 +188,7 @@ fn the_indexed_job_runs_every_shard_into_the_volume_the_merge_job_reads() {
     // The merge Job reads what the shards wrote.
     assert_eq!(text(&merge, "/kind"), "Job");
     let (merge_args, cli) = parsed_args(container(&merge, "/spec/template/spec"), &vars);
-    let gatecheck::cli::Command::Merge(merge_cli) = cli.command else {
+    let gatecheck::cmd::Command::Merge(merge_cli) = cli.command else {
         panic!("the merge Job runs `gatecheck merge`")
     };
     assert_eq!(
@@ -234,7 +234,7 @@ fn the_gateway_service_selects_the_demo_gateway() {
         gateway.pointer("/spec/template/metadata/labels")
     );
     let (_, cli) = parsed_args(container(&gateway, "/spec/template/spec"), &[]);
-    assert!(matches!(cli.command, gatecheck::cli::Command::Serve(_)));
+    assert!(matches!(cli.command, gatecheck::cmd::Command::Serve(_)));
 }
 
 #[test]

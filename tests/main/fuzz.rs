@@ -11,11 +11,9 @@ use gatecheck::gateway::fault::{Fault, CATALOGUE};
 use gatecheck::gateway::{FaultSet, GatewayConfig};
 use gatecheck::profile::Profile;
 use gatecheck::runner::record::Verdict;
-use gatecheck::runner::{RunOptions, Session};
+use gatecheck::runner::{RunOptions, Session, Users};
 
-use crate::support::{
-    assert_exit, gatecheck, run, scenarios, spawn_gateway, temp_dir, unique, write_file,
-};
+use crate::support::{assert_exit, gatecheck, run, scenarios, temp_dir, unique, write_file};
 
 /// Switches the model cannot see, and why.
 const UNSEEN: &[(&str, &str)] = &[
@@ -29,7 +27,7 @@ const UNSEEN: &[(&str, &str)] = &[
 
 fn run_options(faults: Vec<Fault>) -> RunOptions {
     let mut options = RunOptions::new(Profile::reference());
-    options.embedded = GatewayConfig {
+    options.session.embedded = GatewayConfig {
         faults: FaultSet::new(faults),
         captcha_pool: 2,
         ..GatewayConfig::default()
@@ -43,8 +41,8 @@ fn fuzz_against(faults: Vec<Fault>, cases: u32, seed: u64) -> FuzzOutcome {
 
 fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> FuzzOutcome {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let run = run_options(faults);
     let options = FuzzOptions {
-        run: run_options(faults),
         cases,
         seed,
         time_limit: None,
@@ -52,14 +50,12 @@ fn fuzz_with(faults: Vec<Fault>, cases: u32, seed: u64, keep_going: bool) -> Fuz
         max_shrink_iters: 1000,
         keep_going,
     };
-    let gateway = runtime.block_on(spawn_gateway(options.run.embedded.clone()));
     let session = runtime
-        .block_on(Session::connect(&gateway.base_url(), &options.run))
+        .block_on(Session::start(&run.session, Users::Fresh))
         .expect("session");
     fuzz::fuzz(
         &runtime,
         &session,
-        gateway.base_url(),
         &options,
         Arc::new(AtomicBool::new(false)),
         &Progress::start(false, cases),
@@ -71,7 +67,7 @@ fn run_repro(yaml: &str, faults: Vec<Fault>) -> Verdict {
     let dir = temp_dir("fuzz");
     let path = write_file(&dir, &format!("repro-{}.yaml", unique()), yaml);
     let options = run_options(faults);
-    let scenarios = scenarios(&path, &options.profile);
+    let scenarios = scenarios(&path, &options.session.profile);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (record, _) = runtime.block_on(run(scenarios, &options));
     let _ = std::fs::remove_dir_all(&dir);

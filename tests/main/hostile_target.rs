@@ -72,10 +72,10 @@ async fn run_against(url: String) -> ScenarioRecord {
     let profile =
         profile_without_test_support(&[r#"{user: "+8613600000000", password: "Init#Pass00"}"#]);
     let mut options = RunOptions::new(profile);
-    options.target = Some(url);
-    options.client.timeout = Duration::from_millis(700);
-    options.client.max_body = 256 * 1024;
-    options.code_oracle = Some(CodeOracle::Fixed("000000".into()));
+    options.session.target = Some(url);
+    options.session.client.timeout = Duration::from_millis(700);
+    options.session.client.max_body = 256 * 1024;
+    options.session.code_oracle = Some(CodeOracle::Fixed("000000".into()));
     let record = run_path(&repo_path("scenarios/happy/phone_user.yaml"), &options).await;
     record.scenarios.into_iter().next().expect("one scenario")
 }
@@ -101,7 +101,12 @@ async fn every_hostile_answer_is_a_recorded_failure_with_a_reason() {
         );
         assert_eq!(scenario.verdict, Verdict::Failed, "{mode:?}: {scenario:?}");
         let step = &scenario.steps[0];
-        let text = format!("{:?} {:?}", step.failures, step.transport_error);
+        let checks: Vec<String> = step
+            .failures
+            .iter()
+            .map(|f| format!("{}: expected {}, got {}", f.check, f.expected, f.actual))
+            .collect();
+        let text = format!("{checks:?} {:?}", step.transport_error());
         assert!(
             text.contains(reason),
             "{mode:?}: expected a reason mentioning {reason:?}, got {text}"

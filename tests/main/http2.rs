@@ -36,8 +36,8 @@ async fn requests_go_over_h2c_when_asked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_passes_over_http2() {
     let mut options = RunOptions::new(Profile::reference());
-    options.client.http2 = true;
-    options.embedded.captcha_pool = 4;
+    options.session.client.http2 = true;
+    options.session.embedded.captcha_pool = 4;
     let record = run_path(&repo_path("scenarios"), &options).await;
     let failed = failed_files(&record);
     assert!(

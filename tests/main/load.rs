@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use gatecheck::load::engine::{self, LoadOptions};
 use gatecheck::load::summary::{summarise, LoadSummary, RunFacts};
 use gatecheck::profile::Profile;
+use gatecheck::runner::SessionOptions;
 use gatecheck::scenario::load_spec::{LoadSpec, Model};
 use gatecheck::scenario::{decode_scenario, Scenario};
 
@@ -36,13 +37,11 @@ fn open_spec(rate: f64, max_in_flight: u32, duration: Duration) -> LoadSpec {
 fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOptions {
     LoadOptions {
         spec,
-        target: None,
-        profile: Profile::reference(),
-        captcha_oracle: None,
-        code_oracle: None,
-        client: gatecheck::runner::target::ClientOptions::default(),
+        session: SessionOptions {
+            embedded: config(faults),
+            ..SessionOptions::new(Profile::reference())
+        },
         late_after: Duration::from_millis(10),
-        embedded: config(faults),
         progress: false,
         generated_users: false,
         interval_logs: None,

@@ -20,7 +20,7 @@ fn profile_without_test_support() -> Profile {
 #[tokio::test]
 async fn the_happy_path_completes_with_the_test_support_endpoints_off() {
     let mut options = fixed_code_options(profile_without_test_support());
-    options.code_oracle = Some(CodeOracle::Fixed("246810".into()));
+    options.session.code_oracle = Some(CodeOracle::Fixed("246810".into()));
     let record = happy_path_with(&options).await;
     assert_passed(&record);
 }
@@ -29,7 +29,7 @@ async fn the_happy_path_completes_with_the_test_support_endpoints_off() {
 async fn a_wrong_solution_is_caught_by_the_gateway_not_hidden() {
     // With the fixed-code oracle giving the wrong code, the run fails where the code is used.
     let mut options = fixed_code_options(profile_without_test_support());
-    options.code_oracle = Some(CodeOracle::Fixed("111111".into()));
+    options.session.code_oracle = Some(CodeOracle::Fixed("111111".into()));
     let record = happy_path_with(&options).await;
     let scenario = &record.scenarios[0];
     assert_eq!(scenario.verdict, Verdict::Failed);
@@ -46,10 +46,10 @@ fn assert_passed(record: &gatecheck::runner::record::RunRecord) {
 
 fn fixed_code_options(profile: Profile) -> RunOptions {
     let mut options = RunOptions::new(profile);
-    options.embedded.test_support = false;
-    options.embedded.fixed_code = Some("246810".into());
-    options.embedded.captcha_pool = 4;
-    options.captcha_oracle = Some(CaptchaOracle::Solve);
+    options.session.embedded.test_support = false;
+    options.session.embedded.fixed_code = Some("246810".into());
+    options.session.embedded.captcha_pool = 4;
+    options.session.captcha_oracle = Some(CaptchaOracle::Solve);
     options
 }
 
@@ -61,7 +61,7 @@ async fn happy_path_with(options: &RunOptions) -> gatecheck::runner::record::Run
 async fn the_command_oracle_reads_the_code_a_program_prints() {
     let mut options = fixed_code_options(profile_without_test_support());
     // The program is given the user; it prints the code (here: a shell that echoes it).
-    options.code_oracle = Some(CodeOracle::Command(vec![
+    options.session.code_oracle = Some(CodeOracle::Command(vec![
         "sh".into(),
         "-c".into(),
         "test -n \"$0\" && echo 246810".into(),
@@ -92,7 +92,7 @@ async fn the_sink_oracle_reads_the_code_from_an_http_sink() {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, sink).await });
     let mut options = fixed_code_options(profile_without_test_support());
-    options.code_oracle = Some(CodeOracle::Sink {
+    options.session.code_oracle = Some(CodeOracle::Sink {
         url: format!("http://{addr}/latest?to={{{{ user }}}}"),
         pointer: "/message/code".into(),
     });

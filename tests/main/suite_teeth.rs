@@ -10,10 +10,10 @@ use crate::support::{config, repo_path, run, scenarios};
 
 async fn run_with(faults: Vec<Fault>) -> RunRecord {
     let mut options = RunOptions::new(Profile::reference());
-    options.embedded = config(faults);
+    options.session.embedded = config(faults);
     // Every scenario starts at once, so a stall at the start is met by the latency ceilings.
     options.jobs = 64;
-    let suite = scenarios(&repo_path("scenarios"), &options.profile);
+    let suite = scenarios(&repo_path("scenarios"), &options.session.profile);
     let (record, completed) = run(suite, &options).await;
     assert!(completed);
     record

@@ -110,8 +110,8 @@ async fn an_unknown_certificate_is_refused_with_the_reason() {
         .send(&get("/nowhere"))
         .await
         .expect_err("must be refused");
-    assert!(error.0.contains("TLS handshake failed"), "{error}");
-    assert!(error.0.contains("UnknownIssuer"), "{error}");
+    assert!(error.message.contains("TLS handshake failed"), "{error}");
+    assert!(error.message.contains("UnknownIssuer"), "{error}");
 }
 
 #[tokio::test]
@@ -167,9 +167,9 @@ async fn the_happy_paths_pass_over_tls() {
     let (gateway, pki) = (gateway().await, pki());
     let front = tls_front(gateway.addr, &pki).await;
     let mut options = RunOptions::new(Profile::reference());
-    options.target = Some(format!("https://{front}"));
-    options.client.tls.insecure = true;
-    let scenarios = scenarios(&repo_path("scenarios/happy"), &options.profile);
+    options.session.target = Some(format!("https://{front}"));
+    options.session.client.tls.insecure = true;
+    let scenarios = scenarios(&repo_path("scenarios/happy"), &options.session.profile);
     assert!(!scenarios.is_empty());
     let (record, _) = run(scenarios, &options).await;
     let failed = failed_files(&record);

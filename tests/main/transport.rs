@@ -158,7 +158,15 @@ async fn an_idempotent_request_unanswered_on_a_reused_connection_goes_again() {
         ..put
     };
     let failed = target.send(&post).await.expect_err("no retry for POST");
-    assert!(failed.0.contains("closed before an answer"), "{failed}");
+    assert_eq!(
+        failed.kind,
+        gatecheck::transport::TransportKind::Closed,
+        "{failed}"
+    );
+    assert!(
+        failed.message.contains("closed before an answer"),
+        "{failed}"
+    );
 }
 
 #[tokio::test]
@@ -170,6 +178,11 @@ async fn framing_headers_from_a_scenario_are_refused() {
         ..get("/")
     };
     let refused = target.send(&request).await.expect_err("refused");
-    assert!(refused.0.contains("frames the body"), "{refused}");
+    assert_eq!(
+        refused.kind,
+        gatecheck::transport::TransportKind::InvalidRequest,
+        "{refused}"
+    );
+    assert!(refused.message.contains("frames the body"), "{refused}");
     assert_eq!(accepted.load(Ordering::SeqCst), 0);
 }

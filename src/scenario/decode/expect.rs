@@ -9,7 +9,8 @@ use crate::scenario::diagnostic::{Diagnostic, Location};
 use crate::scenario::matcher::{JsonType, Matcher, MATCHER_NAMES, TYPE_NAMES};
 use crate::scenario::model::{Check, CheckTarget, Expect, TValue};
 use crate::scenario::path::JsonPath;
-use crate::scenario::yaml;
+use crate::scenario::yaml_templates::TemplateErrors;
+use crate::yaml;
 
 impl Decoder<'_> {
     pub(super) fn expect(&mut self, node: &Node) -> Expect {

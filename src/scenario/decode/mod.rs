@@ -6,14 +6,15 @@ use marked_yaml::Node;
 
 mod expect;
 
-use super::diagnostic::{Diagnostic, FileErrors, Location};
 use super::matcher::Matcher;
 use super::model::*;
 use super::path::JsonPath;
 use super::template::{Template, BUILTINS};
-use super::yaml::{self, Errors};
+use super::yaml_templates::TemplateErrors;
 use crate::api::Operation;
 use crate::profile::Profile;
+use crate::yaml::diagnostic::{Diagnostic, FileErrors, Location};
+use crate::yaml::{self, Errors};
 
 pub const TOP_KEYS: &[&str] = &[
     "name",

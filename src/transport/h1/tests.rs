@@ -194,7 +194,12 @@ fn bodies_over_the_cap_are_refused_whatever_their_framing() {
         let body = Bytes::new();
         let outcome = block_on(connection.exchange(&put(&body, &[]), 1000));
         let error = outcome.expect_err("over the cap").into_error();
-        assert!(error.0.contains("byte cap"), "{error}");
+        assert_eq!(
+            error.kind,
+            crate::transport::TransportKind::TooLarge,
+            "{error}"
+        );
+        assert!(error.message.contains("byte cap"), "{error}");
     }
 }
 
@@ -297,7 +302,7 @@ proptest! {
         let mut answer = prefix.to_vec();
         answer.extend_from_slice(&noise);
         if let (Err(failure), _) = exchange(&answer, pieces) {
-            prop_assert!(!failure.into_error().0.is_empty());
+            prop_assert!(!failure.into_error().message.is_empty());
         }
     }
 

@@ -179,7 +179,9 @@ pub async fn run(scenarios: Vec<Scenario>, options: &RunOptions) -> (RunRecord, 
 
 /// The scenarios of `path`, loaded with the options' profile and run.
 pub async fn run_path(path: &Path, options: &RunOptions) -> RunRecord {
-    run(scenarios(path, &options.profile), options).await.0
+    run(scenarios(path, &options.session.profile), options)
+        .await
+        .0
 }
 
 /// The files of the scenarios in `record` that did not pass.

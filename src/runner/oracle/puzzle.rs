@@ -1,4 +1,4 @@
-//! The `solve` oracle: recovers a slider CAPTCHA's X offset from its two images, as a user's
+//! Image analysis for the `solve` oracle: recovers a slider CAPTCHA's X offset from its two images, as a user's
 //! eye does, without asking the gateway. The piece's outline (from its alpha channel) is slid
 //! along the background; where the background has the strongest edges under that outline is
 //! where the hole is. Edges, not colours, so it works whatever the hole's shading (darker,

@@ -1,13 +1,14 @@
 //! Reading YAML with positions: a thin layer over `marked-yaml` (maintained, keeps a line and
 //! column for every key and value, unlike the archived serde_yaml) plus the helpers every
-//! decoder here uses: typed scalars, known keys with "did you mean", all errors collected.
+//! decoder here uses (scenarios, profiles): typed scalars, known keys with "did you mean", all
+//! errors collected; `diagnostic` renders them with a caret. Knows nothing of what it reads.
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoaderOptions, Node};
 
-use super::diagnostic::{Diagnostic, FileErrors, Location};
-use super::model::TValue;
-use super::template::Template;
+pub mod diagnostic;
+
+use diagnostic::{Diagnostic, FileErrors, Location};
 
 /// Parses `text` as one YAML mapping. Quoted scalars stay strings; duplicate keys are errors.
 pub fn parse(path: &str, text: &str) -> Result<Node, FileErrors> {
@@ -236,70 +237,6 @@ impl Errors {
                 );
                 Vec::new()
             }
-        }
-    }
-
-    /// A template from a scalar; syntax errors point at the offending character.
-    pub fn template(&mut self, node: &Node, what: &str) -> Option<Template> {
-        let Node::Scalar(scalar) = node else {
-            self.at(
-                node,
-                format!("{what} must be text, found {}", kind_name(node)),
-            );
-            return None;
-        };
-        self.template_of(scalar)
-    }
-
-    fn template_of(&mut self, scalar: &MarkedScalarNode) -> Option<Template> {
-        let start = Location::of(scalar.span());
-        let quote = usize::from(!scalar.may_coerce());
-        match Template::parse(scalar.as_str()) {
-            Ok(mut template) => {
-                template.at = Location::new(start.line, start.column + quote);
-                Some(template)
-            }
-            Err(e) => {
-                let column = start.column
-                    + quote
-                    + scalar.as_str()[..e.offset.min(scalar.as_str().len())]
-                        .chars()
-                        .count();
-                self.push(Diagnostic::new(
-                    Location::new(start.line, column),
-                    1,
-                    format!("template: {}", e.message),
-                ));
-                None
-            }
-        }
-    }
-
-    /// Any YAML value as JSON with templates in its strings: plain scalars are typed
-    /// (null, booleans, numbers), quoted ones are always strings.
-    pub fn tvalue(&mut self, node: &Node) -> TValue {
-        match node {
-            Node::Scalar(s) => {
-                let text = s.as_str();
-                if !s.may_coerce() {
-                    return self.template_of(s).map_or(TValue::Null, TValue::Text);
-                }
-                if is_null(s) {
-                    TValue::Null
-                } else if let Ok(b) = text.parse::<bool>() {
-                    TValue::Bool(b)
-                } else if let Ok(n) = text.parse::<serde_json::Number>() {
-                    TValue::Number(n)
-                } else {
-                    self.template_of(s).map_or(TValue::Null, TValue::Text)
-                }
-            }
-            Node::Sequence(items) => TValue::Array(items.iter().map(|i| self.tvalue(i)).collect()),
-            Node::Mapping(map) => TValue::Object(
-                map.iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), self.tvalue(v)))
-                    .collect(),
-            ),
         }
     }
 

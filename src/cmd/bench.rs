@@ -1,0 +1,40 @@
+//! `gatecheck bench`: the reference gateway's throughput on one core (`crate::bench`).
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::parse_share;
+use super::{Error, Exit};
+use crate::bench::{self, BenchSettings};
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Measured time per phase.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub duration: Duration,
+    /// Unmeasured time before each phase.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    pub warmup: Duration,
+    /// Client connections (each runs one flow at a time).
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Times a CAPTCHA image is served before it is redrawn (the gateway's --captcha-reuse).
+    #[arg(long, default_value_t = 16)]
+    pub captcha_reuse: u32,
+    /// Most CPU the image renderer may use, as a share of one core (the gateway's flag).
+    #[arg(long, default_value_t = 0.05, value_parser = parse_share)]
+    pub captcha_render_budget: f64,
+}
+
+pub fn execute(args: &BenchArgs) -> Result<Exit, Error> {
+    let settings = BenchSettings {
+        duration: args.duration,
+        warmup: args.warmup,
+        connections: args.connections,
+        captcha_reuse: args.captcha_reuse,
+        captcha_render_budget: args.captcha_render_budget,
+    };
+    bench::run(&settings).map_err(|e| Error::Failed(e.to_string()))?;
+    Ok(Exit::Passed)
+}

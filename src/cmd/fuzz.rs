@@ -1,0 +1,102 @@
+//! `gatecheck fuzz`: generated call sequences judged against a model of a correct gateway; a
+//! failing case is shrunk and written as a runnable scenario. Exit 0 no finding, 1 a finding.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{FaultArgs, ReportArgs, TargetArgs};
+use super::{runtime, shutdown_signal, Error, Exit};
+use crate::fuzz::{self, report as fuzz_report, FuzzOptions};
+use crate::runner::{self, Session, Users};
+
+#[derive(Debug, Clone, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub connection: TargetArgs,
+    /// Cases to generate (each a sequence of calls on fresh users).
+    #[arg(long, default_value_t = 500)]
+    pub cases: u32,
+    /// Seed of the generator: the same seed gives the same cases (random when not given; the
+    /// run prints it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop generating cases after this long (a shrink in progress finishes).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub time_limit: Option<Duration>,
+    /// Longest sequence of operations in one case.
+    #[arg(long, default_value_t = 12)]
+    pub max_ops: usize,
+    /// Most runs spent shrinking a failing case.
+    #[arg(long, default_value_t = 1000)]
+    pub max_shrink_iters: u32,
+    /// After a finding, go on looking for findings of other kinds or calls (a case failing like
+    /// one already made is counted, not shrunk again).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Reports (a directory per run; repro scenarios under its repro/) and progress.
+    #[command(flatten)]
+    pub output: ReportArgs,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
+    let mut session_options = args.connection.session(&args.faults)?;
+    if args.connection.target.is_some() && !session_options.profile.test_support {
+        return Err(Error::Invalid(
+            "fuzz needs a target with the test-support endpoints (`test_support: true` in its profile): every case takes fresh users, and the model reads the CAPTCHA answer and the code; without them, use `gatecheck run` with the profile's accounts".into(),
+        ));
+    }
+    session_options.embedded.captcha_pool = 4;
+    let options = FuzzOptions {
+        cases: args.cases,
+        seed: args.seed.unwrap_or_else(rand::random),
+        time_limit: args.time_limit,
+        max_ops: args.max_ops,
+        max_shrink_iters: args.max_shrink_iters,
+        keep_going: args.keep_going,
+    };
+    let runtime = runtime()?;
+    let session = runtime.block_on(Session::start(&session_options, Users::Fresh))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        runtime.spawn(async move {
+            shutdown_signal().await;
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    eprintln!(
+        "gatecheck fuzz: seed {} (replay with --seed {})",
+        options.seed, options.seed
+    );
+    let progress = fuzz_report::Progress::start(!args.output.quiet, options.cases);
+    let outcome = fuzz::fuzz(&runtime, &session, &options, Arc::clone(&stop), &progress);
+    progress.finish();
+    let dir = args.output.reports.join(runner::run_id());
+    let repros = match fuzz_report::write(&dir, &outcome) {
+        Ok(repros) => {
+            println!(
+                "reports: {}/ (fuzz.json, junit.xml{})",
+                dir.display(),
+                if repros.is_empty() { "" } else { ", repro/" }
+            );
+            repros
+        }
+        Err(e) => {
+            eprintln!(
+                "gatecheck: cannot write reports under {}: {e}",
+                dir.display()
+            );
+            Vec::new()
+        }
+    };
+    print!("{}", fuzz_report::console(&outcome, &repros));
+    if outcome.interrupted {
+        return Ok(Exit::Interrupted);
+    }
+    Ok(Exit::passed_if(outcome.findings.is_empty()))
+}

@@ -1,0 +1,219 @@
+//! `gatecheck load SCENARIO`: one scenario under load (its `load:` section, overridden by the
+//! flags), then the console summary and summary.json, report.html, summary.md, junit.xml and
+//! the interval logs. Exit 0 when every threshold held, 1 when one failed.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+use sha2::Digest;
+
+use super::args::{FaultArgs, ReportArgs, TargetArgs};
+use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
+use crate::load::shard::{self, Shard, StartAt};
+use crate::load::{engine, report as load_report, summary};
+use crate::runner;
+use crate::scenario::load_spec::{LoadSpec, Model};
+use crate::scenario::Scenario;
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// The scenario file (its `load:` section sets the defaults of the flags below).
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub connection: TargetArgs,
+    /// Closed model: this many virtual users looping the flow.
+    #[arg(long, conflicts_with = "rate")]
+    pub vus: Option<u32>,
+    /// Closed model: pause between a user's flows.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub think_time: Option<Duration>,
+    /// Open model: flows started per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Open model: most flows in flight; past it flows start late.
+    #[arg(long)]
+    pub max_in_flight: Option<u32>,
+    /// Measured time (after the warm-up).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many measured flows.
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Unmeasured time at the start.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub warmup: Option<Duration>,
+    /// A flow starting this much after its intended start counts as late.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
+    pub late_after: Duration,
+    #[command(flatten)]
+    pub output: ReportArgs,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    /// The target is `gatecheck serve --generate-users N`: each flow takes one of its users.
+    #[arg(long)]
+    pub generated_users: bool,
+    /// Run shard I of N (I from 0): this process takes its share of the users or the arrival
+    /// rate and its own slice of the user pool; `gatecheck merge` judges the thresholds.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Start at this time (RFC 3339, e.g. 2026-11-27T14:00:00Z), so shards line up.
+    #[arg(long, value_name = "TIME", value_parser = shard::parse_time, conflicts_with = "start_file")]
+    pub start_at: Option<SystemTime>,
+    /// Wait until this file exists and start at the time it holds (RFC 3339).
+    #[arg(long, value_name = "PATH", conflicts_with = "start_url")]
+    pub start_file: Option<PathBuf>,
+    /// Poll this URL until it answers 200 and start at the time its body holds (RFC 3339).
+    #[arg(long, value_name = "URL", conflicts_with = "start_at")]
+    pub start_url: Option<String>,
+}
+
+pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
+    let session = args.connection.session(&args.faults)?;
+    let scenario = one_scenario(args, &session.profile)?;
+    let whole_spec = spec(args, &scenario);
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let spec = shard.apply(&whole_spec);
+    let scenario_sha256 = std::fs::read(&args.scenario)
+        .map(|bytes| hex(&sha2::Sha256::digest(&bytes)))
+        .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", args.scenario.display())))?;
+    let run_id = match shard.is_whole() {
+        true => runner::run_id(),
+        false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
+    };
+    let run_dir = args.output.reports.join(&run_id);
+    std::fs::create_dir_all(&run_dir)
+        .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", run_dir.display())))?;
+    let options = engine::LoadOptions {
+        interval_logs: Some((run_dir.clone(), run_id.clone())),
+        spec: spec.clone(),
+        session,
+        late_after: args.late_after,
+        progress: !args.output.quiet,
+        generated_users: args.generated_users,
+        shard,
+        start: start(args),
+    };
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let outcome = runtime()?.block_on(engine::run(&scenario, &options, shutdown_signal()))?;
+    let settings = summary::RunSettings {
+        scenario_sha256,
+        model: summary::describe_model(&whole_spec),
+        warmup_s: whole_spec.warmup.as_secs_f64(),
+        late_after_ms: args.late_after.as_secs_f64() * 1000.0,
+        thresholds: whole_spec
+            .thresholds
+            .iter()
+            .map(|t| t.text.clone())
+            .collect(),
+        start_at: outcome.started_at.map(shard::format_time),
+    };
+    let facts = summary::RunFacts {
+        run_id,
+        scenario: &scenario.name,
+        file: &scenario.path,
+        target: outcome.target.clone(),
+        relaxed: outcome.relaxed.clone(),
+        started_at: outcome.started_at.map_or(started_at, shard::format_time),
+        interrupted: outcome.interrupted,
+        settings: Some(settings),
+        shard: (!shard.is_whole()).then_some(shard),
+        merged: None,
+    };
+    let summary = summary::summarise(
+        facts,
+        &spec,
+        &outcome.metrics,
+        outcome.measured.as_secs_f64(),
+    );
+    print!("{}", load_report::console(&summary));
+    match load_report::render_into(&run_dir, &summary) {
+        Ok(()) => println!(
+            "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
+            run_dir.display()
+        ),
+        Err(e) => eprintln!(
+            "gatecheck: cannot write reports under {}: {e}",
+            run_dir.display()
+        ),
+    }
+    if summary.interrupted {
+        return Ok(Exit::Interrupted);
+    }
+    Ok(Exit::passed_if(summary.passed))
+}
+
+/// The one scenario a load run takes; it may not move the clock.
+fn one_scenario(args: &LoadArgs, profile: &crate::profile::Profile) -> Result<Scenario, Error> {
+    let mut scenarios = load_scenarios(std::slice::from_ref(&args.scenario), profile)?;
+    if scenarios.len() != 1 {
+        return Err(Error::Invalid(format!(
+            "load takes one scenario file, {} found",
+            scenarios.len()
+        )));
+    }
+    let scenario = scenarios.remove(0);
+    if scenario.moves_time() {
+        return Err(Error::Invalid(format!(
+            "`{}` waits (moves the clock); such scenarios cannot run under load",
+            scenario.name
+        )));
+    }
+    Ok(scenario)
+}
+
+/// The scenario's `load:` section (one user looping, by default) with the flags laid over it.
+fn spec(args: &LoadArgs, scenario: &Scenario) -> LoadSpec {
+    let mut spec = scenario.load.clone().unwrap_or(LoadSpec {
+        model: Model::Closed {
+            vus: 1,
+            think_time: Duration::ZERO,
+        },
+        duration: None,
+        iterations: None,
+        warmup: Duration::ZERO,
+        thresholds: Vec::new(),
+    });
+    if let Some(vus) = args.vus {
+        spec.model = Model::Closed {
+            vus: vus.max(1),
+            think_time: args.think_time.unwrap_or(Duration::ZERO),
+        };
+    } else if let Some(rate) = args.rate {
+        spec.model = Model::Open {
+            rate,
+            stages: Vec::new(),
+            max_in_flight: args.max_in_flight.unwrap_or(10_000),
+        };
+    } else {
+        match (&mut spec.model, args.think_time, args.max_in_flight) {
+            (Model::Closed { think_time, .. }, Some(new), _) => *think_time = new,
+            (Model::Open { max_in_flight, .. }, _, Some(new)) => *max_in_flight = new,
+            _ => {}
+        }
+    }
+    if args.duration.is_some() || args.iterations.is_some() {
+        spec.duration = args.duration;
+        spec.iterations = args.iterations;
+    }
+    if let Some(warmup) = args.warmup {
+        spec.warmup = warmup;
+    }
+    if spec.duration.is_none() && spec.iterations.is_none() {
+        spec.duration = Some(Duration::from_secs(10));
+    }
+    spec
+}
+
+fn start(args: &LoadArgs) -> Option<StartAt> {
+    match (args.start_at, &args.start_file, &args.start_url) {
+        (Some(time), _, _) => Some(StartAt::Time(time)),
+        (None, Some(path), _) => Some(StartAt::File(path.clone())),
+        (None, None, Some(url)) => Some(StartAt::Url(url.clone())),
+        (None, None, None) => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,207 @@
+//! The command line: one file per subcommand, the flags several share in `args`, and one error
+//! type whose class is the documented exit code. `main` parses, calls `execute`, and maps the
+//! result; no command prints its own fatal error.
+//!
+//! Exit codes: 0 passed; 1 a scenario, threshold or case failed, or a runtime failure (cannot
+//! bind, cannot write); 2 an invalid scenario, profile, argument or input file; 3 the target is
+//! unreachable; 130 interrupted (the reports of what ran are still written).
+
+pub mod args;
+pub mod bench;
+pub mod compare;
+pub mod fuzz;
+pub mod load;
+pub mod merge;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod serve;
+pub mod validate;
+
+use clap::{Parser, Subcommand};
+
+use crate::runner::RunError;
+use crate::suite::LoadError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatecheck",
+    version,
+    about = "Conformance harness, load tester and reference gateway for the password-reset API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the reference gateway (loopback by default) until Ctrl-C or SIGTERM.
+    Serve(Box<serve::ServeArgs>),
+    /// Run scenarios against a gateway (the embedded reference gateway when no --target).
+    Run(Box<run::RunArgs>),
+    /// Check scenario files without running them.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+    /// Run one scenario under load, with thresholds and reports.
+    Load(Box<load::LoadArgs>),
+    /// Generate call sequences, judge every answer against a model of a correct gateway, and
+    /// shrink a failing case to a runnable scenario.
+    Fuzz(Box<fuzz::FuzzArgs>),
+    /// Merge the reports of a sharded load run and judge its thresholds on the whole.
+    Merge(merge::MergeArgs),
+    /// Render the reports of a load run again from its summary.json.
+    Report(report::ReportArgs),
+    /// Compare two load summaries: a CI regression gate (exit 1 on a regression).
+    Compare(compare::CompareArgs),
+    /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
+    Bench(bench::BenchArgs),
+}
+
+/// How a command that ran to its end ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Passed,
+    /// A scenario, threshold or fuzz case failed, or a regression was found.
+    Failed,
+    /// Ctrl-C or SIGTERM; what ran was reported.
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Passed => 0,
+            Exit::Failed => 1,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    pub fn passed_if(passed: bool) -> Self {
+        if passed {
+            Exit::Passed
+        } else {
+            Exit::Failed
+        }
+    }
+}
+
+/// Why a command could not do its job; the class decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An invalid argument, profile or input file (exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    /// Scenario files that do not load, each shown in full (exit 2).
+    #[error("{} scenario file(s) could not be loaded", .0.len())]
+    Scenarios(Vec<LoadError>),
+    /// The target did not answer (exit 3).
+    #[error("{0}")]
+    Unreachable(String),
+    /// Something failed at run time: the runtime, a listener, a report directory (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) | Error::Scenarios(_) => 2,
+            Error::Unreachable(_) => 3,
+            Error::Failed(_) => 1,
+        }
+    }
+
+    /// What goes to stderr: every scenario error with its carets, or one `gatecheck:` line.
+    pub fn report(&self) -> String {
+        let Error::Scenarios(errors) = self else {
+            return format!("gatecheck: {self}\n");
+        };
+        let mut out: String = errors.iter().map(|e| format!("{e}\n\n")).collect();
+        let files = errors
+            .iter()
+            .filter(|e| matches!(e, LoadError::Invalid(_)))
+            .count();
+        if files > 0 {
+            out.push_str(&format!("gatecheck: {files} invalid scenario file(s)\n"));
+        }
+        out
+    }
+}
+
+impl From<RunError> for Error {
+    fn from(error: RunError) -> Self {
+        match error {
+            RunError::Unreachable { .. } => Error::Unreachable(error.to_string()),
+            RunError::Config(_) | RunError::Embedded(_) => Error::Invalid(error.to_string()),
+        }
+    }
+}
+
+/// Runs the command; how it ended, or why it could not run.
+pub fn execute(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Serve(args) => serve::execute(&args),
+        Command::Run(args) => run::execute(&args),
+        Command::Validate(args) => validate::execute(&args),
+        Command::Schema => schema::execute(),
+        Command::Load(args) => load::execute(&args),
+        Command::Fuzz(args) => fuzz::execute(&args),
+        Command::Merge(args) => merge::execute(&args),
+        Command::Report(args) => report::execute(&args),
+        Command::Compare(args) => compare::execute(&args),
+        Command::Bench(args) => bench::execute(&args),
+    }
+}
+
+/// A multi-thread tokio runtime for one command.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| Error::Failed(format!("cannot start the runtime: {e}")))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Scenario files under `paths`, checked against `profile`.
+pub(crate) fn load_scenarios(
+    paths: &[std::path::PathBuf],
+    profile: &crate::profile::Profile,
+) -> Result<Vec<crate::scenario::Scenario>, Error> {
+    crate::suite::load(paths, profile).map_err(Error::Scenarios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn error_classes_are_the_documented_exit_codes() {
+        assert_eq!(Error::Invalid("x".into()).code(), 2);
+        assert_eq!(Error::Scenarios(Vec::new()).code(), 2);
+        assert_eq!(Error::Unreachable("x".into()).code(), 3);
+        assert_eq!(Error::Failed("x".into()).code(), 1);
+        assert_eq!(Exit::Interrupted.code(), 130);
+    }
+}

@@ -1,0 +1,33 @@
+//! `gatecheck report SUMMARY.json`: renders the load reports again from the record.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::compare::read_summary;
+use super::{Error, Exit};
+use crate::load::report as load_report;
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A load run's summary.json.
+    pub summary: PathBuf,
+    /// Where to write the reports (default: beside summary.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn execute(args: &ReportArgs) -> Result<Exit, Error> {
+    let summary = read_summary(&args.summary)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        args.summary
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    std::fs::create_dir_all(&out)
+        .and_then(|_| load_report::render_into(&out, &summary))
+        .map_err(|e| Error::Failed(format!("cannot write reports under {}: {e}", out.display())))?;
+    print!("{}", load_report::console(&summary));
+    Ok(Exit::passed_if(summary.passed))
+}

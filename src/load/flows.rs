@@ -1,0 +1,218 @@
+//! The flows of a load run: the closed model's virtual users, the open model's pacer and its
+//! clock thread, and one flow run from its users to its last step, measured into the sinks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::{watch, Semaphore};
+
+use super::pacer::Pacer;
+use super::shard::Shard;
+use super::sink::{FlowSample, Sinks, StepSample};
+use crate::runner::context_for;
+use crate::runner::outcome::{SetupKind, StepError};
+use crate::runner::record::StepRecord;
+use crate::runner::session::Session;
+use crate::runner::step::{run_step, Env};
+use crate::scenario::model::{Action, Scenario};
+
+pub(super) struct Shared {
+    pub scenario: Scenario,
+    pub session: Session,
+    pub sinks: Mutex<Sinks>,
+    /// Flows start being measured here.
+    pub measure_from: Instant,
+    pub late_after: Duration,
+    pub in_flight: AtomicU64,
+    pub stop: watch::Receiver<bool>,
+    /// The iteration bound: measured flows that may still start, and how many have.
+    pub iterations: Option<u64>,
+    pub claimed: AtomicU64,
+    pub keeps_last: bool,
+    pub shard: Shard,
+}
+
+impl Shared {
+    /// Whether a flow meant to start at `intended` may start: warm-up flows always may,
+    /// measured ones until the iteration bound is used up (exactly, not at the next tick).
+    fn claim(&self, intended: Instant) -> bool {
+        intended < self.measure_from
+            || self
+                .iterations
+                .is_none_or(|n| self.claimed.fetch_add(1, Ordering::Relaxed) < n)
+    }
+}
+
+pub(super) async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..vus {
+        let shared = Arc::clone(&shared);
+        set.spawn(async move {
+            let mut intended = Instant::now();
+            while !*shared.stop.borrow() && shared.claim(intended) {
+                let ended = one_flow(&shared, intended).await;
+                intended = ended + think_time;
+                // Only sleep for real think time: a timer for a moment already past still waits
+                // for the timer wheel's next tick (about 1 ms) and would count as lateness.
+                if intended > Instant::now() {
+                    tokio::time::sleep_until(intended.into()).await;
+                }
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+pub(super) async fn open(shared: Arc<Shared>, pacer: Pacer, started: Instant, max_in_flight: u32) {
+    let slots = Arc::new(Semaphore::new(max_in_flight as usize));
+    let mut set = tokio::task::JoinSet::new();
+    let mut due = schedule(pacer, started, shared.shard, shared.stop.clone());
+    while let Some(intended) = due.recv().await {
+        if *shared.stop.borrow() || !shared.claim(intended) {
+            break;
+        }
+        // At the cap the next flow waits for a slot: it starts late, and that is recorded.
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        let shared = Arc::clone(&shared);
+        set.spawn(async move {
+            one_flow(&shared, intended).await;
+            drop(permit);
+        });
+        // Reap finished flows so the set stays small.
+        while set.try_join_next().is_some() {}
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// The open model's clock: a thread that sleeps until each flow is due and hands its intended
+/// start to the runtime. The OS timer wakes it tens of microseconds late, where tokio's timer
+/// wheel rounds up to its next millisecond tick: measured at 200 flows/s, the first step's
+/// corrected p50 carried 1.5 ms of the client's own wake-up delay. A shard takes every Nth
+/// flow of the whole run's schedule. The bounded channel makes the clock wait, as the loop did,
+/// when flows cannot start (the in-flight cap): they start late and are counted so.
+fn schedule(
+    pacer: Pacer,
+    started: Instant,
+    shard: Shard,
+    stop: watch::Receiver<bool>,
+) -> tokio::sync::mpsc::Receiver<Instant> {
+    let (due, receiver) = tokio::sync::mpsc::channel(1024);
+    let clock = move || {
+        let mut n = 0u64;
+        while let Some(offset) = pacer.due(shard.global(n)) {
+            let intended = started + offset;
+            loop {
+                if *stop.borrow() {
+                    return;
+                }
+                let now = Instant::now();
+                if now >= intended {
+                    break;
+                }
+                // In slices, so a stop is seen within one.
+                std::thread::sleep((intended - now).min(Duration::from_millis(20)));
+            }
+            if due.blocking_send(intended).is_err() {
+                return;
+            }
+            n += 1;
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("gatecheck-pacer".into())
+        .spawn(clock)
+    {
+        eprintln!("gatecheck: cannot start the pacer thread: {e}");
+    }
+    receiver
+}
+
+/// Runs the scenario once as one flow; records it if it was meant to start in the measured
+/// window. Returns when it ended.
+async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
+    let actual = Instant::now();
+    let measuring = intended >= shared.measure_from;
+    if measuring {
+        shared.sinks.lock().metrics.flows_started += 1;
+    }
+    shared.in_flight.fetch_add(1, Ordering::Relaxed);
+    let failure = run_flow(shared, intended, measuring).await;
+    let ended = Instant::now();
+    shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+    if measuring {
+        let late = actual.saturating_duration_since(intended) > shared.late_after;
+        shared.sinks.lock().flow(&FlowSample {
+            corrected: ended - intended,
+            raw: ended - actual,
+            failure: failure.as_deref(),
+            late,
+        });
+    }
+    ended
+}
+
+/// The flow's steps in turn until one fails; the failure's name, if one did.
+async fn run_flow(shared: &Shared, intended: Instant, measuring: bool) -> Option<String> {
+    let session = &shared.session;
+    let env = Env {
+        target: &session.target,
+        profile: &session.profile,
+        oracles: &session.oracles,
+        keep_exchanges: false,
+        keeps_last: shared.keeps_last,
+    };
+    let users = session
+        .users
+        .take_now(shared.scenario.users.len())
+        .ok_or_else(|| StepError::new(SetupKind::Users, "no users for load"));
+    let mut context = match users.and_then(|u| context_for(&shared.scenario, &session.profile, &u))
+    {
+        Ok(context) => context,
+        Err(e) => return Some(e.failure_name()),
+    };
+    let mut step_intended = intended;
+    for step in &shared.scenario.steps {
+        let began = Instant::now();
+        let result = run_step(step, &mut context, &env).await;
+        let ended = Instant::now();
+        let (raw, status, kind) = match &result {
+            Ok(record) => (
+                Duration::from_secs_f64(record.latency_ms / 1000.0),
+                record.status(),
+                failure_name(record),
+            ),
+            Err(e) => (ended - began, None, Some(e.failure_name())),
+        };
+        if measuring && !matches!(step.action, Action::Wait(_)) {
+            // Corrected: from when this step should have begun (the flow's intended start
+            // for the first step, the previous step's end after that), oracle time excluded.
+            shared.sinks.lock().step(&StepSample {
+                series: step.metric_name(),
+                corrected: raw + began.saturating_duration_since(step_intended),
+                raw,
+                status,
+                failure: kind.as_deref(),
+            });
+        }
+        step_intended = ended;
+        if let Some(kind) = kind {
+            return Some(format!("{}: {kind}", step.metric_name()));
+        }
+    }
+    None
+}
+
+/// What went wrong in a step, by a bounded name: the outcome's failure (the profile's kind, a
+/// status, a transport kind) when the answer was not a success, else the first failed check.
+fn failure_name(record: &StepRecord) -> Option<String> {
+    let first = record.failures.first()?;
+    record
+        .outcome
+        .as_ref()
+        .and_then(|outcome| outcome.failure_name())
+        .or_else(|| Some(first.check.label()))
+}

@@ -1,0 +1,252 @@
+//! Reading a profile file: every section checked, every error with its place and a "did you
+//! mean", all errors at once.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use marked_yaml::Node;
+use serde_json::Value;
+
+use super::{
+    Account, CaptchaOracle, CodeOracle, ErrorSpec, OracleChoice, Profile, UserKind, KINDS,
+};
+use crate::yaml::Errors;
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "test_support",
+    "errors",
+    "lifetimes",
+    "captcha",
+    "code",
+    "burns",
+    "password",
+    "strict_errors",
+    "oracle",
+    "accounts",
+];
+const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
+const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy"];
+const PASSWORD: &[&str] = &[
+    "min_length",
+    "max_length",
+    "min_classes",
+    "max_run",
+    "forbid_user_name",
+];
+
+pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
+    let mut profile = Profile {
+        name: String::new(),
+        test_support: false,
+        errors: BTreeMap::new(),
+        lifetimes: BTreeMap::new(),
+        captcha_tolerance: 0,
+        slide_time_min: 0,
+        slide_time_max: 0,
+        code_attempts: 0,
+        resend_interval: Duration::ZERO,
+        code_length: 6,
+        burns: BTreeMap::new(),
+        password: BTreeMap::new(),
+        strict_errors: true,
+        oracle: OracleChoice {
+            captcha: CaptchaOracle::Auto,
+            code: CodeOracle::Auto,
+        },
+        accounts: Vec::new(),
+        value_cache: std::sync::OnceLock::new(),
+    };
+    let Some(map) = errors.mapping(root, "a profile") else {
+        return profile;
+    };
+    errors.known_keys(map, TOP_KEYS, "a profile");
+    let required = |errors: &mut Errors, key: &str| {
+        let node = map.get_node(key);
+        if node.is_none() {
+            errors.at(root, format!("the profile needs `{key}`"));
+        }
+        node
+    };
+    if let Some(node) = required(errors, "name") {
+        profile.name = errors.string(node, "`name`").unwrap_or_default();
+    }
+    if let Some(node) = required(errors, "test_support") {
+        profile.test_support = errors.boolean(node, "`test_support`").unwrap_or(false);
+    }
+    if let Some(node) = map.get_node("strict_errors") {
+        profile.strict_errors = errors.boolean(node, "`strict_errors`").unwrap_or(true);
+    }
+    if let Some(node) = required(errors, "errors") {
+        decode_errors(node, errors, &mut profile);
+    }
+    if let Some(node) = required(errors, "lifetimes") {
+        if let Some(lifetimes) = errors.mapping(node, "`lifetimes`") {
+            errors.known_keys(lifetimes, LIFETIMES, "`lifetimes`");
+            for key in LIFETIMES {
+                match lifetimes.get_node(key) {
+                    Some(value) => {
+                        if let Some(d) = errors.duration(value, &format!("lifetime `{key}`")) {
+                            profile.lifetimes.insert((*key).to_owned(), d);
+                        }
+                    }
+                    None => errors.at(node, format!("`lifetimes` needs `{key}`")),
+                }
+            }
+        }
+    }
+    if let Some(node) = required(errors, "captcha") {
+        if let Some(captcha) = errors.mapping(node, "`captcha`") {
+            errors.known_keys(
+                captcha,
+                &["tolerance", "slide_time_min", "slide_time_max"],
+                "`captcha`",
+            );
+            let mut int = |key: &str| {
+                captcha
+                    .get_node(key)
+                    .and_then(|n| errors.integer(n, &format!("`captcha.{key}`")))
+            };
+            profile.captcha_tolerance = int("tolerance").unwrap_or(0);
+            profile.slide_time_min = int("slide_time_min").unwrap_or(0);
+            profile.slide_time_max = int("slide_time_max").unwrap_or(i64::MAX);
+        }
+    }
+    if let Some(node) = required(errors, "code") {
+        if let Some(code) = errors.mapping(node, "`code`") {
+            errors.known_keys(code, &["attempts", "resend_interval", "length"], "`code`");
+            if let Some(n) = code.get_node("attempts") {
+                profile.code_attempts = errors.integer(n, "`code.attempts`").unwrap_or(0);
+            }
+            if let Some(n) = code.get_node("length") {
+                profile.code_length = errors.integer(n, "`code.length`").unwrap_or(6);
+            }
+            if let Some(n) = code.get_node("resend_interval") {
+                profile.resend_interval = errors
+                    .duration(n, "`code.resend_interval`")
+                    .unwrap_or_default();
+            }
+        }
+    }
+    if let Some(node) = map.get_node("burns") {
+        if let Some(burns) = errors.mapping(node, "`burns`") {
+            errors.known_keys(burns, BURNS, "`burns`");
+            for (key, value) in burns.iter() {
+                if let Some(b) = errors.boolean(value, &format!("`burns.{}`", key.as_str())) {
+                    profile.burns.insert(key.as_str().to_owned(), b);
+                }
+            }
+        }
+    }
+    for key in BURNS {
+        profile.burns.entry((*key).to_owned()).or_insert(true);
+    }
+    if let Some(node) = map.get_node("password") {
+        if let Some(password) = errors.mapping(node, "`password`") {
+            errors.known_keys(password, PASSWORD, "`password`");
+            for (key, value) in password.iter() {
+                let what = format!("`password.{}`", key.as_str());
+                let parsed = if key.as_str() == "forbid_user_name" {
+                    errors.boolean(value, &what).map(Value::from)
+                } else {
+                    errors.integer(value, &what).map(Value::from)
+                };
+                if let Some(parsed) = parsed {
+                    profile.password.insert(key.as_str().to_owned(), parsed);
+                }
+            }
+        }
+    }
+    if let Some(node) = map.get_node("oracle") {
+        profile.oracle = super::oracle::decode(node, errors);
+    }
+    if let Some(node) = map.get_node("accounts") {
+        profile.accounts = decode_accounts(node, errors);
+    }
+    profile
+}
+
+fn decode_errors(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(map) = errors.mapping(node, "`errors`") else {
+        return;
+    };
+    errors.known_keys(map, KINDS, "`errors`");
+    for kind in KINDS {
+        let Some(spec) = map.get_node(kind) else {
+            errors.at(node, format!("`errors` needs the failure kind `{kind}`"));
+            continue;
+        };
+        let Some(spec_map) = errors.mapping(spec, &format!("`errors.{kind}`")) else {
+            continue;
+        };
+        errors.known_keys(spec_map, &["status", "code"], &format!("`errors.{kind}`"));
+        let status = spec_map
+            .get_node("status")
+            .and_then(|n| errors.integer(n, "`status`"));
+        let code = spec_map
+            .get_node("code")
+            .and_then(|n| errors.string(n, "`code`"));
+        match (status, code) {
+            (Some(status @ 100..=599), Some(code)) => {
+                profile.errors.insert(
+                    (*kind).to_owned(),
+                    ErrorSpec {
+                        status: status as u16,
+                        code,
+                    },
+                );
+            }
+            (Some(_), Some(_)) => errors.at(
+                spec,
+                format!("`errors.{kind}.status` must be an HTTP status (100-599)"),
+            ),
+            _ => errors.at(spec, format!("`errors.{kind}` needs `status` and `code`")),
+        }
+    }
+}
+
+fn decode_accounts(node: &Node, errors: &mut Errors) -> Vec<Account> {
+    let Node::Sequence(items) = node else {
+        errors.at(node, "`accounts` must be a list");
+        return Vec::new();
+    };
+    let mut accounts = Vec::new();
+    for item in items.iter() {
+        let Some(map) = errors.mapping(item, "an account") else {
+            continue;
+        };
+        errors.known_keys(map, &["user", "password", "kind", "account"], "an account");
+        let user = map
+            .get_node("user")
+            .and_then(|n| errors.string(n, "`user`"));
+        let password = map
+            .get_node("password")
+            .and_then(|n| errors.string(n, "`password`"));
+        let kind = match map
+            .get_node("kind")
+            .and_then(|n| errors.string(n, "`kind`"))
+        {
+            None => Some(UserKind::Phone),
+            Some(name) => {
+                let kind = UserKind::from_name(&name);
+                if kind.is_none() {
+                    errors.at(item, format!("unknown user kind `{name}`"));
+                }
+                kind
+            }
+        };
+        let account = map
+            .get_node("account")
+            .and_then(|n| errors.string(n, "`account`"));
+        match (user, password, kind) {
+            (Some(user), Some(password), Some(kind)) => accounts.push(Account {
+                user,
+                password,
+                kind,
+                account,
+            }),
+            _ => errors.at(item, "an account needs `user` and `password`"),
+        }
+    }
+    accounts
+}

@@ -1,0 +1,233 @@
+//! Profiles: what a gateway chose where the API is silent (failure kinds → status and code,
+//! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
+//! oracles, test accounts). Scenarios read these instead of hard-coding them. The reference
+//! gateway's profile is built in (`profiles/reference.yaml`). Part of the pure layer with the
+//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::yaml::diagnostic::FileErrors;
+use crate::yaml::{self, Errors};
+
+mod decode;
+mod oracle;
+
+pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
+
+/// The failure kinds a profile must map.
+pub const KINDS: &[&str] = &[
+    "invalid_request",
+    "captcha_token_invalid",
+    "captcha_mismatch",
+    "access_token_invalid",
+    "send_too_frequent",
+    "code_mismatch",
+    "code_attempts_exceeded",
+    "reset_token_invalid",
+    "password_policy",
+    "login_failed",
+    "internal",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorSpec {
+    pub status: u16,
+    pub code: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub test_support: bool,
+    pub errors: BTreeMap<String, ErrorSpec>,
+    pub lifetimes: BTreeMap<String, Duration>,
+    pub captcha_tolerance: i64,
+    pub slide_time_min: i64,
+    pub slide_time_max: i64,
+    pub code_attempts: i64,
+    pub resend_interval: Duration,
+    pub code_length: i64,
+    pub burns: BTreeMap<String, bool>,
+    pub password: BTreeMap<String, Value>,
+    pub strict_errors: bool,
+    pub oracle: OracleChoice,
+    pub accounts: Vec<Account>,
+    /// `to_value()`, built once and shared by every flow of a run.
+    value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleChoice {
+    pub captcha: CaptchaOracle,
+    pub code: CodeOracle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptchaOracle {
+    Auto,
+    TestApi,
+    Solve,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeOracle {
+    Auto,
+    TestApi,
+    Fixed(String),
+    /// An HTTP sink: URL template (`{{ user }}`, `{{ destination }}`) and a JSON pointer to the code.
+    Sink {
+        url: String,
+        pointer: String,
+    },
+    /// A program (and arguments, templated) that prints the code.
+    Command(Vec<String>),
+}
+
+/// A test account of a gateway without test support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: String,
+    pub password: String,
+    pub kind: UserKind,
+    pub account: Option<String>,
+}
+
+/// What identity a test user is known by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    Phone,
+    Email,
+    Account,
+    /// An identity no gateway knows (for the no-enumeration checks).
+    Unknown,
+}
+
+pub const USER_KINDS: &[&str] = &["phone", "email", "account", "unknown"];
+
+impl UserKind {
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "phone" => UserKind::Phone,
+            "email" => UserKind::Email,
+            "account" => UserKind::Account,
+            "unknown" => UserKind::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+impl Profile {
+    pub fn reference() -> Self {
+        // The built-in file is checked by a unit test; failing here would be a build defect.
+        match Self::parse("<built-in reference profile>", REFERENCE_YAML) {
+            Ok(profile) => profile,
+            Err(e) => panic!("built-in reference profile is invalid:\n{e}"),
+        }
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Self, FileErrors> {
+        let root = yaml::parse(path, text)?;
+        let mut errors = Errors::default();
+        let profile = decode::decode(&root, &mut errors);
+        errors.finish(path, text, profile)
+    }
+
+    pub fn error(&self, kind: &str) -> Option<&ErrorSpec> {
+        self.errors.get(kind)
+    }
+
+    /// The kind whose status and code these are.
+    pub fn kind_of(&self, status: u16, code: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(_, spec)| spec.status == status && spec.code == code)
+            .map(|(kind, _)| kind.as_str())
+    }
+
+    pub fn lifetime(&self, of: &str) -> Option<Duration> {
+        match of {
+            "resend" => Some(self.resend_interval),
+            other => self.lifetimes.get(other).copied(),
+        }
+    }
+
+    /// `to_value()`, computed on first use and then shared: adjust a profile before running
+    /// with it, not after.
+    pub fn shared_value(&self) -> std::sync::Arc<Value> {
+        std::sync::Arc::clone(
+            self.value_cache
+                .get_or_init(|| std::sync::Arc::new(self.to_value())),
+        )
+    }
+
+    /// The profile as templates see it (`profile.captcha.tolerance`); durations in seconds.
+    pub fn to_value(&self) -> Value {
+        let secs = |d: &Duration| json!(d.as_secs());
+        json!({
+            "name": self.name,
+            "test_support": self.test_support,
+            "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code}))).collect::<serde_json::Map<_, _>>(),
+            "lifetimes": self.lifetimes.iter().map(|(k, d)| (k.clone(), secs(d))).collect::<serde_json::Map<_, _>>(),
+            "captcha": {"tolerance": self.captcha_tolerance, "slide_time_min": self.slide_time_min, "slide_time_max": self.slide_time_max},
+            "code": {"attempts": self.code_attempts, "resend_interval": secs(&self.resend_interval), "length": self.code_length},
+            "burns": self.burns,
+            "password": self.password,
+            "strict_errors": self.strict_errors,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::{FailureKind, GatewayConfig};
+
+    #[test]
+    fn the_reference_profile_matches_the_reference_gateway() {
+        let profile = Profile::reference();
+        for kind in FailureKind::ALL {
+            if let Some(spec) = profile.error(kind.name()) {
+                assert_eq!(
+                    (spec.status, spec.code.as_str()),
+                    (kind.info().status, kind.code()),
+                    "{}",
+                    kind.name()
+                );
+            }
+        }
+        assert_eq!(profile.errors.len(), KINDS.len());
+        let config = GatewayConfig::default();
+        assert_eq!(profile.lifetime("t1"), Some(config.t1_lifetime));
+        assert_eq!(profile.lifetime("t3"), Some(config.t3_lifetime));
+        assert_eq!(profile.lifetime("code"), Some(config.code_lifetime));
+        assert_eq!(profile.resend_interval, config.resend_interval);
+        assert_eq!(
+            profile.captcha_tolerance,
+            i64::from(config.captcha_tolerance)
+        );
+        assert_eq!(profile.code_attempts, i64::from(config.code_attempts));
+        assert_eq!(profile.to_value()["captcha"]["tolerance"], 4);
+    }
+
+    #[test]
+    fn profile_errors_name_the_place() {
+        let text = REFERENCE_YAML
+            .replace("tolerance: 4", "tolerence: 4")
+            .replace("code_mismatch:  ", "code_mismatc:");
+        let errors = Profile::parse("p.yaml", &text).unwrap_err();
+        let rendered = errors.to_string();
+        assert!(rendered.contains("unknown key `tolerence`"), "{rendered}");
+        assert!(rendered.contains("did you mean `tolerance`?"), "{rendered}");
+        assert!(
+            rendered.contains("did you mean `code_mismatch`?"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("needs the failure kind `code_mismatch`"),
+            "{rendered}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! The `oracle:` section of a profile: how the CAPTCHA answer and the code are learnt.
+
+use marked_yaml::Node;
+
+use super::{CaptchaOracle, CodeOracle, OracleChoice};
+use crate::yaml::diagnostic::Diagnostic;
+use crate::yaml::{self, Errors};
+
+pub(super) fn decode(node: &Node, errors: &mut Errors) -> OracleChoice {
+    let mut choice = OracleChoice {
+        captcha: CaptchaOracle::Auto,
+        code: CodeOracle::Auto,
+    };
+    let Some(map) = errors.mapping(node, "`oracle`") else {
+        return choice;
+    };
+    errors.known_keys(
+        map,
+        &["captcha", "code", "fixed_code", "sink", "command"],
+        "`oracle`",
+    );
+    if let Some(n) = map.get_node("captcha") {
+        match errors.string(n, "`oracle.captcha`").as_deref() {
+            Some("auto") => choice.captcha = CaptchaOracle::Auto,
+            Some("test-api") => choice.captcha = CaptchaOracle::TestApi,
+            Some("solve") => choice.captcha = CaptchaOracle::Solve,
+            Some(other) => errors.push(
+                Diagnostic::new(
+                    yaml::at(n),
+                    other.len(),
+                    format!("unknown CAPTCHA oracle `{other}`"),
+                )
+                .suggest(other, ["auto", "test-api", "solve"]),
+            ),
+            None => {}
+        }
+    }
+    if let Some(n) = map.get_node("code") {
+        let name = errors.string(n, "`oracle.code`").unwrap_or_default();
+        choice.code = match name.as_str() {
+            "auto" => CodeOracle::Auto,
+            "test-api" => CodeOracle::TestApi,
+            "fixed" => match map
+                .get_node("fixed_code")
+                .and_then(|c| errors.string(c, "`oracle.fixed_code`"))
+            {
+                Some(code) => CodeOracle::Fixed(code),
+                None => {
+                    errors.at(n, "the `fixed` code oracle needs `fixed_code`");
+                    CodeOracle::Auto
+                }
+            },
+            "sink" => {
+                let sink = map
+                    .get_node("sink")
+                    .and_then(|s| errors.mapping(s, "`oracle.sink`"));
+                let url = sink
+                    .and_then(|s| s.get_node("url"))
+                    .and_then(|u| errors.string(u, "`oracle.sink.url`"));
+                let pointer = sink
+                    .and_then(|s| s.get_node("pointer"))
+                    .and_then(|p| errors.string(p, "`oracle.sink.pointer`"));
+                match (url, pointer) {
+                    (Some(url), Some(pointer)) => CodeOracle::Sink { url, pointer },
+                    _ => {
+                        errors.at(n, "the `sink` code oracle needs `sink: {url, pointer}`");
+                        CodeOracle::Auto
+                    }
+                }
+            }
+            "command" => {
+                let command: Vec<String> = map
+                    .get_node("command")
+                    .map(|c| {
+                        errors
+                            .strings(c, "`oracle.command`")
+                            .into_iter()
+                            .map(|(s, _)| s)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if command.is_empty() {
+                    errors.at(
+                        n,
+                        "the `command` code oracle needs `command: [program, args...]`",
+                    );
+                    CodeOracle::Auto
+                } else {
+                    CodeOracle::Command(command)
+                }
+            }
+            other => {
+                errors.push(
+                    Diagnostic::new(
+                        yaml::at(n),
+                        other.len().max(1),
+                        format!("unknown code oracle `{other}`"),
+                    )
+                    .suggest(other, ["auto", "test-api", "fixed", "sink", "command"]),
+                );
+                CodeOracle::Auto
+            }
+        };
+    }
+    choice
+}

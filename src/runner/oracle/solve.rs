@@ -1,0 +1,36 @@
+//! The `solve` oracle: the CAPTCHA answer found in the images themselves (`puzzle`), as a
+//! user's eye finds it, without asking the gateway.
+
+use serde_json::Value;
+
+use super::{point, puzzle, AnswerSource, Lookup};
+use crate::runner::target::Target;
+
+pub struct Solve;
+
+impl AnswerSource for Solve {
+    fn answer<'a>(
+        &'a self,
+        _: &'a Target,
+        _: &'a str,
+        captcha: Option<&'a Value>,
+    ) -> Lookup<'a, Value> {
+        Box::pin(async move { answer(captcha.ok_or("no send_captcha answer to solve")?) })
+    }
+}
+
+fn answer(captcha: &Value) -> Result<Value, String> {
+    let image = |field: &str| {
+        captcha
+            .get(field)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("send_captcha answer has no `{field}`"))
+    };
+    let point_y = captcha
+        .get("pointY")
+        .and_then(Value::as_i64)
+        .ok_or("send_captcha answer has no integer `pointY`")?;
+    let x = puzzle::solve(image("shadowImage")?, image("cutImage")?, point_y)
+        .map_err(|e| format!("solve oracle: {e}"))?;
+    Ok(point(x, point_y))
+}
