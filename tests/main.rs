@@ -49,6 +49,8 @@ mod merge;
 mod oracles;
 #[path = "main/request_props.rs"]
 mod request_props;
+#[path = "main/requests.rs"]
+mod requests;
 #[path = "main/scenario_props.rs"]
 mod scenario_props;
 #[path = "main/sdk_fixture.rs"]

@@ -152,19 +152,7 @@ async fn measure(
         Model::Open { rate, stages, .. } => Some(pacer(*rate, stages, spec.warmup, spec.duration)),
         Model::Closed { .. } => None,
     };
-    let workers = {
-        let shared = Arc::clone(&shared);
-        let (model, schedule) = (spec.model.clone(), schedule.clone());
-        tokio::spawn(async move {
-            match (model, schedule) {
-                (Model::Open { max_in_flight, .. }, Some(pacer)) => {
-                    open(shared, pacer, started, max_in_flight).await
-                }
-                (Model::Closed { vus, think_time }, _) => closed(shared, vus, think_time).await,
-                (Model::Open { .. }, None) => {}
-            }
-        })
-    };
+    let workers = spawn_workers(&shared, &spec.model, schedule.clone(), started);
     let progress =
         super::progress::Progress::start(options.progress, spec, snapshots(&shared), started);
     tokio::pin!(workers);
@@ -197,28 +185,61 @@ async fn measure(
         workers.abort();
     }
     progress.finish();
-    let sinks = std::mem::take(&mut *shared.sinks.lock());
-    let (mut metrics, sink_error) = {
-        let mut sinks = sinks;
-        sinks.close_interval(intervals as f64, true);
-        sinks.finish()
-    };
-    if let Some(e) = sink_error {
-        eprintln!("gatecheck: the interval logs are incomplete: {e}");
-    }
+    let mut metrics = finish_sinks(&shared, intervals);
     if let Some(pacer) = &schedule {
-        // Flows of this shard's slice of the schedule that fell due in the measured window.
-        let shard = options.shard;
-        let due_by = |at: Duration| shard.owned_below(pacer.due_by(at).floor().max(0.0) as u64);
-        let due = due_by(measured_end.saturating_duration_since(started))
-            .saturating_sub(due_by(spec.warmup));
-        metrics.flows_dropped = due.saturating_sub(metrics.flows_started);
+        let elapsed = measured_end.saturating_duration_since(started);
+        metrics.flows_dropped = dropped(pacer, options.shard, spec.warmup, &metrics, elapsed);
     }
     Measured {
         metrics,
         window: measured_end.saturating_duration_since(shared.measure_from),
         interrupted: interrupted_flag,
     }
+}
+
+/// The closed model's virtual users or the open model's flows, in a task of their own.
+fn spawn_workers(
+    shared: &Arc<Shared>,
+    model: &Model,
+    schedule: Option<Pacer>,
+    started: Instant,
+) -> tokio::task::JoinHandle<()> {
+    let shared = Arc::clone(shared);
+    let model = model.clone();
+    tokio::spawn(async move {
+        match (model, schedule) {
+            (Model::Open { max_in_flight, .. }, Some(pacer)) => {
+                open(shared, pacer, started, max_in_flight).await
+            }
+            (Model::Closed { vus, think_time }, _) => closed(shared, vus, think_time).await,
+            (Model::Open { .. }, None) => {}
+        }
+    })
+}
+
+/// Closes the last, partial interval and finishes every sink; the metrics.
+fn finish_sinks(shared: &Shared, intervals: u64) -> Metrics {
+    let mut sinks = std::mem::take(&mut *shared.sinks.lock());
+    sinks.close_interval(intervals as f64, true);
+    let (metrics, error) = sinks.finish();
+    if let Some(e) = error {
+        eprintln!("gatecheck: the interval logs are incomplete: {e}");
+    }
+    metrics
+}
+
+/// Flows of this shard's slice of the schedule that fell due in the measured window (from
+/// the warm-up's end to `elapsed`) but never started.
+fn dropped(
+    pacer: &Pacer,
+    shard: Shard,
+    warmup: Duration,
+    metrics: &Metrics,
+    elapsed: Duration,
+) -> u64 {
+    let due_by = |at: Duration| shard.owned_below(pacer.due_by(at).floor().max(0.0) as u64);
+    let due = due_by(elapsed).saturating_sub(due_by(warmup));
+    due.saturating_sub(metrics.flows_started)
 }
 
 fn snapshots(shared: &Arc<Shared>) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {

@@ -216,6 +216,28 @@ pub fn render(summary: &LoadSummary) -> String {
         "<p>{:.1} s measured after {:.1} s warm-up: {} flows started, {} ok, {} failed ({:.2}%), {} late ({:.2}%), {} dropped; {:.1} flows/s, {:.1} requests/s.</p>",
         summary.measured_s, summary.warmup_s, f.started, f.ok, f.failed, summary.error_rate, f.late, summary.late_share, f.dropped, summary.throughput, summary.request_rate
     );
+    out.push_str(&thresholds_table(summary));
+    out.push_str(&steps_table(summary));
+    out.push_str(&spectrum(summary));
+    let (throughput, p99) = over_time(summary);
+    out.push_str(&throughput);
+    out.push_str(&p99);
+    out.push_str("<h2>Failures by kind</h2>");
+    if summary.flow.failures.is_empty() {
+        out.push_str("<p>None.</p>");
+    } else {
+        out.push_str("<table><tr><th>kind</th><th>flows</th></tr>");
+        for (kind, count) in &summary.flow.failures {
+            let _ = write!(out, "<tr><td>{}</td><td>{count}</td></tr>", escape(kind));
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn thresholds_table(summary: &LoadSummary) -> String {
+    let mut out = String::new();
     if !summary.thresholds.is_empty() {
         out.push_str("<table><tr><th>threshold</th><th>actual</th><th>verdict</th></tr>");
         for t in &summary.thresholds {
@@ -233,6 +255,12 @@ pub fn render(summary: &LoadSummary) -> String {
         }
         out.push_str("</table>");
     }
+    out
+}
+
+/// Each step's corrected percentiles, and raw p50/p99 beside them.
+fn steps_table(summary: &LoadSummary) -> String {
+    let mut out = String::new();
     out.push_str("<table><tr><th>step</th><th>count</th><th>p50 ms</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>raw p50</th><th>raw p99</th></tr>");
     let all = summary
         .steps
@@ -244,20 +272,5 @@ pub fn render(summary: &LoadSummary) -> String {
         let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>", escape(name), s.count, c.p50, c.p90, c.p99, c.p999, c.max, s.raw.p50, s.raw.p99);
     }
     out.push_str("</table>");
-    out.push_str(&spectrum(summary));
-    let (throughput, p99) = over_time(summary);
-    out.push_str(&throughput);
-    out.push_str(&p99);
-    out.push_str("<h2>Failures by kind</h2>");
-    if summary.flow.failures.is_empty() {
-        out.push_str("<p>None.</p>");
-    } else {
-        out.push_str("<table><tr><th>kind</th><th>flows</th></tr>");
-        for (kind, count) in &summary.flow.failures {
-            let _ = write!(out, "<tr><td>{}</td><td>{count}</td></tr>", escape(kind));
-        }
-        out.push_str("</table>");
-    }
-    out.push_str("</body></html>\n");
     out
 }

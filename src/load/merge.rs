@@ -80,79 +80,108 @@ fn collect(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) -> Result<(), Strin
 /// Checks that `runs` are the shards of one run; returns the shard count and the indexes
 /// missing (an error unless `allow_partial`).
 pub fn check(runs: &[ShardRun], allow_partial: bool) -> Result<(u32, Vec<u32>), String> {
-    let first = &runs[0];
-    let place = |run: &ShardRun| run.dir.display().to_string();
-    let mut settings: Vec<(&ShardRun, &RunSettings)> = Vec::new();
-    for run in runs {
-        if run.summary.shard.is_none() {
-            return Err(format!(
-                "{} is not a shard (it ran without --shard I/N); only shards of one run merge",
-                place(run)
-            ));
-        }
-        let Some(own) = &run.summary.settings else {
-            return Err(format!(
-                "{} has no run settings (written by an older gatecheck); run the shards again",
-                place(run)
-            ));
-        };
-        settings.push((run, own));
-    }
-    let (_, base) = settings[0];
+    let settings = settings_of(runs)?;
+    let (first, base) = settings[0];
     for (run, own) in &settings[1..] {
-        let differs = |what: &str, a: String, b: String| {
-            format!(
-                "{} and {} are not shards of one run: {what} differs ({a} against {b})",
-                place(first),
-                place(run)
-            )
-        };
-        if own.scenario_sha256 != base.scenario_sha256
-            || run.summary.scenario != first.summary.scenario
-        {
-            return Err(differs(
-                "the scenario",
-                format!(
-                    "`{}` sha256 {:.12}",
-                    first.summary.scenario, base.scenario_sha256
-                ),
-                format!(
-                    "`{}` sha256 {:.12}",
-                    run.summary.scenario, own.scenario_sha256
-                ),
-            ));
-        }
-        if own.model != base.model {
-            return Err(differs(
-                "the load model",
-                base.model.clone(),
-                own.model.clone(),
-            ));
-        }
-        if own.warmup_s != base.warmup_s || own.late_after_ms != base.late_after_ms {
-            return Err(differs(
-                "the warm-up or late-after setting",
-                format!("{} s, {} ms", base.warmup_s, base.late_after_ms),
-                format!("{} s, {} ms", own.warmup_s, own.late_after_ms),
-            ));
-        }
-        if own.thresholds != base.thresholds {
-            return Err(differs(
-                "the thresholds",
-                base.thresholds.join("; "),
-                own.thresholds.join("; "),
-            ));
-        }
-        if own.start_at != base.start_at {
-            let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "no agreed start".into());
-            return Err(differs(
-                "the start time",
-                show(&base.start_at),
-                show(&own.start_at),
-            ));
-        }
+        same_settings(first, base, run, own)?;
     }
     let count = first.summary.shard.map_or(1, |s| s.count);
+    let found = shard_indexes(runs, count)?;
+    let missing: Vec<u32> = (0..count).filter(|i| !found.contains(i)).collect();
+    if !missing.is_empty() && !allow_partial {
+        let list: Vec<String> = missing.iter().map(|i| format!("{i}/{count}")).collect();
+        let (noun, verb) = match missing.len() {
+            1 => ("shard", "is"),
+            _ => ("shards", "are"),
+        };
+        return Err(format!(
+            "{noun} {} {verb} missing (found {} of {count}); --allow-partial merges what is there and marks the record partial",
+            list.join(", "),
+            found.len()
+        ));
+    }
+    Ok((count, missing))
+}
+
+fn place(run: &ShardRun) -> String {
+    run.dir.display().to_string()
+}
+
+/// Each run with its settings; an error for a run that is not a shard or has none.
+fn settings_of(runs: &[ShardRun]) -> Result<Vec<(&ShardRun, &RunSettings)>, String> {
+    runs.iter()
+        .map(|run| {
+            if run.summary.shard.is_none() {
+                return Err(format!(
+                    "{} is not a shard (it ran without --shard I/N); only shards of one run merge",
+                    place(run)
+                ));
+            }
+            match &run.summary.settings {
+                Some(own) => Ok((run, own)),
+                None => Err(format!(
+                    "{} has no run settings (written by an older gatecheck); run the shards again",
+                    place(run)
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Two shards ran the same scenario, model, warm-up, thresholds and start.
+fn same_settings(
+    first: &ShardRun,
+    base: &RunSettings,
+    run: &ShardRun,
+    own: &RunSettings,
+) -> Result<(), String> {
+    let differs = |what: &str, a: String, b: String| {
+        Err(format!(
+            "{} and {} are not shards of one run: {what} differs ({a} against {b})",
+            place(first),
+            place(run)
+        ))
+    };
+    if own.scenario_sha256 != base.scenario_sha256 || run.summary.scenario != first.summary.scenario
+    {
+        return differs(
+            "the scenario",
+            format!(
+                "`{}` sha256 {:.12}",
+                first.summary.scenario, base.scenario_sha256
+            ),
+            format!(
+                "`{}` sha256 {:.12}",
+                run.summary.scenario, own.scenario_sha256
+            ),
+        );
+    }
+    if own.model != base.model {
+        return differs("the load model", base.model.clone(), own.model.clone());
+    }
+    if own.warmup_s != base.warmup_s || own.late_after_ms != base.late_after_ms {
+        return differs(
+            "the warm-up or late-after setting",
+            format!("{} s, {} ms", base.warmup_s, base.late_after_ms),
+            format!("{} s, {} ms", own.warmup_s, own.late_after_ms),
+        );
+    }
+    if own.thresholds != base.thresholds {
+        return differs(
+            "the thresholds",
+            base.thresholds.join("; "),
+            own.thresholds.join("; "),
+        );
+    }
+    if own.start_at != base.start_at {
+        let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "no agreed start".into());
+        return differs("the start time", show(&base.start_at), show(&own.start_at));
+    }
+    Ok(())
+}
+
+/// The shard indexes found, each once and each one of `count`.
+fn shard_indexes(runs: &[ShardRun], count: u32) -> Result<BTreeSet<u32>, String> {
     let mut seen: BTreeMap<u32, &ShardRun> = BTreeMap::new();
     for run in runs {
         let Some(shard) = run.summary.shard else {
@@ -162,7 +191,7 @@ pub fn check(runs: &[ShardRun], allow_partial: bool) -> Result<(u32, Vec<u32>), 
             return Err(format!(
                 "{} is shard {shard} but {} is one of {count}: not shards of one run",
                 place(run),
-                place(first)
+                place(&runs[0])
             ));
         }
         if let Some(other) = seen.insert(shard.index, run) {
@@ -173,20 +202,7 @@ pub fn check(runs: &[ShardRun], allow_partial: bool) -> Result<(u32, Vec<u32>), 
             ));
         }
     }
-    let missing: Vec<u32> = (0..count).filter(|i| !seen.contains_key(i)).collect();
-    if !missing.is_empty() && !allow_partial {
-        let list: Vec<String> = missing.iter().map(|i| format!("{i}/{count}")).collect();
-        let (noun, verb) = match missing.len() {
-            1 => ("shard", "is"),
-            _ => ("shards", "are"),
-        };
-        return Err(format!(
-            "{noun} {} {verb} missing (found {} of {count}); --allow-partial merges what is there and marks the record partial",
-            list.join(", "),
-            seen.len()
-        ));
-    }
-    Ok((count, missing))
+    Ok(seen.into_keys().collect())
 }
 
 /// Merges checked shards into one record, judged on `settings`' thresholds.
@@ -201,46 +217,13 @@ pub fn merge(
         .settings
         .clone()
         .ok_or("the shards have no run settings; run `check` first")?;
-    let mut metrics = Metrics::default();
-    let mut measured_s: f64 = 0.0;
-    let mut targets: BTreeSet<&str> = BTreeSet::new();
-    for run in runs {
-        let summary = &run.summary;
-        let place = run.dir.display();
-        add_series(&mut metrics.flow, &summary.flow).map_err(|e| format!("{place}: flow: {e}"))?;
-        for (name, series) in &summary.steps {
-            add_series(metrics.steps.entry(name.clone()).or_default(), series)
-                .map_err(|e| format!("{place}: step {name}: {e}"))?;
-        }
-        metrics.flows_started += summary.flows.started;
-        metrics.flows_ok += summary.flows.ok;
-        metrics.flows_failed += summary.flows.failed;
-        metrics.flows_late += summary.flows.late;
-        metrics.flows_dropped += summary.flows.dropped;
-        metrics.requests += summary.requests;
-        // The shards ran side by side over the same window: rates are totals over its length.
-        measured_s = measured_s.max(summary.measured_s);
-        targets.insert(&summary.target);
-    }
+    let (mut metrics, measured_s) = add_runs(runs)?;
     let mut intervals = Vec::new();
     for (start_ms, histograms) in merge_interval_logs(runs)? {
         intervals.extend(metrics.close_interval_with(start_ms as f64 / 1000.0, histograms));
     }
-    let thresholds = settings
-        .thresholds
-        .iter()
-        .map(|text| {
-            let (metric, op, value) = parse_threshold(text)
-                .map_err(|e| format!("threshold `{text}` in the shards' records: {e}"))?;
-            Ok(Threshold {
-                text: text.clone(),
-                at: Location::new(0, 0),
-                metric,
-                op,
-                value,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let thresholds = thresholds(&settings)?;
+    let targets: BTreeSet<&str> = runs.iter().map(|r| r.summary.target.as_str()).collect();
     let mut indexes: Vec<u32> = runs
         .iter()
         .filter_map(|r| r.summary.shard.map(|s| s.index))
@@ -275,6 +258,49 @@ pub fn merge(
         measured_s,
     );
     Ok(MergedRun { summary, intervals })
+}
+
+/// Every shard's histograms and counts added up, and the measured window's length.
+fn add_runs(runs: &[ShardRun]) -> Result<(Metrics, f64), String> {
+    let mut metrics = Metrics::default();
+    let mut measured_s: f64 = 0.0;
+    for run in runs {
+        let summary = &run.summary;
+        let place = run.dir.display();
+        add_series(&mut metrics.flow, &summary.flow).map_err(|e| format!("{place}: flow: {e}"))?;
+        for (name, series) in &summary.steps {
+            add_series(metrics.steps.entry(name.clone()).or_default(), series)
+                .map_err(|e| format!("{place}: step {name}: {e}"))?;
+        }
+        metrics.flows_started += summary.flows.started;
+        metrics.flows_ok += summary.flows.ok;
+        metrics.flows_failed += summary.flows.failed;
+        metrics.flows_late += summary.flows.late;
+        metrics.flows_dropped += summary.flows.dropped;
+        metrics.requests += summary.requests;
+        // The shards ran side by side over the same window: rates are totals over its length.
+        measured_s = measured_s.max(summary.measured_s);
+    }
+    Ok((metrics, measured_s))
+}
+
+/// The thresholds the shards carry, parsed again to be judged on the whole.
+fn thresholds(settings: &RunSettings) -> Result<Vec<Threshold>, String> {
+    settings
+        .thresholds
+        .iter()
+        .map(|text| {
+            let (metric, op, value) = parse_threshold(text)
+                .map_err(|e| format!("threshold `{text}` in the shards' records: {e}"))?;
+            Ok(Threshold {
+                text: text.clone(),
+                at: Location::new(0, 0),
+                metric,
+                op,
+                value,
+            })
+        })
+        .collect()
 }
 
 fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {

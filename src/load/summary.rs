@@ -280,29 +280,7 @@ pub fn summarise_with(
             .iter()
             .map(|(name, s)| (name.clone(), series(s)))
             .collect(),
-        timeline: metrics
-            .intervals
-            .iter()
-            .map(|interval| {
-                let series: Vec<(&str, &super::metrics::IntervalSeries)> =
-                    metrics.interval_series(interval).collect();
-                TimelinePoint {
-                    t: interval.start,
-                    flows: series
-                        .iter()
-                        .find(|(n, _)| *n == "flow")
-                        .map_or(0, |(_, s)| u64::from(s.count)),
-                    p99_ms: series
-                        .iter()
-                        .map(|(n, s)| ((*n).to_owned(), f64::from(s.p99_ms)))
-                        .collect(),
-                    max_ms: series
-                        .iter()
-                        .map(|(n, s)| ((*n).to_owned(), f64::from(s.max_ms)))
-                        .collect(),
-                }
-            })
-            .collect(),
+        timeline: timeline(metrics),
         thresholds: Vec::new(),
         passed: true,
         settings: facts.settings,
@@ -311,35 +289,65 @@ pub fn summarise_with(
     };
     summary.thresholds = thresholds
         .iter()
-        .map(|threshold| {
-            let actual = match &threshold.metric {
-                Metric::Percentile {
-                    of,
-                    percentile,
-                    raw,
-                } => {
-                    let s = if of == "flow" {
-                        Some(&metrics.flow)
-                    } else {
-                        metrics.steps.get(of)
-                    };
-                    s.filter(|s| !s.corrected.is_empty()).map(|s| {
-                        let histogram = if *raw { &s.raw } else { &s.corrected };
-                        histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0
-                    })
-                }
-                Metric::ErrorRate => Some(summary.error_rate),
-                Metric::Throughput => Some(summary.throughput),
-                Metric::LateShare => Some(summary.late_share),
-            };
-            let passed = actual.is_some_and(|a| threshold.op.holds(a, threshold.value));
-            ThresholdVerdict {
-                threshold: threshold.text.clone(),
-                actual,
-                passed,
-            }
-        })
+        .map(|threshold| judge(threshold, metrics, &summary))
         .collect();
     summary.passed = summary.thresholds.iter().all(|t| t.passed);
     summary
+}
+
+/// A point a second: completed flows and each series' p99 and max.
+fn timeline(metrics: &Metrics) -> Vec<TimelinePoint> {
+    metrics
+        .intervals
+        .iter()
+        .map(|interval| {
+            let series: Vec<(&str, &super::metrics::IntervalSeries)> =
+                metrics.interval_series(interval).collect();
+            TimelinePoint {
+                t: interval.start,
+                flows: series
+                    .iter()
+                    .find(|(n, _)| *n == "flow")
+                    .map_or(0, |(_, s)| u64::from(s.count)),
+                p99_ms: series
+                    .iter()
+                    .map(|(n, s)| ((*n).to_owned(), f64::from(s.p99_ms)))
+                    .collect(),
+                max_ms: series
+                    .iter()
+                    .map(|(n, s)| ((*n).to_owned(), f64::from(s.max_ms)))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// One threshold against the run's figures; a latency without data fails.
+fn judge(threshold: &Threshold, metrics: &Metrics, summary: &LoadSummary) -> ThresholdVerdict {
+    let actual = match &threshold.metric {
+        Metric::Percentile {
+            of,
+            percentile,
+            raw,
+        } => {
+            let s = if of == "flow" {
+                Some(&metrics.flow)
+            } else {
+                metrics.steps.get(of)
+            };
+            s.filter(|s| !s.corrected.is_empty()).map(|s| {
+                let histogram = if *raw { &s.raw } else { &s.corrected };
+                histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0
+            })
+        }
+        Metric::ErrorRate => Some(summary.error_rate),
+        Metric::Throughput => Some(summary.throughput),
+        Metric::LateShare => Some(summary.late_share),
+    };
+    let passed = actual.is_some_and(|a| threshold.op.holds(a, threshold.value));
+    ThresholdVerdict {
+        threshold: threshold.text.clone(),
+        actual,
+        passed,
+    }
 }

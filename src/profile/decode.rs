@@ -36,27 +36,7 @@ const PASSWORD: &[&str] = &[
 ];
 
 pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
-    let mut profile = Profile {
-        name: String::new(),
-        test_support: false,
-        errors: BTreeMap::new(),
-        lifetimes: BTreeMap::new(),
-        captcha_tolerance: 0,
-        slide_time_min: 0,
-        slide_time_max: 0,
-        code_attempts: 0,
-        resend_interval: Duration::ZERO,
-        code_length: 6,
-        burns: BTreeMap::new(),
-        password: BTreeMap::new(),
-        strict_errors: true,
-        oracle: OracleChoice {
-            captcha: CaptchaOracle::Auto,
-            code: CodeOracle::Auto,
-        },
-        accounts: Vec::new(),
-        value_cache: std::sync::OnceLock::new(),
-    };
+    let mut profile = empty();
     let Some(map) = errors.mapping(root, "a profile") else {
         return profile;
     };
@@ -81,81 +61,22 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
         decode_errors(node, errors, &mut profile);
     }
     if let Some(node) = required(errors, "lifetimes") {
-        if let Some(lifetimes) = errors.mapping(node, "`lifetimes`") {
-            errors.known_keys(lifetimes, LIFETIMES, "`lifetimes`");
-            for key in LIFETIMES {
-                match lifetimes.get_node(key) {
-                    Some(value) => {
-                        if let Some(d) = errors.duration(value, &format!("lifetime `{key}`")) {
-                            profile.lifetimes.insert((*key).to_owned(), d);
-                        }
-                    }
-                    None => errors.at(node, format!("`lifetimes` needs `{key}`")),
-                }
-            }
-        }
+        decode_lifetimes(node, errors, &mut profile);
     }
     if let Some(node) = required(errors, "captcha") {
-        if let Some(captcha) = errors.mapping(node, "`captcha`") {
-            errors.known_keys(
-                captcha,
-                &["tolerance", "slide_time_min", "slide_time_max"],
-                "`captcha`",
-            );
-            let mut int = |key: &str| {
-                captcha
-                    .get_node(key)
-                    .and_then(|n| errors.integer(n, &format!("`captcha.{key}`")))
-            };
-            profile.captcha_tolerance = int("tolerance").unwrap_or(0);
-            profile.slide_time_min = int("slide_time_min").unwrap_or(0);
-            profile.slide_time_max = int("slide_time_max").unwrap_or(i64::MAX);
-        }
+        decode_captcha(node, errors, &mut profile);
     }
     if let Some(node) = required(errors, "code") {
-        if let Some(code) = errors.mapping(node, "`code`") {
-            errors.known_keys(code, &["attempts", "resend_interval", "length"], "`code`");
-            if let Some(n) = code.get_node("attempts") {
-                profile.code_attempts = errors.integer(n, "`code.attempts`").unwrap_or(0);
-            }
-            if let Some(n) = code.get_node("length") {
-                profile.code_length = errors.integer(n, "`code.length`").unwrap_or(6);
-            }
-            if let Some(n) = code.get_node("resend_interval") {
-                profile.resend_interval = errors
-                    .duration(n, "`code.resend_interval`")
-                    .unwrap_or_default();
-            }
-        }
+        decode_code(node, errors, &mut profile);
     }
     if let Some(node) = map.get_node("burns") {
-        if let Some(burns) = errors.mapping(node, "`burns`") {
-            errors.known_keys(burns, BURNS, "`burns`");
-            for (key, value) in burns.iter() {
-                if let Some(b) = errors.boolean(value, &format!("`burns.{}`", key.as_str())) {
-                    profile.burns.insert(key.as_str().to_owned(), b);
-                }
-            }
-        }
+        decode_burns(node, errors, &mut profile);
     }
     for key in BURNS {
         profile.burns.entry((*key).to_owned()).or_insert(true);
     }
     if let Some(node) = map.get_node("password") {
-        if let Some(password) = errors.mapping(node, "`password`") {
-            errors.known_keys(password, PASSWORD, "`password`");
-            for (key, value) in password.iter() {
-                let what = format!("`password.{}`", key.as_str());
-                let parsed = if key.as_str() == "forbid_user_name" {
-                    errors.boolean(value, &what).map(Value::from)
-                } else {
-                    errors.integer(value, &what).map(Value::from)
-                };
-                if let Some(parsed) = parsed {
-                    profile.password.insert(key.as_str().to_owned(), parsed);
-                }
-            }
-        }
+        decode_password(node, errors, &mut profile);
     }
     if let Some(node) = map.get_node("oracle") {
         profile.oracle = super::oracle::decode(node, errors);
@@ -164,6 +85,115 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
         profile.accounts = decode_accounts(node, errors);
     }
     profile
+}
+
+/// A profile with nothing set: what decoding fills in.
+fn empty() -> Profile {
+    Profile {
+        name: String::new(),
+        test_support: false,
+        errors: BTreeMap::new(),
+        lifetimes: BTreeMap::new(),
+        captcha_tolerance: 0,
+        slide_time_min: 0,
+        slide_time_max: 0,
+        code_attempts: 0,
+        resend_interval: Duration::ZERO,
+        code_length: 6,
+        burns: BTreeMap::new(),
+        password: BTreeMap::new(),
+        strict_errors: true,
+        oracle: OracleChoice {
+            captcha: CaptchaOracle::Auto,
+            code: CodeOracle::Auto,
+        },
+        accounts: Vec::new(),
+        value_cache: std::sync::OnceLock::new(),
+    }
+}
+
+fn decode_lifetimes(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(lifetimes) = errors.mapping(node, "`lifetimes`") else {
+        return;
+    };
+    errors.known_keys(lifetimes, LIFETIMES, "`lifetimes`");
+    for key in LIFETIMES {
+        match lifetimes.get_node(key) {
+            Some(value) => {
+                if let Some(d) = errors.duration(value, &format!("lifetime `{key}`")) {
+                    profile.lifetimes.insert((*key).to_owned(), d);
+                }
+            }
+            None => errors.at(node, format!("`lifetimes` needs `{key}`")),
+        }
+    }
+}
+
+fn decode_captcha(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(captcha) = errors.mapping(node, "`captcha`") else {
+        return;
+    };
+    errors.known_keys(
+        captcha,
+        &["tolerance", "slide_time_min", "slide_time_max"],
+        "`captcha`",
+    );
+    let mut int = |key: &str| {
+        captcha
+            .get_node(key)
+            .and_then(|n| errors.integer(n, &format!("`captcha.{key}`")))
+    };
+    profile.captcha_tolerance = int("tolerance").unwrap_or(0);
+    profile.slide_time_min = int("slide_time_min").unwrap_or(0);
+    profile.slide_time_max = int("slide_time_max").unwrap_or(i64::MAX);
+}
+
+fn decode_code(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(code) = errors.mapping(node, "`code`") else {
+        return;
+    };
+    errors.known_keys(code, &["attempts", "resend_interval", "length"], "`code`");
+    if let Some(n) = code.get_node("attempts") {
+        profile.code_attempts = errors.integer(n, "`code.attempts`").unwrap_or(0);
+    }
+    if let Some(n) = code.get_node("length") {
+        profile.code_length = errors.integer(n, "`code.length`").unwrap_or(6);
+    }
+    if let Some(n) = code.get_node("resend_interval") {
+        profile.resend_interval = errors
+            .duration(n, "`code.resend_interval`")
+            .unwrap_or_default();
+    }
+}
+
+fn decode_burns(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(burns) = errors.mapping(node, "`burns`") else {
+        return;
+    };
+    errors.known_keys(burns, BURNS, "`burns`");
+    for (key, value) in burns.iter() {
+        if let Some(b) = errors.boolean(value, &format!("`burns.{}`", key.as_str())) {
+            profile.burns.insert(key.as_str().to_owned(), b);
+        }
+    }
+}
+
+fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
+    let Some(password) = errors.mapping(node, "`password`") else {
+        return;
+    };
+    errors.known_keys(password, PASSWORD, "`password`");
+    for (key, value) in password.iter() {
+        let what = format!("`password.{}`", key.as_str());
+        let parsed = if key.as_str() == "forbid_user_name" {
+            errors.boolean(value, &what).map(Value::from)
+        } else {
+            errors.integer(value, &what).map(Value::from)
+        };
+        if let Some(parsed) = parsed {
+            profile.password.insert(key.as_str().to_owned(), parsed);
+        }
+    }
 }
 
 fn decode_errors(node: &Node, errors: &mut Errors, profile: &mut Profile) {

@@ -355,46 +355,25 @@ fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, 
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
+    let mut framing_fields = FramingFields {
+        close: version == Version::HTTP_10,
+        ..FramingFields::default()
+    };
     let mut headers = HeaderMap::with_capacity(response.headers.len());
-    let mut content_length: Option<u64> = None;
-    let mut chunked = false;
-    let mut transfer_encoding = false;
-    let mut close = version == Version::HTTP_10;
     for field in response.headers.iter() {
         let name = HeaderName::from_bytes(field.name.as_bytes())
             .map_err(|_| malformed(format!("invalid header name `{}`", field.name)))?;
         let value = HeaderValue::from_bytes(field.value)
             .map_err(|_| malformed(format!("invalid value for header `{}`", field.name)))?;
-        if name == hyper::header::CONTENT_LENGTH {
-            let text = std::str::from_utf8(field.value).unwrap_or_default().trim();
-            let length = match text.parse::<u64>() {
-                Ok(length) if text.bytes().all(|b| b.is_ascii_digit()) => length,
-                _ => return Err(malformed(format!("content-length `{text}`"))),
-            };
-            if content_length.is_some_and(|known| known != length) {
-                return Err(malformed("two different content-lengths".into()));
-            }
-            content_length = Some(length);
-        } else if name == hyper::header::TRANSFER_ENCODING {
-            transfer_encoding = true;
-            // Only the last coding frames the body.
-            chunked = value
-                .as_bytes()
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name == hyper::header::CONNECTION {
-            for option in value.as_bytes().split(|&b| b == b',') {
-                let option = option.trim_ascii();
-                if option.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if option.eq_ignore_ascii_case(b"keep-alive") {
-                    close = false;
-                }
-            }
-        }
+        framing_fields.read(&name, &value)?;
         headers.append(name, value);
     }
+    let FramingFields {
+        content_length,
+        chunked,
+        transfer_encoding,
+        close,
+    } = framing_fields;
     let framing = if *method == Method::HEAD || status == 204 || status == 304 {
         Framing::Empty
     } else if chunked {
@@ -418,6 +397,51 @@ fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, 
         keep_alive: !(close || smuggling),
     };
     Ok(Some((length, Parsed::Final(head))))
+}
+
+/// What the head's fields say about the body's framing and the connection.
+#[derive(Default)]
+struct FramingFields {
+    content_length: Option<u64>,
+    chunked: bool,
+    transfer_encoding: bool,
+    close: bool,
+}
+
+impl FramingFields {
+    fn read(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), Failure> {
+        if name == hyper::header::CONTENT_LENGTH {
+            let text = std::str::from_utf8(value.as_bytes())
+                .unwrap_or_default()
+                .trim();
+            let length = match text.parse::<u64>() {
+                Ok(length) if text.bytes().all(|b| b.is_ascii_digit()) => length,
+                _ => return Err(malformed(format!("content-length `{text}`"))),
+            };
+            if self.content_length.is_some_and(|known| known != length) {
+                return Err(malformed("two different content-lengths".into()));
+            }
+            self.content_length = Some(length);
+        } else if name == hyper::header::TRANSFER_ENCODING {
+            self.transfer_encoding = true;
+            // Only the last coding frames the body.
+            self.chunked = value
+                .as_bytes()
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name == hyper::header::CONNECTION {
+            for option in value.as_bytes().split(|&b| b == b',') {
+                let option = option.trim_ascii();
+                if option.eq_ignore_ascii_case(b"close") {
+                    self.close = true;
+                } else if option.eq_ignore_ascii_case(b"keep-alive") {
+                    self.close = false;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The size from a chunk-size line (`1a;name=value`).

@@ -282,3 +282,123 @@ async fn an_iteration_bound_runs_exactly_that_many_flows() {
         );
     }
 }
+
+/// A gateway that puts a new value into every failure: a unique error code and message on each
+/// refusal, a unique body on each test-support 404, and now and then a closed connection.
+async fn unique_failures_gateway() -> String {
+    use axum::http::{Method, StatusCode};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let counter = std::sync::Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new().fallback(move |method: Method, uri: axum::http::Uri| {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let path = uri.path();
+            let json = |status: StatusCode, body: String| {
+                (status, [("content-type", "application/json")], body)
+            };
+            if method == Method::GET && path == "/" {
+                json(StatusCode::OK, "{}".into())
+            } else if path.starts_with("/test/") {
+                json(
+                    StatusCode::NOT_FOUND,
+                    format!(r#"{{"error": "nothing for request {n} at {path}"}}"#),
+                )
+            } else if n % 3 == 0 {
+                // A CAPTCHA, so the next step asks the (failing) oracle for its answer.
+                json(
+                    StatusCode::OK,
+                    format!(r#"{{"token": "t1-{n}", "pointY": 10, "expire": 60}}"#),
+                )
+            } else {
+                let status = [400, 401, 429, 500, 503][n as usize % 5];
+                json(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    format!(
+                        r#"{{"error_code": "USG.{:09}", "error_msg": "refusal number {n}"}}"#,
+                        n % 1_000_000_000
+                    ),
+                )
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// Failure kinds are named without per-flow values and capped, so a target that makes every
+/// failure unique cannot grow the reports (it once made a 3 s run write 8 MB of summary.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_failures_keep_a_bounded_number_of_kinds_and_small_reports() {
+    use gatecheck::load::metrics::MAX_FAILURE_KINDS;
+    use gatecheck::profile::{CaptchaOracle, CodeOracle};
+    let scenario = scenario(
+        "name: unique failures\nsteps:\n  - send_captcha:\n  - check_captcha:\n  - send_code:\n",
+    );
+    let mut options = options(
+        LoadSpec {
+            model: Model::Closed {
+                vus: 8,
+                think_time: Duration::ZERO,
+            },
+            duration: Some(Duration::from_millis(1500)),
+            iterations: None,
+            warmup: Duration::ZERO,
+            thresholds: Vec::new(),
+        },
+        Vec::new(),
+    );
+    options.session.target = Some(unique_failures_gateway().await);
+    options.session.profile = crate::support::profile_without_test_support(&[]);
+    options.session.captcha_oracle = Some(CaptchaOracle::TestApi);
+    options.session.code_oracle = Some(CodeOracle::TestApi);
+    let summary = run(&scenario, &options).await;
+    assert!(summary.flows.failed > 100, "{:?}", summary.flows);
+    assert_eq!(summary.flows.ok, 0);
+    let kinds: Vec<&String> = summary
+        .steps
+        .values()
+        .chain(std::iter::once(&summary.flow))
+        .flat_map(|series| series.failures.keys())
+        .collect();
+    for kind in &kinds {
+        assert!(
+            !kind.contains("USG.") && !kind.contains("number") && !kind.contains("request"),
+            "a kind carries a value the target chose: {kind}"
+        );
+    }
+    for series in summary.steps.values().chain(std::iter::once(&summary.flow)) {
+        assert!(
+            series.failures.len() <= MAX_FAILURE_KINDS + 1,
+            "{:?}",
+            series.failures
+        );
+    }
+    // Refusals by status, and the oracle that could not answer.
+    assert!(
+        summary
+            .flow
+            .failures
+            .contains_key("send_captcha: status 400"),
+        "{:?}",
+        summary.flow.failures
+    );
+    assert!(
+        summary
+            .flow
+            .failures
+            .contains_key("check_captcha: setup (captcha oracle)"),
+        "{:?}",
+        summary.flow.failures
+    );
+    let dir = temp_dir("unique-failures");
+    gatecheck::load::report::render_into(&dir, &summary).expect("reports");
+    for file in ["summary.md", "summary.json", "report.html", "junit.xml"] {
+        let size = std::fs::metadata(dir.join(file)).expect(file).len();
+        assert!(size < 100 * 1024, "{file} is {size} bytes");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -148,10 +148,16 @@ pub async fn spawn_gateway(config: GatewayConfig) -> SpawnedGateway {
 pub fn profile_without_test_support(accounts: &[&str]) -> Profile {
     let reference = gatecheck::profile::REFERENCE_YAML;
     assert!(reference.contains("test_support: true") && reference.contains("accounts: []"));
-    let accounts: String = accounts.iter().map(|a| format!("\n  - {a}")).collect();
+    let accounts = match accounts {
+        [] => "accounts: []".to_owned(),
+        listed => listed
+            .iter()
+            .map(|a| format!("\n  - {a}"))
+            .fold("accounts:".to_owned(), |all, a| all + &a),
+    };
     let text = reference
         .replace("test_support: true", "test_support: false")
-        .replace("accounts: []", &format!("accounts:{accounts}"));
+        .replace("accounts: []", &accounts);
     Profile::parse("no-test-support.yaml", &text).expect("profile")
 }
 
