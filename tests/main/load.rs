@@ -303,7 +303,7 @@ async fn unique_failures_gateway() -> String {
                     StatusCode::NOT_FOUND,
                     format!(r#"{{"error": "nothing for request {n} at {path}"}}"#),
                 )
-            } else if n % 3 == 0 {
+            } else if n.is_multiple_of(3) {
                 // A CAPTCHA, so the next step asks the (failing) oracle for its answer.
                 json(
                     StatusCode::OK,
