@@ -19,6 +19,8 @@
 #[path = "main/support/mod.rs"]
 mod support;
 
+#[path = "main/architecture.rs"]
+mod architecture;
 #[path = "main/cli.rs"]
 mod cli;
 #[path = "main/concurrency.rs"]
