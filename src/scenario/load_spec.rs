@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
 
 use crate::yaml::diagnostic::{Diagnostic, Location};
@@ -173,46 +174,29 @@ pub fn decode(node: &Node, errors: &mut Errors, steps: &[&str]) -> Option<LoadSp
         .get_node("warmup")
         .and_then(|n| errors.duration(n, "`load.warmup`"))
         .unwrap_or_default();
+    let model = decode_model(node, map, errors)?;
+    let thresholds = map
+        .get_node("thresholds")
+        .map(|list| decode_thresholds(list, errors, steps))
+        .unwrap_or_default();
+    Some(LoadSpec {
+        model,
+        duration,
+        iterations,
+        warmup,
+        thresholds,
+    })
+}
+
+/// `model: closed` (the default) or `open`, with the keys of that model.
+fn decode_model(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Option<Model> {
     let model_name = map
         .get_node("model")
         .and_then(|n| errors.string(n, "`load.model`"))
         .unwrap_or_else(|| "closed".into());
-    let model = match model_name.as_str() {
-        "closed" => {
-            let vus = map
-                .get_node("vus")
-                .and_then(|n| errors.integer(n, "`load.vus`"))
-                .unwrap_or(1)
-                .clamp(1, 100_000) as u32;
-            let think_time = map
-                .get_node("think_time")
-                .and_then(|n| errors.duration(n, "`load.think_time`"))
-                .unwrap_or_default();
-            Model::Closed { vus, think_time }
-        }
-        "open" => {
-            let rate = map
-                .get_node("rate")
-                .and_then(|n| errors.number(n, "`load.rate`"))
-                .unwrap_or(0.0);
-            let stages = map
-                .get_node("stages")
-                .map(|n| decode_stages(n, errors))
-                .unwrap_or_default();
-            if rate <= 0.0 && stages.is_empty() {
-                errors.at(node, "an open model needs `rate` (flows/s) or `stages`");
-            }
-            let max_in_flight = map
-                .get_node("max_in_flight")
-                .and_then(|n| errors.integer(n, "`load.max_in_flight`"))
-                .unwrap_or(10_000)
-                .clamp(1, 1_000_000) as u32;
-            Model::Open {
-                rate,
-                stages,
-                max_in_flight,
-            }
-        }
+    match model_name.as_str() {
+        "closed" => Some(decode_closed(map, errors)),
+        "open" => Some(decode_open(node, map, errors)),
         other => {
             let n = map.get_node("model").unwrap_or(node);
             errors.push(
@@ -223,47 +207,91 @@ pub fn decode(node: &Node, errors: &mut Errors, steps: &[&str]) -> Option<LoadSp
                 )
                 .suggest(other, ["closed", "open"]),
             );
-            return None;
-        }
-    };
-    let mut thresholds = Vec::new();
-    if let Some(list) = map.get_node("thresholds") {
-        for (text, at) in errors.strings(list, "a threshold") {
-            match parse_threshold(&text) {
-                Ok((metric, op, value)) => {
-                    if let Metric::Percentile { of, .. } = &metric {
-                        if of != "flow" && !steps.contains(&of.as_str()) {
-                            let known: Vec<&str> = steps.iter().copied().chain(["flow"]).collect();
-                            errors.push(
-                                Diagnostic::new(
-                                    at,
-                                    text.chars().count(),
-                                    format!("the scenario has no step `{of}`"),
-                                )
-                                .suggest(of, known.iter().copied())
-                                .with_help(format!("steps: {}", known.join(", "))),
-                            );
-                        }
-                    }
-                    thresholds.push(Threshold {
-                        text,
-                        at,
-                        metric,
-                        op,
-                        value,
-                    });
-                }
-                Err(e) => errors.push(Diagnostic::new(at, text.chars().count(), e)),
-            }
+            None
         }
     }
-    Some(LoadSpec {
-        model,
-        duration,
-        iterations,
-        warmup,
-        thresholds,
-    })
+}
+
+fn decode_closed(map: &MarkedMappingNode, errors: &mut Errors) -> Model {
+    let vus = map
+        .get_node("vus")
+        .and_then(|n| errors.integer(n, "`load.vus`"))
+        .unwrap_or(1)
+        .clamp(1, 100_000) as u32;
+    let think_time = map
+        .get_node("think_time")
+        .and_then(|n| errors.duration(n, "`load.think_time`"))
+        .unwrap_or_default();
+    Model::Closed { vus, think_time }
+}
+
+fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Model {
+    let rate = map
+        .get_node("rate")
+        .and_then(|n| errors.number(n, "`load.rate`"))
+        .unwrap_or(0.0);
+    let stages = map
+        .get_node("stages")
+        .map(|n| decode_stages(n, errors))
+        .unwrap_or_default();
+    if rate <= 0.0 && stages.is_empty() {
+        errors.at(node, "an open model needs `rate` (flows/s) or `stages`");
+    }
+    let max_in_flight = map
+        .get_node("max_in_flight")
+        .and_then(|n| errors.integer(n, "`load.max_in_flight`"))
+        .unwrap_or(10_000)
+        .clamp(1, 1_000_000) as u32;
+    Model::Open {
+        rate,
+        stages,
+        max_in_flight,
+    }
+}
+
+fn decode_thresholds(list: &Node, errors: &mut Errors, steps: &[&str]) -> Vec<Threshold> {
+    let mut thresholds = Vec::new();
+    for (text, at) in errors.strings(list, "a threshold") {
+        match parse_threshold(&text) {
+            Ok((metric, op, value)) => {
+                check_threshold_step(&metric, &text, at, errors, steps);
+                thresholds.push(Threshold {
+                    text,
+                    at,
+                    metric,
+                    op,
+                    value,
+                });
+            }
+            Err(e) => errors.push(Diagnostic::new(at, text.chars().count(), e)),
+        }
+    }
+    thresholds
+}
+
+/// A percentile is of the whole `flow` or of a step the scenario has.
+fn check_threshold_step(
+    metric: &Metric,
+    text: &str,
+    at: Location,
+    errors: &mut Errors,
+    steps: &[&str],
+) {
+    let Metric::Percentile { of, .. } = metric else {
+        return;
+    };
+    if of != "flow" && !steps.contains(&of.as_str()) {
+        let known: Vec<&str> = steps.iter().copied().chain(["flow"]).collect();
+        errors.push(
+            Diagnostic::new(
+                at,
+                text.chars().count(),
+                format!("the scenario has no step `{of}`"),
+            )
+            .suggest(of, known.iter().copied())
+            .with_help(format!("steps: {}", known.join(", "))),
+        );
+    }
 }
 
 fn decode_stages(node: &Node, errors: &mut Errors) -> Vec<(Duration, f64)> {

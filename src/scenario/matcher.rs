@@ -161,20 +161,7 @@ impl Matcher<Value> {
                     return fail(format!("one of {}", Value::Array(options.clone())));
                 }
             }
-            Matcher::Type(expected) => {
-                if !actual.is_some_and(|v| expected.holds(v)) {
-                    let name = TYPE_NAMES
-                        .iter()
-                        .find(|n| JsonType::from_name(n) == Some(*expected))
-                        .unwrap_or(&"?");
-                    return Err(Mismatch {
-                        expected: format!("a {name}"),
-                        actual: actual.map_or("nothing (absent)".into(), |v| {
-                            format!("a {} ({})", JsonType::of(v), show(Some(v)))
-                        }),
-                    });
-                }
-            }
+            Matcher::Type(expected) => check_type(*expected, actual)?,
             Matcher::Matches(regex) => {
                 if !actual
                     .and_then(Value::as_str)
@@ -183,25 +170,7 @@ impl Matcher<Value> {
                     return fail(format!("a string matching /{}/", regex.as_str()));
                 }
             }
-            Matcher::Length { min, max } => {
-                let length = actual.and_then(|v| match v {
-                    Value::String(s) => Some(s.chars().count() as u64),
-                    Value::Array(a) => Some(a.len() as u64),
-                    Value::Object(o) => Some(o.len() as u64),
-                    _ => None,
-                });
-                let ok = length
-                    .is_some_and(|l| min.is_none_or(|m| l >= m) && max.is_none_or(|m| l <= m));
-                if !ok {
-                    return Err(Mismatch {
-                        expected: format!("length {}", bounds(min, max)),
-                        actual: match length {
-                            Some(l) => format!("length {l}: {}", show(actual)),
-                            None => show(actual),
-                        },
-                    });
-                }
-            }
+            Matcher::Length { min, max } => check_length(min, max, actual)?,
             Matcher::Range { min, max } => {
                 let number = actual.and_then(Value::as_f64);
                 let ok = number
@@ -213,6 +182,49 @@ impl Matcher<Value> {
         }
         Ok(())
     }
+}
+
+/// A wrong type is told with the type it found, not only the value.
+fn check_type(expected: JsonType, actual: Option<&Value>) -> Result<(), Mismatch> {
+    if actual.is_some_and(|v| expected.holds(v)) {
+        return Ok(());
+    }
+    let name = TYPE_NAMES
+        .iter()
+        .find(|n| JsonType::from_name(n) == Some(expected))
+        .unwrap_or(&"?");
+    Err(Mismatch {
+        expected: format!("a {name}"),
+        actual: actual.map_or("nothing (absent)".into(), |v| {
+            format!("a {} ({})", JsonType::of(v), show(Some(v)))
+        }),
+    })
+}
+
+/// The length of a string (in characters), array or object; a wrong one is told with the
+/// length it found.
+fn check_length(
+    min: &Option<u64>,
+    max: &Option<u64>,
+    actual: Option<&Value>,
+) -> Result<(), Mismatch> {
+    let length = actual.and_then(|v| match v {
+        Value::String(s) => Some(s.chars().count() as u64),
+        Value::Array(a) => Some(a.len() as u64),
+        Value::Object(o) => Some(o.len() as u64),
+        _ => None,
+    });
+    let ok = length.is_some_and(|l| min.is_none_or(|m| l >= m) && max.is_none_or(|m| l <= m));
+    if ok {
+        return Ok(());
+    }
+    Err(Mismatch {
+        expected: format!("length {}", bounds(min, max)),
+        actual: match length {
+            Some(l) => format!("length {l}: {}", show(actual)),
+            None => show(actual),
+        },
+    })
 }
 
 /// 60 and 60.0 are the same number to a scenario.

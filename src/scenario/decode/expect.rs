@@ -23,13 +23,7 @@ impl Decoder<'_> {
         };
         self.errors.known_keys(map, EXPECT_KEYS, "`expect`");
         if let Some(n) = map.get_node("status") {
-            match self.errors.integer(n, "`status`") {
-                Some(s @ 100..=599) => expect.status = Some(s as u16),
-                Some(_) => self
-                    .errors
-                    .at(n, "`status` must be an HTTP status (100-599)"),
-                None => {}
-            }
+            expect.status = self.status(n);
         }
         if let Some(n) = map.get_node("error") {
             expect.error = self.kind(n);
@@ -38,61 +32,93 @@ impl Decoder<'_> {
             expect.max_latency = self.errors.duration(n, "`max_latency`");
         }
         if let Some(n) = map.get_node("body") {
-            if let Some(body) = self.errors.mapping(n, "`body`") {
-                for (path, spec) in body.iter() {
-                    match JsonPath::parse(path.as_str()) {
-                        Ok(json_path) => {
-                            let matchers = self.matchers(spec);
-                            expect.body.push(Check {
-                                at: Location::of(path.span()),
-                                target: CheckTarget::Body(json_path),
-                                matchers,
-                            });
-                        }
-                        Err(e) => self.errors.push(Diagnostic::new(
-                            Location::of(path.span()),
-                            path.as_str().chars().count(),
-                            e,
-                        )),
-                    }
-                }
-            }
+            expect.body = self.body_checks(n);
         }
         if let Some(n) = map.get_node("headers") {
-            if let Some(headers) = self.errors.mapping(n, "`headers`") {
-                for (name, spec) in headers.iter() {
+            expect.headers = self.header_checks(n);
+        }
+        if let Some(n) = map.get_node("outcomes") {
+            expect.outcomes = self.outcomes(n);
+        }
+        expect
+    }
+
+    fn status(&mut self, node: &Node) -> Option<u16> {
+        match self.errors.integer(node, "`status`") {
+            Some(s @ 100..=599) => Some(s as u16),
+            Some(_) => {
+                self.errors
+                    .at(node, "`status` must be an HTTP status (100-599)");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// `body:` maps JSON paths to matchers; a path that does not parse is skipped.
+    fn body_checks(&mut self, node: &Node) -> Vec<Check> {
+        let Some(body) = self.errors.mapping(node, "`body`") else {
+            return Vec::new();
+        };
+        let mut checks = Vec::new();
+        for (path, spec) in body.iter() {
+            match JsonPath::parse(path.as_str()) {
+                Ok(json_path) => {
                     let matchers = self.matchers(spec);
-                    expect.headers.push(Check {
-                        at: Location::of(name.span()),
-                        target: CheckTarget::Header(name.as_str().to_ascii_lowercase()),
+                    checks.push(Check {
+                        at: Location::of(path.span()),
+                        target: CheckTarget::Body(json_path),
                         matchers,
                     });
                 }
+                Err(e) => self.errors.push(Diagnostic::new(
+                    Location::of(path.span()),
+                    path.as_str().chars().count(),
+                    e,
+                )),
             }
         }
-        if let Some(n) = map.get_node("outcomes") {
-            if let Some(outcomes) = self.errors.mapping(n, "`outcomes`") {
-                for (name, count) in outcomes.iter() {
-                    let outcome = name.as_str();
-                    if outcome != "success" && !KINDS.contains(&outcome) {
-                        self.errors.push(
-                            Diagnostic::new(
-                                Location::of(name.span()),
-                                outcome.chars().count(),
-                                format!("unknown outcome `{outcome}`"),
-                            )
-                            .suggest(outcome, KINDS.iter().copied().chain(["success"])),
-                        );
-                    }
-                    if let Some(count) = self.errors.integer(count, "an outcome count") {
-                        expect
-                            .outcomes
-                            .push((outcome.to_owned(), count.clamp(0, 1000) as u32));
-                    }
-                }
+        checks
+    }
+
+    /// `headers:` maps header names (compared in lower case) to matchers.
+    fn header_checks(&mut self, node: &Node) -> Vec<Check> {
+        let Some(headers) = self.errors.mapping(node, "`headers`") else {
+            return Vec::new();
+        };
+        headers
+            .iter()
+            .map(|(name, spec)| Check {
+                at: Location::of(name.span()),
+                target: CheckTarget::Header(name.as_str().to_ascii_lowercase()),
+                matchers: self.matchers(spec),
+            })
+            .collect()
+    }
+
+    /// `outcomes:` counts answers by outcome, `success` or a failure kind.
+    fn outcomes(&mut self, node: &Node) -> Vec<(String, u32)> {
+        let Some(outcomes) = self.errors.mapping(node, "`outcomes`") else {
+            return Vec::new();
+        };
+        let mut counts = Vec::new();
+        for (name, count) in outcomes.iter() {
+            let outcome = name.as_str();
+            if outcome != "success" && !KINDS.contains(&outcome) {
+                self.errors.push(
+                    Diagnostic::new(
+                        Location::of(name.span()),
+                        outcome.chars().count(),
+                        format!("unknown outcome `{outcome}`"),
+                    )
+                    .suggest(outcome, KINDS.iter().copied().chain(["success"])),
+                );
+            }
+            if let Some(count) = self.errors.integer(count, "an outcome count") {
+                counts.push((outcome.to_owned(), count.clamp(0, 1000) as u32));
             }
         }
-        expect
+        counts
     }
 
     fn kind(&mut self, node: &Node) -> Option<String> {
@@ -124,43 +150,8 @@ impl Decoder<'_> {
             let matcher = match key.as_str() {
                 "equals" => Some(Matcher::Equals(self.errors.tvalue(value))),
                 "exists" => self.errors.boolean(value, "`exists`").map(Matcher::Exists),
-                "type" => {
-                    self.errors.string(value, "`type`").and_then(|t| {
-                        match JsonType::from_name(&t) {
-                            Some(t) => Some(Matcher::Type(t)),
-                            None => {
-                                self.errors.push(
-                                    Diagnostic::new(
-                                        yaml::at(value),
-                                        t.chars().count(),
-                                        format!("unknown type `{t}`"),
-                                    )
-                                    .suggest(&t, TYPE_NAMES.iter().copied()),
-                                );
-                                None
-                            }
-                        }
-                    })
-                }
-                "matches" => self.errors.string(value, "`matches`").and_then(|pattern| {
-                    match regex::Regex::new(&pattern) {
-                        Ok(regex) => Some(Matcher::Matches(regex)),
-                        Err(e) => {
-                            self.errors.at(
-                                value,
-                                format!(
-                                    "invalid regular expression: {}",
-                                    e.to_string()
-                                        .lines()
-                                        .last()
-                                        .unwrap_or("")
-                                        .trim_start_matches("error: ")
-                                ),
-                            );
-                            None
-                        }
-                    }
-                }),
+                "type" => self.type_matcher(value),
+                "matches" => self.regex_matcher(value),
                 "length" => self
                     .bounds(value, "`length`")
                     .map(|(min, max)| Matcher::Length {
@@ -195,6 +186,48 @@ impl Decoder<'_> {
             matchers.extend(matcher);
         }
         matchers
+    }
+
+    /// `type: <name>`, one of the JSON types.
+    fn type_matcher(&mut self, value: &Node) -> Option<Matcher<TValue>> {
+        let t = self.errors.string(value, "`type`")?;
+        match JsonType::from_name(&t) {
+            Some(t) => Some(Matcher::Type(t)),
+            None => {
+                self.errors.push(
+                    Diagnostic::new(
+                        yaml::at(value),
+                        t.chars().count(),
+                        format!("unknown type `{t}`"),
+                    )
+                    .suggest(&t, TYPE_NAMES.iter().copied()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `matches: <regex>`; a bad pattern is reported with the regex crate's last line, the
+    /// one that says what is wrong.
+    fn regex_matcher(&mut self, value: &Node) -> Option<Matcher<TValue>> {
+        let pattern = self.errors.string(value, "`matches`")?;
+        match regex::Regex::new(&pattern) {
+            Ok(regex) => Some(Matcher::Matches(regex)),
+            Err(e) => {
+                self.errors.at(
+                    value,
+                    format!(
+                        "invalid regular expression: {}",
+                        e.to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("")
+                            .trim_start_matches("error: ")
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// `N` (exactly N) or `{min: A, max: B}`.
