@@ -148,7 +148,6 @@ impl Decoder<'_> {
     }
 }
 
-/// Every template a step holds.
 /// Every template a step renders or compares with, the defaults of the fields it leaves out
 /// included.
 pub fn step_templates(step: &Step) -> Vec<&Template> {
