@@ -4,27 +4,26 @@
 //! scenario whose every step expects what a correct gateway must answer; the conformance runner
 //! sends and judges it. A case that fails is a finding: proptest shrinks it (each smaller case
 //! replayed against the target) and the smallest is written as a runnable scenario.
+//!
+//! Here: a case (planned, rendered, run) and what its failure is as a finding. The loop of
+//! rounds, shrinking and `keep_going` is `run`; progress and the files written, `report`.
 
 pub mod model;
 pub mod ops;
 pub mod report;
+mod run;
 
-use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::Serialize;
-use sha2::Digest;
 
 use crate::profile::Profile;
 use crate::runner::outcome::Outcome;
 use crate::runner::record::{ScenarioRecord, StepRecord, Verdict};
 use crate::runner::Session;
 use model::{Expected, Model, PlannedStep};
+pub use run::fuzz;
 
 #[derive(Debug, Clone)]
 pub struct FuzzOptions {
@@ -288,167 +287,5 @@ fn actual(step: &StepRecord) -> String {
             format!("{} {body}", response.status)
         }
         None => step.status().map_or("no answer".into(), |s| s.to_string()),
-    }
-}
-
-/// proptest's generator for a round, seeded from `seed`: the same seed, the same cases. Round
-/// 0 hashes the seed alone.
-fn rng(seed: u64, round: u64) -> TestRng {
-    let mut bytes = seed.to_le_bytes().to_vec();
-    if round > 0 {
-        bytes.extend_from_slice(&round.to_le_bytes());
-    }
-    let digest = sha2::Sha256::digest(&bytes);
-    TestRng::from_seed(RngAlgorithm::ChaCha, &digest)
-}
-
-/// Generates and runs cases until one fails (then shrinks it), the count is reached, the time
-/// limit passes or `stop` is set; with `keep_going`, after a finding it goes on looking for
-/// findings unlike those already made. Blocks on `runtime` for each case.
-pub fn fuzz(
-    runtime: &tokio::runtime::Runtime,
-    session: &Session,
-    options: &FuzzOptions,
-    stop: Arc<AtomicBool>,
-    progress: &report::Progress,
-) -> FuzzOutcome {
-    let profile = &session.profile;
-    let started = Instant::now();
-    let without_waits = !session.moves_clock();
-    let cases_run = Cell::new(0u64);
-    let repeated = Cell::new(0u64);
-    let time_limited = Cell::new(false);
-    let coverage: RefCell<BTreeMap<String, u64>> = RefCell::new(BTreeMap::new());
-    let mut findings: Vec<Finding> = Vec::new();
-    let strategy = if without_waits {
-        ops::sequence_without_waits(options.max_ops).boxed()
-    } else {
-        ops::sequence(options.max_ops).boxed()
-    };
-    // Each round is one proptest run over the cases left, seeded from the seed and the round:
-    // the same seed replays the same rounds.
-    for round in 0u64.. {
-        let remaining = u64::from(options.cases).saturating_sub(cases_run.get());
-        if remaining == 0 || stop.load(Ordering::Relaxed) || time_limited.get() {
-            break;
-        }
-        let config = Config {
-            cases: remaining as u32,
-            max_shrink_iters: options.max_shrink_iters,
-            failure_persistence: None,
-            // Each case is a scenario against a live target; proptest's timeouts are not used.
-            ..Config::default()
-        };
-        let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
-        let shrink_runs = Cell::new(0u32);
-        // The finding being shrunk: a smaller case counts as failing only if it fails the same
-        // way, so the repro shows the bug that was found, not another one met on the way.
-        let shrinking: RefCell<Option<Signature>> = RefCell::new(None);
-        let last_finding: RefCell<Option<Finding>> = RefCell::new(None);
-        let known: Vec<Signature> = findings.iter().map(Signature::of).collect();
-        // Past the time limit no new case starts, but a shrink in progress goes on (bounded by
-        // `max_shrink_iters`): the point of a finding is its smallest case. A stop ends both.
-        let over = || {
-            if stop.load(Ordering::Relaxed) {
-                return true;
-            }
-            let late = shrinking.borrow().is_none()
-                && options
-                    .time_limit
-                    .is_some_and(|limit| started.elapsed() >= limit);
-            if late {
-                time_limited.set(true);
-            }
-            late
-        };
-        let test = |ops: Vec<ops::Op>| -> Result<(), TestCaseError> {
-            // Past the limit, the remaining cases pass at once.
-            if over() {
-                return Ok(());
-            }
-            let target_signature = shrinking.borrow().clone();
-            if target_signature.is_some() {
-                shrink_runs.set(shrink_runs.get() + 1);
-                progress.shrinking(shrink_runs.get(), ops.len());
-            } else {
-                cases_run.set(cases_run.get() + 1);
-                progress.case(cases_run.get());
-            }
-            let case = render_case(profile, &ops, options.seed, None);
-            let Some(finding) = runtime.block_on(run_case(session, profile, &case)) else {
-                let mut coverage = coverage.borrow_mut();
-                for step in &case.steps {
-                    for outcome in step.outcomes() {
-                        *coverage.entry(outcome).or_default() += 1;
-                    }
-                }
-                return Ok(());
-            };
-            let signature = Signature::of(&finding);
-            match &target_signature {
-                Some(wanted) if *wanted != signature => return Ok(()),
-                None if known.contains(&signature) => {
-                    repeated.set(repeated.get() + 1);
-                    return Ok(());
-                }
-                _ => {}
-            }
-            let reason = format!("{}: {}", finding.kind.name(), finding.step);
-            *shrinking.borrow_mut() = Some(signature);
-            *last_finding.borrow_mut() = Some(finding);
-            Err(TestCaseError::fail(reason))
-        };
-        let Err(TestError::Fail(_, minimal)) = runner.run(&strategy, test) else {
-            break;
-        };
-        // The smallest failing case, run once more for its record (and to check it still fails).
-        let first = last_finding.borrow().clone();
-        let kind = first.as_ref().map(|f| f.kind.name());
-        let case = render_case(profile, &minimal, options.seed, kind);
-        let replayed = runtime.block_on(run_case(session, profile, &case));
-        if let Some(mut finding) = replayed.or(first) {
-            finding.shrink_runs = shrink_runs.get();
-            finding.ops = case.steps.len();
-            // The header names the kind the shrunk case shows.
-            finding.repro =
-                render_case(profile, &minimal, options.seed, Some(finding.kind.name())).yaml;
-            findings.push(finding);
-        }
-        if !options.keep_going {
-            break;
-        }
-        progress.found(findings.len());
-    }
-    FuzzOutcome {
-        seed: options.seed,
-        cases_run: cases_run.get(),
-        requested_cases: options.cases,
-        target: session.shown_target.clone(),
-        elapsed_s: started.elapsed().as_secs_f64(),
-        interrupted: stop.load(Ordering::Relaxed),
-        time_limited: time_limited.get(),
-        without_waits,
-        coverage: coverage.into_inner(),
-        repeated: repeated.get(),
-        findings,
-    }
-}
-
-/// What makes two findings the same bug: the kind, the call, and what the model expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Signature {
-    kind: FindingKind,
-    call: String,
-    expected: String,
-}
-
-impl Signature {
-    fn of(finding: &Finding) -> Self {
-        // The call, not the step: its position in the case does not matter.
-        Self {
-            kind: finding.kind,
-            call: finding.call.clone(),
-            expected: finding.expected.clone(),
-        }
     }
 }

@@ -1,0 +1,182 @@
+//! What a correct gateway answers to each call, and how the call moves its state on: the
+//! CAPTCHA check, sending and checking codes, the reset and its password policy, login, the
+//! clock. The order of checks inside each call is the reference gateway's.
+
+use super::state::{Kind, Pending};
+use super::{Expected, Model};
+use crate::fuzz::ops::{
+    Channel, Expiry, Guess, LoginWith, NewPassword, Op, Point, Slide, Tok, Who,
+};
+
+impl Model {
+    pub(super) fn predict_with(&mut self, op: &Op, presented: Option<usize>) -> Expected {
+        match *op {
+            Op::SendCaptcha {
+                who,
+                client_type,
+                check_type,
+            } => {
+                self.issue(Kind::T1, who, client_type, check_type);
+                Expected::Success
+            }
+            Op::CheckCaptcha {
+                who,
+                client_type,
+                check_type,
+                token,
+                point,
+                slide,
+            } => self.check_captcha(who, client_type, check_type, token, presented, point, slide),
+            Op::SendCode { who, channel, .. } => self.send_code(who, channel, presented),
+            Op::CheckCode { who, guess } => {
+                // As `render` chose: `{{ code }}` or `{{ wrong_code }}` when the flow can read
+                // a code (which makes the oracle fetch it), a literal otherwise.
+                let readable = self.code_readable();
+                let presented = match guess {
+                    Guess::Right if readable => self.read_code(),
+                    Guess::Wrong if readable => {
+                        let _ = self.read_code();
+                        None
+                    }
+                    _ => None,
+                };
+                self.check_code(who, presented)
+            }
+            Op::Reset { who, password, .. } => self.reset(who, presented, password),
+            Op::Login { with } => match with {
+                LoginWith::Current => Expected::Success,
+                LoginWith::Old if !self.main_reset => Expected::Success,
+                LoginWith::Old | LoginWith::Wrong => Expected::Error("login_failed"),
+            },
+            Op::Wait(expiry) => {
+                // The runner fetches what the oracles know before the clock moves.
+                let _ = self.read_code();
+                self.now += match expiry {
+                    Expiry::T1 => self.rules.t1,
+                    Expiry::Code => self.rules.code,
+                } + 1;
+                Expected::Nothing
+            }
+            Op::Malformed { .. } => Expected::Error("invalid_request"),
+            Op::WrongCodes { .. } | Op::Twice(_) | Op::Reach(..) => Expected::Nothing,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_captcha(
+        &mut self,
+        who: Who,
+        client_type: u8,
+        check_type: u8,
+        token: Tok,
+        presented: Option<usize>,
+        point: Point,
+        slide: Slide,
+    ) -> Expected {
+        if token == Tok::Missing {
+            return Expected::Error("invalid_request");
+        }
+        let Some(i) = self.use_token(presented, Kind::T1) else {
+            return Expected::Error("captcha_token_invalid");
+        };
+        let t1 = &self.tokens[i];
+        if (t1.user, t1.client_type, t1.check_type) != (who, client_type, check_type) {
+            return Expected::Error("captcha_token_invalid");
+        }
+        // The answer the YAML aims at is the newest T1's: only that one's is known.
+        let aimed_at_this = self.newest[0] == Some(i);
+        let point_ok = matches!(point, Point::Right | Point::AtTolerance) && aimed_at_this;
+        let slide_ok = slide == Slide::Plausible;
+        if !(point_ok && slide_ok) {
+            if !self.rules.burns_t1_on_mismatch {
+                self.tokens[i].used = false;
+            }
+            return Expected::Error("captcha_mismatch");
+        }
+        self.issue(Kind::T2, who, 0, 0);
+        Expected::Success
+    }
+
+    fn send_code(&mut self, who: Who, channel: Channel, presented: Option<usize>) -> Expected {
+        // The channel is read before the token: an account name must name one, and only `sms`
+        // and `email` exist (an identity's own channel wins over what it asks).
+        if channel == Channel::Bogus || (who == Who::Account && channel == Channel::Default) {
+            return Expected::Error("invalid_request");
+        }
+        // A missing T2 presents nothing, and fails as an unknown one does.
+        if self.use_token_of(presented, Kind::T2, who).is_none() {
+            return Expected::Error("access_token_invalid");
+        }
+        if self
+            .resend_until
+            .get(&who)
+            .is_some_and(|until| self.now < *until)
+        {
+            return Expected::Error("send_too_frequent");
+        }
+        self.resend_until.insert(who, self.now + self.rules.resend);
+        self.sends += 1;
+        self.last_send.insert(who, self.sends);
+        self.codes.insert(
+            who,
+            Pending {
+                send: self.sends,
+                issued: self.now,
+                wrong: 0,
+                burnt: false,
+                deliverable: who != Who::Ghost,
+            },
+        );
+        self.code_pending_for = Some(who);
+        Expected::Success
+    }
+
+    pub(super) fn check_code(&mut self, who: Who, presented: Option<(Who, u64)>) -> Expected {
+        let attempts = self.rules.attempts;
+        let now = self.now;
+        let code_lifetime = self.rules.code;
+        let Some(pending) = self
+            .codes
+            .get_mut(&who)
+            .filter(|p| now - p.issued < code_lifetime)
+        else {
+            return Expected::Error("code_mismatch");
+        };
+        if pending.burnt {
+            return Expected::Error("code_attempts_exceeded");
+        }
+        if pending.deliverable && presented == Some((who, pending.send)) {
+            self.codes.remove(&who);
+            self.issue(Kind::T3, who, 0, 0);
+            return Expected::Success;
+        }
+        pending.wrong += 1;
+        if pending.wrong >= attempts {
+            pending.burnt = true;
+        }
+        Expected::Error("code_mismatch")
+    }
+
+    fn reset(&mut self, who: Who, presented: Option<usize>, password: NewPassword) -> Expected {
+        // A missing T3 header presents nothing, and fails as an unknown one does.
+        let Some(i) = self.use_token_of(presented, Kind::T3, who) else {
+            return Expected::Error("reset_token_invalid");
+        };
+        let breaks_policy = match password {
+            NewPassword::Valid => false,
+            // The main user's account name is no rule for another user's password.
+            NewPassword::UserName => who == Who::Main,
+            NewPassword::TooShort | NewPassword::OneClass | NewPassword::Run => true,
+        };
+        if breaks_policy {
+            if !self.rules.burns_t3_on_policy {
+                self.tokens[i].used = false;
+            }
+            return Expected::Error("password_policy");
+        }
+        if who == Who::Main {
+            self.main_reset = true;
+        }
+        Expected::Success
+    }
+}
