@@ -25,7 +25,7 @@ pub struct TargetArgs {
     pub profile: Option<PathBuf>,
     /// Oracle choices, e.g. `solve`, `captcha=solve`, `code=fixed:123456` (repeatable).
     #[arg(long = "oracle", value_name = "CHOICE", value_parser = parse_oracle)]
-    pub oracles: Vec<OracleChoice>,
+    pub oracles: Vec<OracleFlag>,
     /// Timeout of one request (a timeout is a failure kind).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
@@ -53,11 +53,19 @@ pub struct FaultArgs {
     pub faults: Vec<Fault>,
 }
 
+/// Where reports go: shared by `run`, `load` and `fuzz`.
 #[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
+pub struct ReportDir {
     /// Where reports go (a directory per run).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
+}
+
+/// Reports and the live progress line: `load` and `fuzz`.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub dir: ReportDir,
     /// No live progress line.
     #[arg(long)]
     pub quiet: bool,
@@ -66,51 +74,34 @@ pub struct ReportArgs {
 /// One `--oracle` value: `solve` / `test-api` / `auto` (both oracles where it applies),
 /// `captcha=NAME`, `code=NAME`, `code=fixed:CODE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OracleChoice {
+pub struct OracleFlag {
     pub captcha: Option<CaptchaOracle>,
     pub code: Option<CodeOracle>,
 }
 
-pub fn parse_oracle(choice: &str) -> Result<OracleChoice, String> {
+pub fn parse_oracle(choice: &str) -> Result<OracleFlag, String> {
     let (which, name) = choice.split_once('=').unwrap_or(("", choice));
-    let captcha = match name {
-        "auto" => Some(CaptchaOracle::Auto),
-        "test-api" => Some(CaptchaOracle::TestApi),
-        "solve" => Some(CaptchaOracle::Solve),
-        _ => None,
-    };
+    let captcha = CaptchaOracle::from_name(name);
     let code = match name.split_once(':') {
         Some(("fixed", value)) => Some(CodeOracle::Fixed(value.to_owned())),
-        _ => match name {
-            "auto" => Some(CodeOracle::Auto),
-            "test-api" => Some(CodeOracle::TestApi),
-            _ => None,
-        },
+        _ => CodeOracle::from_name(name),
     };
     match which {
         "captcha" => captcha
-            .map(|captcha| OracleChoice { captcha: Some(captcha), code: None })
+            .map(|captcha| OracleFlag { captcha: Some(captcha), code: None })
             .ok_or_else(|| format!("unknown CAPTCHA oracle `{name}` (auto, test-api, solve)")),
         "code" => code
-            .map(|code| OracleChoice { captcha: None, code: Some(code) })
+            .map(|code| OracleFlag { captcha: None, code: Some(code) })
             .ok_or_else(|| format!("unknown code oracle `{name}` (auto, test-api, fixed:CODE; sink and command are set in the profile)")),
         "" if captcha.is_none() && code.is_none() => Err(format!("unknown oracle `{name}`")),
-        "" => Ok(OracleChoice { captcha, code }),
+        "" => Ok(OracleFlag { captcha, code }),
         other => Err(format!("unknown oracle kind `{other}` (captcha, code)")),
     }
 }
 
-/// An `http://` or `https://` URL with a host.
+/// An `http://` or `https://` URL with a host, as the client reads it.
 pub fn parse_base_url(text: &str) -> Result<String, String> {
-    let uri: hyper::Uri = text
-        .parse()
-        .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(_)) => Ok(text.to_owned()),
-        _ => Err(format!(
-            "`{text}` is not an http:// or https:// URL with a host"
-        )),
-    }
+    crate::transport::check_base_url(text).map(|()| text.to_owned())
 }
 
 impl TargetArgs {
@@ -162,8 +153,7 @@ pub fn load_profile(path: Option<&PathBuf>) -> Result<Profile, Error> {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 Error::Invalid(format!("cannot read profile {}: {e}", path.display()))
             })?;
-            Profile::parse(&path.display().to_string(), &text)
-                .map_err(|e| Error::Invalid(e.to_string()))
+            Profile::parse(&path.display().to_string(), &text).map_err(Error::Diagnostics)
         }
     }
 }
@@ -204,6 +194,7 @@ mod tests {
         assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
         assert!(parse_base_url("https://staging.example/api").is_ok());
         assert!(parse_base_url("127.0.0.1:8080").is_err());
+        assert!(parse_base_url("http://").is_err());
         assert!(parse_base_url("ftp://host").is_err());
     }
 }

@@ -35,6 +35,6 @@ pub fn execute(args: &BenchArgs) -> Result<Exit, Error> {
         captcha_reuse: args.captcha_reuse,
         captcha_render_budget: args.captcha_render_budget,
     };
-    bench::run(&settings).map_err(|e| Error::Failed(e.to_string()))?;
+    bench::run(&settings).map_err(|e| Error::Runtime(e.into()))?;
     Ok(Exit::Passed)
 }

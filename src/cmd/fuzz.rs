@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{FaultArgs, ReportArgs, TargetArgs};
+use super::args::{FaultArgs, OutputArgs, TargetArgs};
 use super::{runtime, shutdown_signal, Error, Exit};
 use crate::fuzz::{self, report as fuzz_report, FuzzOptions};
 use crate::runner::{self, Session, Users};
@@ -38,7 +38,7 @@ pub struct FuzzArgs {
     pub keep_going: bool,
     /// Reports (a directory per run; repro scenarios under its repro/) and progress.
     #[command(flatten)]
-    pub output: ReportArgs,
+    pub output: OutputArgs,
     #[command(flatten)]
     pub faults: FaultArgs,
 }
@@ -76,7 +76,7 @@ pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
     let progress = fuzz_report::Progress::start(!args.output.quiet, options.cases);
     let outcome = fuzz::fuzz(&runtime, &session, &options, Arc::clone(&stop), &progress);
     progress.finish();
-    let dir = args.output.reports.join(runner::run_id());
+    let dir = args.output.dir.reports.join(runner::run_id());
     let repros = match fuzz_report::write(&dir, &outcome) {
         Ok(repros) => {
             println!(

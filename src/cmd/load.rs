@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use sha2::Digest;
 
-use super::args::{FaultArgs, ReportArgs, TargetArgs};
+use super::args::{FaultArgs, OutputArgs, TargetArgs};
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
+use crate::load::interval_log::IntervalLogs;
 use crate::load::shard::{self, Shard, StartAt};
+use crate::load::sink::Sink;
 use crate::load::{engine, report as load_report, summary};
 use crate::runner;
 use crate::scenario::load_spec::{LoadSpec, Model};
@@ -47,7 +49,7 @@ pub struct LoadArgs {
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
     pub late_after: Duration,
     #[command(flatten)]
-    pub output: ReportArgs,
+    pub output: OutputArgs,
     #[command(flatten)]
     pub faults: FaultArgs,
     /// The target is `gatecheck serve --generate-users N`: each flow takes one of its users.
@@ -81,11 +83,10 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         true => runner::run_id(),
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
-    let run_dir = args.output.reports.join(&run_id);
+    let run_dir = args.output.dir.reports.join(&run_id);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", run_dir.display())))?;
     let options = engine::LoadOptions {
-        interval_logs: Some((run_dir.clone(), run_id.clone())),
         spec: spec.clone(),
         session,
         late_after: args.late_after,
@@ -95,7 +96,9 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         start: start(args),
     };
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let outcome = runtime()?.block_on(engine::run(&scenario, &options, shutdown_signal()))?;
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(&run_dir, &run_id))];
+    let outcome =
+        runtime()?.block_on(engine::run(&scenario, &options, sinks, shutdown_signal()))?;
     let settings = summary::RunSettings {
         scenario_sha256,
         model: summary::describe_model(&whole_spec),

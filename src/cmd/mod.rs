@@ -3,7 +3,8 @@
 //! result; no command prints its own fatal error.
 //!
 //! Exit codes: 0 passed; 1 a scenario, threshold or case failed, or a runtime failure (cannot
-//! bind, cannot write); 2 an invalid scenario, profile, argument or input file; 3 the target is
+//! start the runtime or listen, cannot re-render reports); 2 an invalid scenario, profile,
+//! argument or input file, or a report directory that cannot be made; 3 the target is
 //! unreachable; 130 interrupted (the reports of what ran are still written).
 
 pub mod args;
@@ -47,7 +48,7 @@ pub enum Command {
     /// Run one scenario under load, with thresholds and reports.
     Load(Box<load::LoadArgs>),
     /// Generate call sequences, judge every answer against a model of a correct gateway, and
-    /// shrink a failing case to a runnable scenario.
+    /// shrink a failing case to a runnable scenario (in the run's reports, under repro/).
     Fuzz(Box<fuzz::FuzzArgs>),
     /// Merge the reports of a sharded load run and judge its thresholds on the whole.
     Merge(merge::MergeArgs),
@@ -96,27 +97,43 @@ pub enum Error {
     /// Scenario files that do not load, each shown in full (exit 2).
     #[error("{} scenario file(s) could not be loaded", .0.len())]
     Scenarios(Vec<LoadError>),
+    /// A file's errors with their carets, shown as they are (a profile; exit 2).
+    #[error("{0}")]
+    Diagnostics(crate::yaml::diagnostic::FileErrors),
     /// The target did not answer (exit 3).
     #[error("{0}")]
     Unreachable(String),
-    /// Something failed at run time: the runtime, a listener, a report directory (exit 1).
+    /// Something failed at run time: the runtime, a listener, a report directory (exit 1);
+    /// its causes are shown too.
     #[error("{0}")]
-    Failed(String),
+    Runtime(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
     pub fn code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Scenarios(_) => 2,
+            Error::Invalid(_) | Error::Scenarios(_) | Error::Diagnostics(_) => 2,
             Error::Unreachable(_) => 3,
-            Error::Failed(_) => 1,
+            Error::Runtime(_) => 1,
         }
     }
 
-    /// What goes to stderr: every scenario error with its carets, or one `gatecheck:` line.
+    /// What goes to stderr: every scenario error with its carets, a profile's, or a
+    /// `gatecheck:` line and its causes.
     pub fn report(&self) -> String {
-        let Error::Scenarios(errors) = self else {
-            return format!("gatecheck: {self}\n");
+        let errors = match self {
+            Error::Scenarios(errors) => errors,
+            Error::Diagnostics(errors) => return format!("{errors}\n"),
+            Error::Runtime(error) => {
+                let mut out = format!("gatecheck: {error}\n");
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    out.push_str(&format!("  caused by: {cause}\n"));
+                    source = cause.source();
+                }
+                return out;
+            }
+            _ => return format!("gatecheck: {self}\n"),
         };
         let mut out: String = errors.iter().map(|e| format!("{e}\n\n")).collect();
         let files = errors
@@ -158,7 +175,7 @@ pub fn execute(cli: Cli) -> Result<Exit, Error> {
 /// A multi-thread tokio runtime for one command.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Failed(format!("cannot start the runtime: {e}")))
+        .map_err(|e| Error::Runtime(format!("cannot start the runtime: {e}").into()))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -201,7 +218,7 @@ mod tests {
         assert_eq!(Error::Invalid("x".into()).code(), 2);
         assert_eq!(Error::Scenarios(Vec::new()).code(), 2);
         assert_eq!(Error::Unreachable("x".into()).code(), 3);
-        assert_eq!(Error::Failed("x".into()).code(), 1);
+        assert_eq!(Error::Runtime("x".into()).code(), 1);
         assert_eq!(Exit::Interrupted.code(), 130);
     }
 }

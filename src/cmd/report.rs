@@ -27,7 +27,9 @@ pub fn execute(args: &ReportArgs) -> Result<Exit, Error> {
     });
     std::fs::create_dir_all(&out)
         .and_then(|_| load_report::render_into(&out, &summary))
-        .map_err(|e| Error::Failed(format!("cannot write reports under {}: {e}", out.display())))?;
+        .map_err(|e| {
+            Error::Runtime(format!("cannot write reports under {}: {e}", out.display()).into())
+        })?;
     print!("{}", load_report::console(&summary));
     Ok(Exit::passed_if(summary.passed))
 }

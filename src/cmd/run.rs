@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{FaultArgs, TargetArgs};
+use super::args::{FaultArgs, ReportDir, TargetArgs};
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -26,9 +26,8 @@ pub struct RunArgs {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 16)]
     pub jobs: usize,
-    /// Where reports go (a directory per run).
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
+    #[command(flatten)]
+    pub output: ReportDir,
     #[command(flatten)]
     pub faults: FaultArgs,
     /// Embedded gateway only: serve it without the test-support endpoints.
@@ -42,14 +41,14 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
     let (record, completed) =
         runtime()?.block_on(runner::run(scenarios, &options, shutdown_signal()))?;
     print!("{}", report::console::render(&record));
-    match report::write_all(&args.reports, &record) {
+    match report::write_all(&args.output.reports, &record) {
         Ok(dir) => println!(
             "reports: {}/ (results.json, junit.xml, summary.md)",
             dir.display()
         ),
         Err(e) => eprintln!(
             "gatecheck: cannot write reports under {}: {e}",
-            args.reports.display()
+            args.output.reports.display()
         ),
     }
     if !completed {
@@ -62,11 +61,11 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
 fn options(args: &RunArgs) -> Result<RunOptions, Error> {
     if args.connection.target.is_some() && args.no_test_support {
         return Err(Error::Invalid(
-            "--fault and --no-test-support apply to the embedded gateway only, not to --target"
-                .into(),
+            "--no-test-support applies to the embedded gateway only, not to --target".into(),
         ));
     }
     let mut session = args.connection.session(&args.faults)?;
+    session.embedded.captcha_pool = runner::RUN_CAPTCHA_POOL;
     if args.no_test_support {
         session.profile.test_support = false;
     }

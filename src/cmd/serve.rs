@@ -18,14 +18,15 @@ use crate::gateway::{FaultSet, GatewayConfig};
 pub fn execute(args: &ServeArgs) -> Result<Exit, Error> {
     match args.plan().map_err(|e| Error::Invalid(e.to_string()))? {
         ServePlan::ListFaults => print!("{}", fault_list()),
-        ServePlan::Serve(addr, config) => {
-            serve(addr, *config).map_err(|e| Error::Failed(e.to_string()))?
-        }
+        ServePlan::Serve(addr, config) => serve(addr, *config).map_err(Error::Runtime)?,
     }
     Ok(Exit::Passed)
 }
 
-fn serve(addr: SocketAddr, config: GatewayConfig) -> Result<(), Box<dyn std::error::Error>> {
+fn serve(
+    addr: SocketAddr,
+    config: GatewayConfig,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     use std::io::Write;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

@@ -185,7 +185,11 @@ fn classify(record: &ScenarioRecord, case: &Case) -> Option<Finding> {
     let finding = |kind, line, step: String, expected: String, actual: String, checks| Finding {
         kind,
         line,
-        call: planned(line).map_or("", PlannedStep::call).to_owned(),
+        // A case that could not run names no call: which step it stopped at is not known.
+        call: match kind {
+            FindingKind::CouldNotRun => String::new(),
+            _ => planned(line).map_or("", PlannedStep::call).to_owned(),
+        },
         step,
         expected,
         actual,
@@ -242,9 +246,9 @@ fn kind_of(step: &StepRecord, expected: &Expected) -> FindingKind {
     if any_5xx {
         return FindingKind::ServerError;
     }
-    let status = match &step.outcome {
-        Some(Outcome::Transport { .. }) | None => return FindingKind::Transport,
-        Some(outcome) => outcome.status().unwrap_or(0),
+    let status = match (&step.transport, step.status()) {
+        (None, Some(status)) => status,
+        _ => return FindingKind::Transport,
     };
     let status_or_kind_failed = step.failures.iter().any(|f| f.check.judges_kind());
     match expected {

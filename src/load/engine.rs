@@ -11,10 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use super::flows::{closed, open, Shared};
+use super::flows::{closed, open, LoadRun};
 use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
@@ -37,8 +36,6 @@ pub struct LoadOptions {
     /// The target serves the reference gateway's generated users (`gatecheck serve
     /// --generate-users N`): flows take them as the embedded gateway's flows do.
     pub generated_users: bool,
-    /// Where the interval logs go (the run's report directory) and the run id they name.
-    pub interval_logs: Option<(std::path::PathBuf, String)>,
     /// Which part of a sharded run this process makes (`spec` is already its share).
     pub shard: Shard,
     /// A start agreed with the other shards; without one the run starts at once.
@@ -73,14 +70,18 @@ async fn start_session(options: &LoadOptions) -> Result<(Session, Option<String>
     Ok((session, relaxed))
 }
 
-/// Runs `scenario` under load until its bound, a stop, or `interrupted` resolves.
+/// Runs `scenario` under load until its bound, a stop, or `interrupted` resolves; every step,
+/// flow and interval also goes to `sinks` (the interval logs, exporters).
 pub async fn run(
     scenario: &Scenario,
     options: &LoadOptions,
+    sinks: Vec<Box<dyn Sink>>,
     interrupted: impl Future<Output = ()>,
 ) -> Result<LoadOutcome, RunError> {
-    let (session, relaxed) = start_session(options).await?;
-    let target = session.shown_target.clone();
+    let (mut session, relaxed) = start_session(options).await?;
+    // Stopped when the run returns, whatever still holds the session.
+    let _gateway = session.detach_gateway();
+    let target = session.url().to_owned();
     tokio::pin!(interrupted);
     let started_at = match &options.start {
         None => None,
@@ -98,12 +99,6 @@ pub async fn run(
             }
             Err(e) => return Err(RunError::Config(e)),
         },
-    };
-    let sinks: Vec<Box<dyn Sink>> = match &options.interval_logs {
-        Some((dir, run_id)) => vec![Box::new(super::interval_log::IntervalLogs::new(
-            dir, run_id,
-        ))],
-        None => Vec::new(),
     };
     let measured = measure(scenario, options, session, Sinks::new(sinks), interrupted).await;
     Ok(LoadOutcome {
@@ -133,11 +128,11 @@ async fn measure(
     let spec = &options.spec;
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
-    let shared = Arc::new(Shared {
+    let run = Arc::new(LoadRun {
         keeps_last: crate::runner::step::keeps_last(scenario),
         scenario: scenario.clone(),
         session,
-        sinks: Mutex::new(sinks),
+        sinks,
         measure_from: started + spec.warmup,
         late_after: options.late_after,
         in_flight: AtomicU64::new(0),
@@ -152,15 +147,15 @@ async fn measure(
         Model::Open { rate, stages, .. } => Some(pacer(*rate, stages, spec.warmup, spec.duration)),
         Model::Closed { .. } => None,
     };
-    let workers = spawn_workers(&shared, &spec.model, schedule.clone(), started);
+    let workers = spawn_workers(&run, &spec.model, schedule.clone(), started);
     let progress =
-        super::progress::Progress::start(options.progress, spec, snapshots(&shared), started);
+        super::progress::Progress::start(options.progress, spec, snapshots(&run), started);
     tokio::pin!(workers);
 
     // The stop condition: time, the workers running out (iterations), or an interruption.
     let mut intervals = 0u64;
     let (interrupted_flag, workers_done) = loop {
-        let interval_start = shared.measure_from + Duration::from_secs(intervals);
+        let interval_start = run.measure_from + Duration::from_secs(intervals);
         let next_tick = interval_start.max(Instant::now()) + Duration::from_secs(1);
         let wake = deadline.map_or(next_tick, |d| d.min(next_tick));
         tokio::select! {
@@ -169,8 +164,8 @@ async fn measure(
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
-        if now >= shared.measure_from + Duration::from_secs(intervals + 1) {
-            shared.sinks.lock().close_interval(intervals as f64, false);
+        if now >= run.measure_from + Duration::from_secs(intervals + 1) {
+            run.sinks.close_interval(intervals as f64, false);
             intervals += 1;
         }
         if deadline.is_some_and(|d| now >= d) {
@@ -185,43 +180,42 @@ async fn measure(
         workers.abort();
     }
     progress.finish();
-    let mut metrics = finish_sinks(&shared, intervals);
+    let mut metrics = finish_sinks(&run, intervals);
     if let Some(pacer) = &schedule {
         let elapsed = measured_end.saturating_duration_since(started);
         metrics.flows_dropped = dropped(pacer, options.shard, spec.warmup, &metrics, elapsed);
     }
     Measured {
         metrics,
-        window: measured_end.saturating_duration_since(shared.measure_from),
+        window: measured_end.saturating_duration_since(run.measure_from),
         interrupted: interrupted_flag,
     }
 }
 
 /// The closed model's virtual users or the open model's flows, in a task of their own.
 fn spawn_workers(
-    shared: &Arc<Shared>,
+    run: &Arc<LoadRun>,
     model: &Model,
     schedule: Option<Pacer>,
     started: Instant,
 ) -> tokio::task::JoinHandle<()> {
-    let shared = Arc::clone(shared);
+    let run = Arc::clone(run);
     let model = model.clone();
     tokio::spawn(async move {
         match (model, schedule) {
             (Model::Open { max_in_flight, .. }, Some(pacer)) => {
-                open(shared, pacer, started, max_in_flight).await
+                open(run, pacer, started, max_in_flight).await
             }
-            (Model::Closed { vus, think_time }, _) => closed(shared, vus, think_time).await,
+            (Model::Closed { vus, think_time }, _) => closed(run, vus, think_time).await,
             (Model::Open { .. }, None) => {}
         }
     })
 }
 
 /// Closes the last, partial interval and finishes every sink; the metrics.
-fn finish_sinks(shared: &Shared, intervals: u64) -> Metrics {
-    let mut sinks = std::mem::take(&mut *shared.sinks.lock());
-    sinks.close_interval(intervals as f64, true);
-    let (metrics, error) = sinks.finish();
+fn finish_sinks(run: &LoadRun, intervals: u64) -> Metrics {
+    run.sinks.close_interval(intervals as f64, true);
+    let (metrics, error) = run.sinks.finish();
     if let Some(e) = error {
         eprintln!("gatecheck: the interval logs are incomplete: {e}");
     }
@@ -242,11 +236,11 @@ fn dropped(
     due.saturating_sub(metrics.flows_started)
 }
 
-fn snapshots(shared: &Arc<Shared>) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {
-    let shared = Arc::clone(shared);
+fn snapshots(run: &Arc<LoadRun>) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {
+    let run = Arc::clone(run);
     Arc::new(move || {
-        let sinks = shared.sinks.lock();
-        super::progress::Snapshot::of(&sinks.metrics, shared.in_flight.load(Ordering::Relaxed))
+        let metrics = run.sinks.metrics();
+        super::progress::Snapshot::of(&metrics, run.in_flight.load(Ordering::Relaxed))
     })
 }
 

@@ -5,23 +5,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use tokio::sync::{watch, Semaphore};
 
 use super::pacer::Pacer;
 use super::shard::Shard;
 use super::sink::{FlowSample, Sinks, StepSample};
 use crate::runner::context_for;
-use crate::runner::outcome::{SetupKind, StepError};
+use crate::runner::outcome::{Outcome, SetupKind, StepError, TransportFailure};
 use crate::runner::record::StepRecord;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
 use crate::scenario::model::{Action, Scenario};
 
-pub(super) struct Shared {
+pub(super) struct LoadRun {
     pub scenario: Scenario,
     pub session: Session,
-    pub sinks: Mutex<Sinks>,
+    pub sinks: Sinks,
     /// Flows start being measured here.
     pub measure_from: Instant,
     pub late_after: Duration,
@@ -34,7 +33,7 @@ pub(super) struct Shared {
     pub shard: Shard,
 }
 
-impl Shared {
+impl LoadRun {
     /// Whether a flow meant to start at `intended` may start: warm-up flows always may,
     /// measured ones until the iteration bound is used up (exactly, not at the next tick).
     fn claim(&self, intended: Instant) -> bool {
@@ -45,14 +44,14 @@ impl Shared {
     }
 }
 
-pub(super) async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) {
+pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..vus {
-        let shared = Arc::clone(&shared);
+        let run = Arc::clone(&run);
         set.spawn(async move {
             let mut intended = Instant::now();
-            while !*shared.stop.borrow() && shared.claim(intended) {
-                let ended = one_flow(&shared, intended).await;
+            while !*run.stop.borrow() && run.claim(intended) {
+                let ended = one_flow(&run, intended).await;
                 intended = ended + think_time;
                 // Only sleep for real think time: a timer for a moment already past still waits
                 // for the timer wheel's next tick (about 1 ms) and would count as lateness.
@@ -65,21 +64,21 @@ pub(super) async fn closed(shared: Arc<Shared>, vus: u32, think_time: Duration) 
     while set.join_next().await.is_some() {}
 }
 
-pub(super) async fn open(shared: Arc<Shared>, pacer: Pacer, started: Instant, max_in_flight: u32) {
+pub(super) async fn open(run: Arc<LoadRun>, pacer: Pacer, started: Instant, max_in_flight: u32) {
     let slots = Arc::new(Semaphore::new(max_in_flight as usize));
     let mut set = tokio::task::JoinSet::new();
-    let mut due = schedule(pacer, started, shared.shard, shared.stop.clone());
+    let mut due = schedule(pacer, started, run.shard, run.stop.clone());
     while let Some(intended) = due.recv().await {
-        if *shared.stop.borrow() || !shared.claim(intended) {
+        if *run.stop.borrow() || !run.claim(intended) {
             break;
         }
         // At the cap the next flow waits for a slot: it starts late, and that is recorded.
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             break;
         };
-        let shared = Arc::clone(&shared);
+        let run = Arc::clone(&run);
         set.spawn(async move {
-            one_flow(&shared, intended).await;
+            one_flow(&run, intended).await;
             drop(permit);
         });
         // Reap finished flows so the set stays small.
@@ -133,19 +132,19 @@ fn schedule(
 
 /// Runs the scenario once as one flow; records it if it was meant to start in the measured
 /// window. Returns when it ended.
-async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
+async fn one_flow(run: &LoadRun, intended: Instant) -> Instant {
     let actual = Instant::now();
-    let measuring = intended >= shared.measure_from;
+    let measuring = intended >= run.measure_from;
     if measuring {
-        shared.sinks.lock().metrics.flows_started += 1;
+        run.sinks.metrics().flows_started += 1;
     }
-    shared.in_flight.fetch_add(1, Ordering::Relaxed);
-    let failure = run_flow(shared, intended, measuring).await;
+    run.in_flight.fetch_add(1, Ordering::Relaxed);
+    let failure = run_flow(run, intended, measuring).await;
     let ended = Instant::now();
-    shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+    run.in_flight.fetch_sub(1, Ordering::Relaxed);
     if measuring {
-        let late = actual.saturating_duration_since(intended) > shared.late_after;
-        shared.sinks.lock().flow(&FlowSample {
+        let late = actual.saturating_duration_since(intended) > run.late_after;
+        run.sinks.flow(&FlowSample {
             corrected: ended - intended,
             raw: ended - actual,
             failure: failure.as_deref(),
@@ -156,30 +155,31 @@ async fn one_flow(shared: &Shared, intended: Instant) -> Instant {
 }
 
 /// The flow's steps in turn until one fails; the failure's name, if one did.
-async fn run_flow(shared: &Shared, intended: Instant, measuring: bool) -> Option<String> {
-    let session = &shared.session;
+async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<String> {
+    let session = &run.session;
     let env = Env {
         target: &session.target,
         profile: &session.profile,
         oracles: &session.oracles,
         keep_exchanges: false,
-        keeps_last: shared.keeps_last,
+        keeps_last: run.keeps_last,
     };
     let users = session
         .users
-        .take_now(shared.scenario.users.len())
+        .take_now(run.scenario.users.len())
         .ok_or_else(|| StepError::new(SetupKind::Users, "no users for load"));
-    let mut context = match users.and_then(|u| context_for(&shared.scenario, &session.profile, &u))
-    {
+    let mut context = match users.and_then(|u| context_for(&run.scenario, &session.profile, &u)) {
         Ok(context) => context,
         Err(e) => return Some(e.failure_name()),
     };
     let mut step_intended = intended;
-    for step in &shared.scenario.steps {
+    for step in &run.scenario.steps {
         let began = Instant::now();
         let result = run_step(step, &mut context, &env).await;
         let ended = Instant::now();
         let (raw, status, kind) = match &result {
+            // No answer came: the time until the step gave up.
+            Ok(record) if record.outcome.is_none() => (ended - began, None, failure_name(record)),
             Ok(record) => (
                 Duration::from_secs_f64(record.latency_ms / 1000.0),
                 record.status(),
@@ -190,7 +190,7 @@ async fn run_flow(shared: &Shared, intended: Instant, measuring: bool) -> Option
         if measuring && !matches!(step.action, Action::Wait(_)) {
             // Corrected: from when this step should have begun (the flow's intended start
             // for the first step, the previous step's end after that), oracle time excluded.
-            shared.sinks.lock().step(&StepSample {
+            run.sinks.step(&StepSample {
                 series: step.metric_name(),
                 corrected: raw + began.saturating_duration_since(step_intended),
                 raw,
@@ -206,13 +206,15 @@ async fn run_flow(shared: &Shared, intended: Instant, measuring: bool) -> Option
     None
 }
 
-/// What went wrong in a step, by a bounded name: the outcome's failure (the profile's kind, a
-/// status, a transport kind) when the answer was not a success, else the first failed check.
+/// What went wrong in a step, by a bounded name: a transport kind, the profile's kind or the
+/// status of an error answer, else the first failed check.
 fn failure_name(record: &StepRecord) -> Option<String> {
     let first = record.failures.first()?;
+    let answered = || record.outcome.as_ref().and_then(Outcome::failure_name);
     record
-        .outcome
+        .transport
         .as_ref()
-        .and_then(|outcome| outcome.failure_name())
+        .map(TransportFailure::failure_name)
+        .or_else(answered)
         .or_else(|| Some(first.check.label()))
 }

@@ -81,7 +81,9 @@ fn collect(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) -> Result<(), Strin
 /// missing (an error unless `allow_partial`).
 pub fn check(runs: &[ShardRun], allow_partial: bool) -> Result<(u32, Vec<u32>), String> {
     let settings = settings_of(runs)?;
-    let (first, base) = settings[0];
+    let Some(&(first, base)) = settings.first() else {
+        return Err("no shard records to merge".into());
+    };
     for (run, own) in &settings[1..] {
         same_settings(first, base, run, own)?;
     }
@@ -212,7 +214,7 @@ pub fn merge(
     missing: Vec<u32>,
     run_id: String,
 ) -> Result<MergedRun, String> {
-    let first = &runs[0].summary;
+    let first = &runs.first().ok_or("no shard records to merge")?.summary;
     let settings = first
         .settings
         .clone()
@@ -317,7 +319,7 @@ fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
         *into.statuses.entry(status.clone()).or_default() += n;
     }
     for (kind, n) in &from.failures {
-        *into.failures.entry(kind.clone()).or_default() += n;
+        into.count_failures(kind, *n);
     }
     Ok(())
 }

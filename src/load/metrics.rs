@@ -55,13 +55,14 @@ impl Series {
         let _ = self.raw.record(micros(raw));
     }
 
-    fn count_failure(&mut self, name: &str) {
+    /// Counts `n` failures named `name`, past `MAX_FAILURE_KINDS` names as `OTHER_FAILURES`.
+    pub fn count_failures(&mut self, name: &str, n: u64) {
         if let Some(count) = self.failures.get_mut(name) {
-            *count += 1;
+            *count += n;
         } else if self.failures.len() < MAX_FAILURE_KINDS {
-            self.failures.insert(name.to_owned(), 1);
+            self.failures.insert(name.to_owned(), n);
         } else {
-            *self.failures.entry(OTHER_FAILURES.to_owned()).or_default() += 1;
+            *self.failures.entry(OTHER_FAILURES.to_owned()).or_default() += n;
         }
     }
 }
@@ -125,7 +126,7 @@ impl Metrics {
         let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
         *series.statuses.entry(status).or_default() += 1;
         if let Some(kind) = failure {
-            series.count_failure(kind);
+            series.count_failures(kind, 1);
         }
         self.requests += 1;
         let _ = self
@@ -150,7 +151,7 @@ impl Metrics {
             None => self.flows_ok += 1,
             Some(kind) => {
                 self.flows_failed += 1;
-                self.flow.count_failure(kind);
+                self.flow.count_failures(kind, 1);
             }
         }
         let _ = self

@@ -1,9 +1,11 @@
-//! Where a load run's measurements go. Every flow and step is handed to the sinks as it ends
-//! and every closed one-second interval as it closes; the HDR metrics (`Metrics`) are one sink,
-//! the interval logs another. A live exporter (Prometheus, OpenTelemetry) is one more file
-//! with one `impl Sink`, added to `Sinks` by the command that wants it.
+//! Where a load run's measurements go. Every step and flow is handed to the sinks as it ends
+//! and every one-second interval as it closes, beside the HDR metrics every run keeps. The
+//! interval logs are a sink; a live exporter (Prometheus, OpenTelemetry) is one more file with
+//! one `impl Sink`, passed to `engine::run` by the command that wants it.
 
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use super::metrics::{ClosedInterval, Metrics};
 
@@ -45,58 +47,75 @@ pub trait Sink: Send {
     }
 }
 
-/// The metrics every run keeps, and the sinks a command added.
+/// The HDR metrics every run keeps (what the summary is made from), and the sinks a command
+/// added. Each behind a lock of its own, so a sink's file or network I/O at an interval never
+/// holds up the flows recording into the metrics; with no sinks added a sample costs one lock.
 #[derive(Default)]
 pub struct Sinks {
-    pub metrics: Metrics,
-    others: Vec<Box<dyn Sink>>,
+    metrics: Mutex<Metrics>,
+    others: Mutex<Vec<Box<dyn Sink>>>,
+    any_others: bool,
     /// The first error a sink met; the run goes on without stopping.
-    error: Option<std::io::Error>,
+    error: Mutex<Option<std::io::Error>>,
 }
 
 impl Sinks {
     pub fn new(others: Vec<Box<dyn Sink>>) -> Self {
         Self {
-            metrics: Metrics::default(),
-            others,
-            error: None,
+            any_others: !others.is_empty(),
+            others: Mutex::new(others),
+            ..Self::default()
         }
     }
 
-    pub fn step(&mut self, sample: &StepSample<'_>) {
-        self.metrics.step(sample);
-        for sink in &mut self.others {
-            sink.step(sample);
+    pub fn step(&self, sample: &StepSample<'_>) {
+        self.metrics.lock().step(sample);
+        if self.any_others {
+            for sink in self.others.lock().iter_mut() {
+                sink.step(sample);
+            }
         }
     }
 
-    pub fn flow(&mut self, sample: &FlowSample<'_>) {
-        self.metrics.flow(sample);
-        for sink in &mut self.others {
-            sink.flow(sample);
+    pub fn flow(&self, sample: &FlowSample<'_>) {
+        self.metrics.lock().flow(sample);
+        if self.any_others {
+            for sink in self.others.lock().iter_mut() {
+                sink.flow(sample);
+            }
         }
     }
 
-    /// Closes the metrics' current interval (`last`: only if anything is in it) and hands it on.
-    pub fn close_interval(&mut self, start: f64, last: bool) {
-        let closed = match last {
-            true => self.metrics.close_last_interval(start),
-            false => self.metrics.close_interval(start),
+    /// The metrics so far, for the live progress line and counters.
+    pub fn metrics(&self) -> parking_lot::MutexGuard<'_, Metrics> {
+        self.metrics.lock()
+    }
+
+    /// Closes the metrics' current interval (`last`: only if anything is in it) and hands it to
+    /// the sinks, outside the metrics' lock.
+    pub fn close_interval(&self, start: f64, last: bool) {
+        let closed = {
+            let mut metrics = self.metrics.lock();
+            match last {
+                true => metrics.close_last_interval(start),
+                false => metrics.close_interval(start),
+            }
         };
-        for sink in &mut self.others {
+        for sink in self.others.lock().iter_mut() {
             if let Err(e) = sink.interval(&closed) {
-                self.error.get_or_insert(e);
+                self.error.lock().get_or_insert(e);
             }
         }
     }
 
     /// Finishes every sink; the metrics, and the first error a sink met, if any.
-    pub fn finish(mut self) -> (Metrics, Option<std::io::Error>) {
-        for sink in &mut self.others {
+    pub fn finish(&self) -> (Metrics, Option<std::io::Error>) {
+        for sink in self.others.lock().iter_mut() {
             if let Err(e) = sink.finish() {
-                self.error.get_or_insert(e);
+                self.error.lock().get_or_insert(e);
             }
         }
-        (self.metrics, self.error)
+        let metrics = std::mem::take(&mut *self.metrics.lock());
+        (metrics, self.error.lock().take())
     }
 }

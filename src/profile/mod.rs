@@ -86,6 +86,29 @@ pub enum CodeOracle {
     Command(Vec<String>),
 }
 
+impl CaptchaOracle {
+    /// The name a profile or `--oracle` gives it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(CaptchaOracle::Auto),
+            "test-api" => Some(CaptchaOracle::TestApi),
+            "solve" => Some(CaptchaOracle::Solve),
+            _ => None,
+        }
+    }
+}
+
+impl CodeOracle {
+    /// The code oracles named by a word alone (`fixed`, `sink` and `command` need more).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(CodeOracle::Auto),
+            "test-api" => Some(CodeOracle::TestApi),
+            _ => None,
+        }
+    }
+}
+
 /// A test account of a gateway without test support.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

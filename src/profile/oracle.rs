@@ -32,11 +32,11 @@ pub(super) fn decode(node: &Node, errors: &mut Errors) -> OracleChoice {
 }
 
 fn captcha_oracle(n: &Node, errors: &mut Errors) -> Option<CaptchaOracle> {
-    match errors.string(n, "`oracle.captcha`").as_deref() {
-        Some("auto") => Some(CaptchaOracle::Auto),
-        Some("test-api") => Some(CaptchaOracle::TestApi),
-        Some("solve") => Some(CaptchaOracle::Solve),
-        Some(other) => {
+    let name = errors.string(n, "`oracle.captcha`")?;
+    match CaptchaOracle::from_name(&name) {
+        Some(oracle) => Some(oracle),
+        None => {
+            let other = name.as_str();
             errors.push(
                 Diagnostic::new(
                     yaml::at(n),
@@ -47,16 +47,16 @@ fn captcha_oracle(n: &Node, errors: &mut Errors) -> Option<CaptchaOracle> {
             );
             None
         }
-        None => None,
     }
 }
 
 /// `oracle.code` and the keys it needs (`fixed_code`, `sink`, `command`); `auto` on an error.
 fn code_oracle(n: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> CodeOracle {
     let name = errors.string(n, "`oracle.code`").unwrap_or_default();
+    if let Some(oracle) = CodeOracle::from_name(&name) {
+        return oracle;
+    }
     match name.as_str() {
-        "auto" => CodeOracle::Auto,
-        "test-api" => CodeOracle::TestApi,
         "fixed" => match map
             .get_node("fixed_code")
             .and_then(|c| errors.string(c, "`oracle.fixed_code`"))

@@ -27,7 +27,13 @@ pub fn call(call: &Call, context: &Context) -> Result<Prepared, StepError> {
 }
 
 pub fn raw(raw: &RawRequest, context: &Context) -> Result<Prepared, StepError> {
-    build_raw(raw, context).map_err(StepError::of(SetupKind::Template))
+    let method = hyper::Method::from_bytes(raw.method.as_bytes()).map_err(|_| {
+        StepError::new(
+            SetupKind::Request,
+            format!("`{}` is not an HTTP method", raw.method),
+        )
+    })?;
+    build_raw(method, raw, context).map_err(StepError::of(SetupKind::Template))
 }
 
 fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
@@ -101,9 +107,11 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
     })
 }
 
-fn build_raw(raw: &RawRequest, context: &Context) -> Result<Prepared, String> {
-    let method = hyper::Method::from_bytes(raw.method.as_bytes())
-        .map_err(|_| format!("`{}` is not an HTTP method", raw.method))?;
+fn build_raw(
+    method: hyper::Method,
+    raw: &RawRequest,
+    context: &Context,
+) -> Result<Prepared, String> {
     let path = as_text(&render(&raw.path, context).map_err(|e| format!("`path`: {e}"))?);
     let mut headers = Vec::new();
     for (name, template) in &raw.headers {

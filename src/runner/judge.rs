@@ -228,24 +228,20 @@ pub fn outcomes(
     profile: &Profile,
     failures: &mut Vec<FailureRecord>,
 ) -> Vec<(Outcome, u32)> {
+    // Counted by label: transport failures with different messages are one outcome.
     let mut counts: Vec<(Outcome, u32)> = Vec::new();
     for answer in answers {
         let outcome = Outcome::of_result(answer, profile);
-        match counts.iter_mut().find(|(o, _)| *o == outcome) {
+        match counts
+            .iter_mut()
+            .find(|(o, _)| o.label() == outcome.label())
+        {
             Some((_, n)) => *n += 1,
             None => counts.push((outcome, 1)),
         }
     }
-    let mut actual: Vec<(String, u32)> = counts.iter().map(|(o, n)| (o.label(), *n)).collect();
-    // Transport failures with different messages are one outcome to a scenario.
-    actual.sort();
-    actual.dedup_by(|b, a| {
-        let same = a.0 == b.0;
-        if same {
-            a.1 += b.1;
-        }
-        same
-    });
+    counts.sort_by_key(|(o, _)| o.label());
+    let actual: Vec<(String, u32)> = counts.iter().map(|(o, n)| (o.label(), *n)).collect();
     let mut expected = step.expect.outcomes.clone();
     expected.retain(|(_, n)| *n > 0);
     expected.sort();
@@ -263,6 +259,5 @@ pub fn outcomes(
             &show(&actual),
         ));
     }
-    counts.sort();
     counts
 }

@@ -37,10 +37,15 @@ pub struct RunOptions {
     pub jobs: usize,
 }
 
+/// CAPTCHA images the embedded gateway keeps ready for a conformance run (fast to start).
+pub const RUN_CAPTCHA_POOL: usize = 16;
+
 impl RunOptions {
     pub fn new(profile: Profile) -> Self {
+        let mut session = SessionOptions::new(profile);
+        session.embedded.captcha_pool = RUN_CAPTCHA_POOL;
         Self {
-            session: SessionOptions::new(profile),
+            session,
             tags: Vec::new(),
             skip_tags: Vec::new(),
             jobs: 16,
@@ -66,7 +71,9 @@ pub async fn run(
 ) -> Result<(RunRecord, bool), RunError> {
     let started = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let session = Arc::new(Session::start(&options.session, Users::Fresh).await?);
+    let mut session = Session::start(&options.session, Users::Fresh).await?;
+    let gateway = session.detach_gateway();
+    let session = Arc::new(session);
     let selected: Vec<Scenario> = scenarios
         .into_iter()
         .filter(|s| selected(s, options, session.moves_clock()))
@@ -85,7 +92,8 @@ pub async fn run(
         _ = work => true,
         _ = interrupted => false,
     };
-    // The scenarios' tasks are gone (the join set went with `work`): the gateway stops here.
+    // Stopped now, whether or not the aborted scenarios' tasks have let go of the session.
+    drop(gateway);
     drop(session);
     let mut scenarios = std::mem::take(&mut *records.lock());
     scenarios.sort_by(|a, b| a.file.cmp(&b.file).then(a.name.cmp(&b.name)));

@@ -25,10 +25,30 @@ pub enum Outcome {
         code: Option<String>,
     },
     /// No HTTP answer.
-    Transport {
-        kind: TransportKind,
-        message: String,
-    },
+    Transport(TransportFailure),
+}
+
+/// Why a request got no answer: its kind and the message to show.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TransportFailure {
+    pub kind: TransportKind,
+    pub message: String,
+}
+
+impl TransportFailure {
+    /// `transport (timeout)`: the name a load run counts it by.
+    pub fn failure_name(&self) -> String {
+        format!("transport ({})", self.kind.name())
+    }
+}
+
+impl From<&TransportError> for TransportFailure {
+    fn from(error: &TransportError) -> Self {
+        Self {
+            kind: error.kind,
+            message: error.message.clone(),
+        }
+    }
 }
 
 impl Outcome {
@@ -58,19 +78,15 @@ impl Outcome {
     pub fn of_result(result: &Result<Answer, TransportError>, profile: &Profile) -> Self {
         match result {
             Ok(answer) => Outcome::of(answer, profile),
-            Err(error) => Outcome::from(error),
+            Err(error) => Outcome::Transport(error.into()),
         }
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
             Outcome::Success { status } | Outcome::Refused { status, .. } => Some(*status),
-            Outcome::Transport { .. } => None,
+            Outcome::Transport(_) => None,
         }
-    }
-
-    pub fn is_success(&self) -> bool {
-        matches!(self, Outcome::Success { .. })
     }
 
     /// How a scenario names it in `expect.outcomes`: `success`, a failure kind, or (for what
@@ -89,36 +105,33 @@ impl Outcome {
                 code: Some(code),
                 ..
             } => format!("{status} {code}"),
-            Outcome::Transport { kind, .. } => format!("transport error ({})", kind.name()),
+            Outcome::Transport(failure) => format!("transport error ({})", failure.kind.name()),
         }
     }
 
-    /// The failure's name as a load run counts it: a profile kind, a status, or a transport
-    /// kind. Never a value the target chose, so the number of names stays small.
+    /// The failure's name as a load run counts it: a profile kind or a status for an error
+    /// answer (4xx, 5xx), a transport kind. Never a value the target chose, so the number of
+    /// names stays small. None for a success or another answer (a 3xx is judged by its checks).
     pub fn failure_name(&self) -> Option<String> {
         match self {
-            Outcome::Success { .. } => None,
             Outcome::Refused {
-                kind: Some(kind), ..
+                kind: Some(kind),
+                status: 400..,
+                ..
             } => Some(kind.clone()),
-            Outcome::Refused { status, .. } => Some(format!("status {status}")),
-            Outcome::Transport { kind, .. } => Some(format!("transport ({})", kind.name())),
+            Outcome::Refused {
+                status: status @ 400..,
+                ..
+            } => Some(format!("status {status}")),
+            Outcome::Success { .. } | Outcome::Refused { .. } => None,
+            Outcome::Transport(failure) => Some(failure.failure_name()),
         }
     }
 }
 
-impl From<&TransportError> for Outcome {
-    fn from(error: &TransportError) -> Self {
-        Outcome::Transport {
-            kind: error.kind,
-            message: error.message.clone(),
-        }
-    }
-}
-
-/// What an expectation looked at.
+/// What an expectation looked at. In results.json: `"status"`, `{"body": "$.token"}`, ...
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", from = "String")]
+#[serde(rename_all = "snake_case")]
 pub enum Check {
     /// The answer's status.
     Status,
@@ -171,38 +184,6 @@ impl std::fmt::Display for Check {
     }
 }
 
-impl From<Check> for String {
-    fn from(check: Check) -> Self {
-        check.label()
-    }
-}
-
-/// Reads a label back (results.json stores labels, so it stays readable by people).
-impl From<String> for Check {
-    fn from(label: String) -> Self {
-        match label.as_str() {
-            "status" => return Check::Status,
-            "error_code" => return Check::ErrorCode,
-            "error body" => return Check::ErrorBody,
-            "header x-request-id" => return Check::RequestId,
-            "latency" => return Check::Latency,
-            "outcomes" => return Check::Outcomes,
-            "transport" => return Check::Transport,
-            _ => {}
-        }
-        if let Some(name) = label
-            .strip_prefix("capture `")
-            .and_then(|rest| rest.strip_suffix('`'))
-        {
-            Check::Capture(name.to_owned())
-        } else if let Some(name) = label.strip_prefix("header ") {
-            Check::Header(name.to_owned())
-        } else {
-            Check::Body(label.strip_prefix("body ").unwrap_or(&label).to_owned())
-        }
-    }
-}
-
 /// Why a step could not run (not the target's answer: that is an `Outcome`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -212,10 +193,13 @@ pub struct StepError {
 }
 
 /// The kinds of `StepError`, named without per-flow values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SetupKind {
     /// A template without a value, or a value that cannot go where it was put.
     Template,
+    /// A raw request that is not one (an unknown method).
+    Request,
     /// The CAPTCHA oracle gave no answer.
     CaptchaOracle,
     /// The code oracle gave no code.
@@ -232,6 +216,7 @@ impl SetupKind {
     pub fn name(self) -> &'static str {
         match self {
             SetupKind::Template => "template",
+            SetupKind::Request => "request",
             SetupKind::CaptchaOracle => "captcha oracle",
             SetupKind::CodeOracle => "code oracle",
             SetupKind::Clock => "clock",
@@ -265,21 +250,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn check_labels_read_back() {
-        for check in [
+    fn checks_are_typed_in_json() {
+        let checks = [
             Check::Status,
-            Check::ErrorCode,
-            Check::ErrorBody,
             Check::RequestId,
+            Check::Header("x-request-id".into()),
             Check::Body("$.token".into()),
-            Check::Header("x-trace".into()),
             Check::Capture("t1".into()),
-            Check::Latency,
-            Check::Outcomes,
-            Check::Transport,
-        ] {
-            assert_eq!(Check::from(check.label()), check);
-        }
+        ];
+        let json = serde_json::to_string(&checks).expect("json");
+        assert_eq!(
+            json,
+            r#"["status","request_id",{"header":"x-request-id"},{"body":"$.token"},{"capture":"t1"}]"#
+        );
+        let back: Vec<Check> = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, checks);
+        assert_eq!(
+            Check::Header("x-request-id".into()).label(),
+            "header x-request-id"
+        );
     }
 
     #[test]
@@ -290,10 +279,10 @@ mod tests {
             code: Some("USG.123456789-unique".into()),
         };
         assert_eq!(unknown.failure_name().as_deref(), Some("status 400"));
-        let transport = Outcome::Transport {
+        let transport = Outcome::Transport(TransportFailure {
             kind: TransportKind::Timeout,
             message: "timed out after 10s for +8613500000001".into(),
-        };
+        });
         assert_eq!(
             transport.failure_name().as_deref(),
             Some("transport (timeout)")

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::outcome::{Check, Outcome};
+pub use super::outcome::{Check, Outcome, TransportFailure};
 
-/// Bumped whenever a field changes meaning or disappears (2: a step's `outcome` replaced its
-/// `status` and `transport_error`; parallel `outcomes` are outcomes too).
+/// Bumped whenever a field changes meaning or disappears (2: a step's `outcome` and `transport`
+/// replaced its `status` and `transport_error`; parallel `outcomes` and checks are typed).
 pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,6 +40,8 @@ pub struct ScenarioRecord {
     pub verdict: Verdict,
     /// Why it was skipped or could not run.
     pub reason: Option<String>,
+    /// What could not be had when it could not run.
+    pub setup: Option<super::outcome::SetupKind>,
     pub duration_ms: u64,
     pub steps: Vec<StepRecord>,
 }
@@ -51,9 +53,10 @@ pub struct StepRecord {
     /// The (first) request sent; absent for waits.
     pub request: Option<RequestRecord>,
     pub response: Option<ResponseRecord>,
-    /// What the (first) answer was: the shown answer's outcome, or a transport failure when any
-    /// request got no answer; absent for waits.
+    /// What the shown (first) answer was; absent for waits and when no answer came.
     pub outcome: Option<Outcome>,
+    /// The first request of the step that got no answer, if one did not.
+    pub transport: Option<TransportFailure>,
     pub latency_ms: f64,
     /// For parallel steps: how many answers of each outcome.
     pub outcomes: Vec<(Outcome, u32)>,
@@ -98,6 +101,7 @@ impl StepRecord {
             request: None,
             response: None,
             outcome: None,
+            transport: None,
             latency_ms: 0.0,
             outcomes: Vec::new(),
             failures: Vec::new(),
@@ -110,10 +114,7 @@ impl StepRecord {
 
     /// The message of a transport failure, if the step met one.
     pub fn transport_error(&self) -> Option<&str> {
-        match &self.outcome {
-            Some(Outcome::Transport { message, .. }) => Some(message),
-            _ => None,
-        }
+        self.transport.as_ref().map(|t| t.message.as_str())
     }
 
     /// `3 success, 1 t2_invalid` for a parallel step.

@@ -29,6 +29,7 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
         tags: scenario.tags.clone(),
         verdict: Verdict::Passed,
         reason: None,
+        setup: None,
         duration_ms: 0,
         steps: Vec::new(),
     };
@@ -49,7 +50,7 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
         }
     }
     let result = async {
-        let mut context = prepare(scenario, session).await.map_err(|e| e.message)?;
+        let mut context = prepare(scenario, session).await?;
         let env = Env {
             target: &session.target,
             profile: &session.profile,
@@ -59,11 +60,12 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
         };
         'steps: for step in &scenario.steps {
             let times = repeat_count(step, &context)
-                .map_err(|e| format!("step `{}` (line {}): {e}", step.name, step.at.line))?;
+                .map_err(StepError::of(SetupKind::Template))
+                .map_err(|e| at(step, e))?;
             for _ in 0..times {
                 let step_record = run_step(step, &mut context, &env)
                     .await
-                    .map_err(|e| format!("step `{}` (line {}): {e}", step.name, step.at.line))?;
+                    .map_err(|e| at(step, e))?;
                 let failed = !step_record.failures.is_empty();
                 record.steps.push(step_record);
                 if failed {
@@ -72,15 +74,24 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
                 }
             }
         }
-        Ok::<(), String>(())
+        Ok::<(), StepError>(())
     }
     .await;
-    if let Err(reason) = result {
+    if let Err(error) = result {
         record.verdict = Verdict::Error;
-        record.reason = Some(reason);
+        record.reason = Some(error.message);
+        record.setup = Some(error.kind);
     }
     record.duration_ms = started.elapsed().as_millis() as u64;
     record
+}
+
+/// The error with the step it happened in.
+fn at(step: &crate::scenario::model::Step, error: StepError) -> StepError {
+    StepError {
+        message: format!("step `{}` (line {}): {error}", step.name, step.at.line),
+        ..error
+    }
 }
 
 fn repeat_count(step: &crate::scenario::model::Step, context: &Context) -> Result<u64, String> {

@@ -33,10 +33,7 @@ impl SessionOptions {
             captcha_oracle: None,
             code_oracle: None,
             client: ClientOptions::default(),
-            embedded: GatewayConfig {
-                captcha_pool: 16,
-                ..GatewayConfig::default()
-            },
+            embedded: GatewayConfig::default(),
         }
     }
 }
@@ -114,6 +111,12 @@ impl Session {
         })
     }
 
+    /// The embedded gateway, to stop it when the caller says (the session may be shared, and
+    /// outlive the run in a task that is being aborted).
+    pub fn detach_gateway(&mut self) -> Option<SpawnedGateway> {
+        self.embedded.take()
+    }
+
     /// Whether the target's clock can be moved (test support), so waits cost no real time.
     pub fn moves_clock(&self) -> bool {
         self.oracles.clock
@@ -126,10 +129,5 @@ impl Session {
     /// The target's base URL.
     pub fn url(&self) -> &str {
         &self.target.base_url
-    }
-
-    /// Stops the embedded gateway now (dropping the session does too).
-    pub fn stop(&mut self) {
-        drop(self.embedded.take().map(SpawnedGateway::stop));
     }
 }

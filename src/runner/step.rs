@@ -59,13 +59,13 @@ pub async fn run_step(
     if let Some(answer) = shown {
         record.latency_ms = answer.latency.as_secs_f64() * 1000.0;
     }
-    record.outcome = match answers.iter().find_map(|a| a.as_ref().err()) {
-        Some(error) => Some(Outcome::from(error)),
-        None => shown.map(|answer| Outcome::of(answer, env.profile)),
-    };
-    let outcome = record.outcome.take();
+    let outcome = shown.map(|answer| Outcome::of(answer, env.profile));
     judge_answers(step, &answers, &outcome, context, env, &mut record);
     record.outcome = outcome;
+    record.transport = answers
+        .iter()
+        .find_map(|a| a.as_ref().err())
+        .map(Into::into);
 
     if let Some(answer) = answers
         .iter()

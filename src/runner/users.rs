@@ -33,8 +33,6 @@ pub struct Slice {
 }
 
 impl Slice {
-    pub const ALL: Slice = Slice { index: 0, count: 1 };
-
     /// The `k`-th user of this slice, as an index into the whole pool.
     pub fn global(self, k: u64) -> u64 {
         k.saturating_mul(self.count).saturating_add(self.index)

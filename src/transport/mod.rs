@@ -152,6 +152,11 @@ impl Origin {
     }
 }
 
+/// Checks a base URL as a client would read it: http or https, with a host.
+pub fn check_base_url(base_url: &str) -> Result<(), String> {
+    Origin::parse(base_url).map(|_| ())
+}
+
 /// One target's connections. Cheap to share: clones use the same pool.
 #[derive(Clone)]
 pub struct Client {

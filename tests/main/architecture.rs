@@ -87,30 +87,74 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-/// The module paths a file names: `crate::a::b` as `a::b`, `super::x` resolved from `module`.
+/// The module paths a file names: `crate::a::b` as `a::b`, `super::x` resolved from `module`,
+/// groups (`use super::{a, b::C}`) expanded.
 fn paths_named(code: &str, module: &str) -> Vec<String> {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
     let mut paths = Vec::new();
     for (at, _) in code.match_indices("crate::") {
-        if code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
+        if !code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            expand("", &code[at + 7..], &mut paths);
         }
-        let rest: String = code[at + 7..].chars().take_while(|&c| ident(c)).collect();
-        paths.push(rest.trim_end_matches(':').to_owned());
     }
     for (at, _) in code.match_indices("super::") {
         if code[..at].ends_with("super::") || code[..at].ends_with(|c: char| c.is_alphanumeric()) {
             continue;
         }
-        let chain: String = code[at..].chars().take_while(|&c| ident(c)).collect();
-        let ups = chain.matches("super::").count();
+        let rest = &code[at..];
+        let ups = rest.len() - rest.trim_start_matches("super::").len();
         let mut base: Vec<&str> = module.split("::").collect();
-        base.truncate(base.len().saturating_sub(ups));
-        let tail = chain.trim_start_matches("super::").trim_end_matches(':');
-        base.extend(tail.split("::").filter(|p| !p.is_empty()));
-        paths.push(base.join("::"));
+        base.truncate(base.len().saturating_sub(ups / "super::".len()));
+        expand(
+            &base.join("::"),
+            rest.trim_start_matches("super::"),
+            &mut paths,
+        );
     }
     paths
+}
+
+/// The paths `text` names after `prefix::`: one path, or each of a `{..}` group.
+fn expand(prefix: &str, text: &str, paths: &mut Vec<String>) {
+    let raw: String = text
+        .chars()
+        .take_while(|&c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        .collect();
+    let head = raw.trim_end_matches(':');
+    let path = match (prefix.is_empty(), head.is_empty()) {
+        (true, _) => head.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}::{head}"),
+    };
+    let group = text[raw.len()..]
+        .strip_prefix('{')
+        .filter(|_| raw.is_empty() || raw.ends_with("::"));
+    let Some(inner) = group else {
+        paths.push(path);
+        return;
+    };
+    // Split at the commas outside nested braces, up to the group's closing brace.
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return push_item(&path, &inner[start..i], paths),
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                push_item(&path, &inner[start..i], paths);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn push_item(prefix: &str, item: &str, paths: &mut Vec<String>) {
+    let item = item.trim();
+    match item {
+        "" => {}
+        "self" => paths.push(prefix.to_owned()),
+        _ => expand(prefix, item, paths),
+    }
 }
 
 #[test]
@@ -195,19 +239,27 @@ fn function_lengths(text: &str) -> Vec<(String, usize)> {
         if line.trim_end().ends_with(';') {
             continue;
         }
-        let name: String = after
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
+        if line.trim_end().ends_with('}') {
+            found.push((fn_name(after), 1));
+            continue;
+        }
         let indent = &line[..line.len() - trimmed.len()];
         let close = format!("{indent}}}");
+        // No closing brace found: the function runs to the end of the file.
         let end = lines[i..]
             .iter()
             .position(|l| l.trim_end() == close)
-            .unwrap_or(0);
-        found.push((name, end + 1));
+            .unwrap_or(lines.len() - i - 1);
+        found.push((fn_name(after), end + 1));
     }
     found
+}
+
+fn fn_name(after_fn: &str) -> String {
+    after_fn
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
 }
 
 #[test]
@@ -247,10 +299,14 @@ fn no_file_over_500_lines_and_no_function_over_80_but_the_tables_named() {
 
 #[test]
 fn the_size_check_measures_functions() {
-    let text = "fn short() {\n    a();\n}\n\nimpl X {\n    pub async fn long() {\n        b();\n        c();\n    }\n}\n";
+    let text = "fn short() {\n    a();\n}\n\nimpl X {\n    pub async fn long() {\n        b();\n        c();\n    }\n    fn one() {}\n}\n";
     assert_eq!(
         function_lengths(text),
-        [("short".to_owned(), 3), ("long".to_owned(), 4)]
+        [
+            ("short".to_owned(), 3),
+            ("long".to_owned(), 4),
+            ("one".to_owned(), 1)
+        ]
     );
     let paths = paths_named(
         "use super::store::Store;\nuse crate::api::Operation;",

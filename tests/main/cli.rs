@@ -151,3 +151,62 @@ fn a_users_file_adds_users() {
     assert_eq!(status, 200);
     stop(&mut served, libc::SIGTERM);
 }
+
+/// Each error class is its documented exit code, with a message that says what to do.
+#[test]
+fn errors_are_their_class_exit_code() {
+    let dir = temp_dir("exit-codes");
+    let profile = write_file(&dir, "profile.yaml", "name: broken\ntest_support: maybe\n");
+    let cases: [(&[&str], i32, &str); 5] = [
+        // Faults bend the embedded gateway; with a target they would silently do nothing.
+        (
+            &[
+                "load",
+                "scenarios/load/reset_flow.yaml",
+                "--target",
+                "http://127.0.0.1:9",
+                "--fault",
+                "reuse-t1",
+            ],
+            2,
+            "--fault applies to the embedded gateway only",
+        ),
+        (
+            &["run", "--target", "127.0.0.1:9"],
+            2,
+            "needs http:// or https://",
+        ),
+        (
+            &["run", "--target", "http://127.0.0.1:9"],
+            3,
+            "is unreachable",
+        ),
+        (
+            &["run", "--oracle", "captcha=guess"],
+            2,
+            "unknown CAPTCHA oracle `guess`",
+        ),
+        (
+            &["validate", "--profile", profile.to_str().expect("utf-8")],
+            2,
+            "error: ",
+        ),
+    ];
+    for (args, code, says) in cases {
+        let output = gatecheck().args(args).output().expect("runs");
+        assert_exit(&output, code);
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(text.contains(says), "{args:?}: {text}");
+    }
+    // A profile's errors come with their carets, as scenario errors do, not as one line.
+    let output = gatecheck()
+        .args(["validate", "--profile", profile.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.starts_with("error: ") && text.contains(" | "),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,6 +78,7 @@ fn fixture() -> RunRecord {
             body_bytes: 0,
         }),
         outcome: Some(Outcome::Success { status: 200 }),
+        transport: None,
         latency_ms: 1.5,
         outcomes: Vec::new(),
         failures: vec![FailureRecord {
@@ -96,6 +97,7 @@ fn fixture() -> RunRecord {
                 tags: vec!["token".into()],
                 verdict,
                 reason: reason.map(Into::into),
+                setup: None,
                 duration_ms: 12,
                 steps,
             }

@@ -44,14 +44,13 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         late_after: Duration::from_millis(10),
         progress: false,
         generated_users: false,
-        interval_logs: None,
         shard: gatecheck::load::shard::Shard::WHOLE,
         start: None,
     }
 }
 
 async fn run(scenario: &Scenario, options: &LoadOptions) -> LoadSummary {
-    let outcome = engine::run(scenario, options, std::future::pending())
+    let outcome = engine::run(scenario, options, Vec::new(), std::future::pending())
         .await
         .expect("load run");
     let facts = RunFacts {
