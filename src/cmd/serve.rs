@@ -61,8 +61,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Make the gateway wrong in one named way (repeatable); `--fault list` lists them.
-    #[arg(long = "fault", value_name = "NAME")]
-    pub faults: Vec<String>,
+    #[arg(long = "fault", value_name = "NAME", value_parser = parse_serve_fault)]
+    pub faults: Vec<ServeFault>,
     /// JSON file with an array of users: {"user", "password", "phone"?, "email"?, "account"?}.
     #[arg(long)]
     pub users: Option<PathBuf>,
@@ -195,8 +195,6 @@ impl GatewayChoices {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0}")]
-    Fault(#[from] crate::gateway::fault::FaultParseError),
     #[error("cannot read users file {path}: {source}")]
     ReadUsers {
         path: PathBuf,
@@ -211,6 +209,20 @@ pub enum ConfigError {
     },
 }
 
+/// A `--fault` of `serve`: a switch, or `list`.
+#[derive(Debug, Clone)]
+pub enum ServeFault {
+    List,
+    Switch(Fault),
+}
+
+fn parse_serve_fault(text: &str) -> Result<ServeFault, crate::gateway::fault::FaultParseError> {
+    match text {
+        "list" => Ok(ServeFault::List),
+        name => name.parse().map(ServeFault::Switch),
+    }
+}
+
 /// What `serve` was asked to do.
 pub enum ServePlan {
     ListFaults,
@@ -219,14 +231,13 @@ pub enum ServePlan {
 
 impl ServeArgs {
     pub fn plan(&self) -> Result<ServePlan, ConfigError> {
-        if self.faults.iter().any(|f| f == "list") {
-            return Ok(ServePlan::ListFaults);
+        let mut faults = Vec::new();
+        for fault in &self.faults {
+            match fault {
+                ServeFault::List => return Ok(ServePlan::ListFaults),
+                ServeFault::Switch(fault) => faults.push(fault.clone()),
+            }
         }
-        let faults = self
-            .faults
-            .iter()
-            .map(|f| f.parse::<Fault>())
-            .collect::<Result<Vec<_>, _>>()?;
         let mut config = GatewayConfig {
             faults: FaultSet::new(faults),
             test_support: !self.no_test_support,
@@ -309,10 +320,17 @@ mod tests {
 
     #[test]
     fn unknown_faults_are_refused() {
-        let cli = Cli::parse_from(["gatecheck", "serve", "--fault", "reuse-t7"]);
+        let refused = Cli::try_parse_from(["gatecheck", "serve", "--fault", "reuse-t7"]);
+        let message = refused.expect_err("an unknown fault").to_string();
+        assert!(message.contains("unknown fault `reuse-t7`"), "{message}");
+    }
+
+    #[test]
+    fn fault_list_is_a_plan() {
+        let cli = Cli::parse_from(["gatecheck", "serve", "--fault", "list"]);
         let Command::Serve(args) = cli.command else {
             panic!("serve")
         };
-        assert!(args.plan().is_err());
+        assert!(matches!(args.plan(), Ok(ServePlan::ListFaults)));
     }
 }
