@@ -21,6 +21,8 @@ mod support;
 
 #[path = "main/architecture.rs"]
 mod architecture;
+#[path = "main/choices.rs"]
+mod choices;
 #[path = "main/cli.rs"]
 mod cli;
 #[path = "main/concurrency.rs"]

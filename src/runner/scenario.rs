@@ -37,15 +37,10 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
         record.tags.push("slow".into());
     }
     let profile_value = session.profile.to_value();
-    for (switch, _) in &scenario.requires {
-        let on = switch
-            .split('.')
-            .try_fold(&profile_value, |v, k| v.get(k))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if !on {
+    for (requirement, _) in &scenario.requires {
+        if let Err(reason) = requirement.check(&profile_value) {
             record.verdict = Verdict::Skipped;
-            record.reason = Some(format!("the profile has `{switch}` off"));
+            record.reason = Some(reason);
             return record;
         }
     }

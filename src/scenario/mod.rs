@@ -8,6 +8,7 @@ pub mod load_spec;
 pub mod matcher;
 pub mod model;
 pub mod path;
+pub mod requirement;
 pub mod schema;
 pub mod template;
 pub mod yaml_templates;

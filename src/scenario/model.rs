@@ -22,7 +22,7 @@ pub struct Scenario {
     /// Fresh users this scenario needs; the first is `user`.
     pub users: Vec<UserDecl>,
     /// Profile switches that must be true for the scenario to apply (else it is skipped).
-    pub requires: Vec<(String, Location)>,
+    pub requires: Vec<(super::requirement::Requirement, Location)>,
     pub steps: Vec<Step>,
     /// How to run it under load (`gatecheck load`).
     pub load: Option<super::load_spec::LoadSpec>,

@@ -42,7 +42,7 @@ pub enum Term {
 /// Built-in functions a template may call: `uuid()`, `digits(n)` (n random digits),
 /// `letters(n)` (n letters, no three alike in a row), `password(n)` (n characters of every
 /// class, no three alike in a row).
-pub const BUILTINS: &[&str] = &["uuid", "digits", "letters", "password"];
+pub const BUILTINS: &[&str] = &["uuid", "digits", "letters", "password", "classes", "run"];
 
 /// A syntax error at a character offset inside the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +216,31 @@ fn call(name: &str, args: &[i64]) -> Result<Value, String> {
             *n as usize,
             b"Aa1#Bb2$Cc3%Dd4&Ee5*Ff6+Gg7-Hh8=",
         ))),
+        // n characters of the first k classes in turn (lower, upper, digit, other), no runs.
+        ("classes", [k, n]) if (1..=4).contains(k) && (0..=4096).contains(n) => {
+            let alphabet: Vec<u8> = (0..26u8)
+                .flat_map(|i| {
+                    [
+                        b'a' + i,
+                        b'A' + i,
+                        b'0' + i % 10,
+                        b"#$%&*+-="[usize::from(i % 8)],
+                    ]
+                    .into_iter()
+                    .take(*k as usize)
+                })
+                .collect();
+            Ok(Value::from(cycle(*n as usize, &alphabet)))
+        }
+        // A run of k `x`s, then every class: at least n characters, at least k + 4.
+        ("run", [k, n]) if (1..=4096).contains(k) && (0..=4096).contains(n) => {
+            let rest = (*n - *k).max(4) as usize;
+            let tail = cycle(rest, b"Aa1#Bb2$Cc3%Dd4&Ee5*Ff6+Gg7-Hh8=");
+            Ok(Value::from(format!("{}{tail}", "x".repeat(*k as usize))))
+        }
         ("uuid", _) => Err("`uuid()` takes no arguments".into()),
+        ("classes", _) => Err("`classes(k, n)`: k classes from 1 to 4, n characters".into()),
+        ("run", _) => Err("`run(k, n)`: a run of k from 1, at least n characters".into()),
         _ => Err(format!(
             "`{name}()` takes one count (digits: 1-64, letters and password: 0-4096)"
         )),

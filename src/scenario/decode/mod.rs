@@ -21,6 +21,7 @@ pub use keys::{ACTIONS, CALL_EXTRAS, COMMON_STEP_KEYS, EXPECT_KEYS, REQUEST_KEYS
 pub use names::{step_templates, FLOW_NAMES};
 
 use super::model::*;
+use super::requirement::Requirement;
 use super::yaml_templates::TemplateErrors;
 use crate::profile::Profile;
 use crate::yaml::diagnostic::{Diagnostic, FileErrors, Location};
@@ -118,24 +119,67 @@ impl Decoder<'_> {
             .collect()
     }
 
-    /// The profile switches the scenario requires; each must be one the profile has.
-    fn requires(&mut self, node: &Node) -> Vec<(String, Location)> {
+    /// What the scenario requires of the profile: switches it has, or comparisons of its
+    /// numbers.
+    fn requires(&mut self, node: &Node) -> Vec<(Requirement, Location)> {
         let switches = self.profile_switches();
+        let numbers = self.profile_numbers();
         let mut requires = Vec::new();
-        for (name, at) in self.errors.strings(node, "`requires`") {
-            if !switches.iter().any(|s| s == &name) {
-                self.errors.push(
-                    Diagnostic::new(
-                        at,
-                        name.chars().count(),
-                        format!("`{name}` is not a profile switch"),
-                    )
-                    .suggest(&name, switches.iter().map(String::as_str)),
-                );
+        for (text, at) in self.errors.strings(node, "`requires`") {
+            let requirement = match Requirement::parse(&text) {
+                Ok(requirement) => requirement,
+                Err(message) => {
+                    self.errors
+                        .push(Diagnostic::new(at, text.chars().count(), message));
+                    continue;
+                }
+            };
+            let (known, what) = match &requirement {
+                Requirement::Switch(_) => (&switches, "a profile switch"),
+                Requirement::Compare { .. } => (&numbers, "a number of the profile"),
+            };
+            for path in requirement.paths() {
+                if !known.iter().any(|k| k == path) {
+                    self.errors.push(
+                        Diagnostic::new(
+                            at,
+                            text.chars().count(),
+                            format!("`{path}` is not {what}"),
+                        )
+                        .suggest(path, known.iter().map(String::as_str)),
+                    );
+                }
             }
-            requires.push((name, at));
+            requires.push((requirement, at));
         }
         requires
+    }
+
+    /// The profile's numbers a requirement may compare (`password.min_classes`, ...).
+    fn profile_numbers(&self) -> Vec<String> {
+        fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, value) in map {
+                        let path = match prefix {
+                            "" => key.clone(),
+                            _ => format!("{prefix}.{key}"),
+                        };
+                        walk(&path, value, out);
+                    }
+                }
+                serde_json::Value::Number(_) => out.push(prefix.to_owned()),
+                _ => {}
+            }
+        }
+        let mut numbers = Vec::new();
+        let mut value = self.profile.to_value();
+        // Failure kinds' statuses are not choices a scenario could depend on.
+        if let Some(map) = value.as_object_mut() {
+            map.remove("errors");
+        }
+        walk("", &value, &mut numbers);
+        numbers
     }
 
     /// Boolean switches of the profile a scenario may require.

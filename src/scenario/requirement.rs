@@ -1,0 +1,175 @@
+//! What a scenario needs of the profile to make sense: a switch that must be on
+//! (`burns.t1_on_mismatch`), or a comparison of a number with a constant or with another number
+//! give or take a constant (`password.min_classes >= 2`, `password.max_run <=
+//! password.max_length - 4`). A scenario whose
+//! requirement the profile does not meet is skipped, and the reason says which and why.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    Switch(String),
+    Compare {
+        left: String,
+        op: Comparison,
+        right: Operand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    Equal,
+    NotEqual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    Number(i64),
+    /// A number of the profile, plus an offset.
+    Path(String, i64),
+}
+
+impl Operand {
+    fn parse(text: &str) -> Result<Self, String> {
+        if let Ok(n) = text.parse::<i64>() {
+            return Ok(Operand::Number(n));
+        }
+        let split = text.rfind(['+', '-']);
+        let Some(at) = split else {
+            return Ok(Operand::Path(text.to_owned(), 0));
+        };
+        let offset: i64 = text[at + 1..].trim().parse().map_err(|_| {
+            format!("`{text}`: expected a profile value, or one plus or minus a number")
+        })?;
+        let sign = if text.as_bytes()[at] == b'-' { -1 } else { 1 };
+        Ok(Operand::Path(text[..at].trim().to_owned(), sign * offset))
+    }
+}
+
+/// Longest first, so `<=` is not read as `<`.
+const OPERATORS: &[(&str, Comparison)] = &[
+    (">=", Comparison::GreaterOrEqual),
+    ("<=", Comparison::LessOrEqual),
+    ("==", Comparison::Equal),
+    ("!=", Comparison::NotEqual),
+    (">", Comparison::Greater),
+    ("<", Comparison::Less),
+];
+
+impl Requirement {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let Some((at, symbol, op)) = OPERATORS
+            .iter()
+            .filter_map(|(symbol, op)| text.find(symbol).map(|at| (at, *symbol, *op)))
+            .min_by_key(|(at, symbol, _)| (*at, usize::MAX - symbol.len()))
+        else {
+            return Ok(Requirement::Switch(text.trim().to_owned()));
+        };
+        let left = text[..at].trim();
+        let right = text[at + symbol.len()..].trim();
+        if left.is_empty() || right.is_empty() {
+            return Err(format!(
+                "`{text}`: a comparison needs a profile value on each side of `{symbol}`"
+            ));
+        }
+        let right = Operand::parse(right)?;
+        Ok(Requirement::Compare {
+            left: left.to_owned(),
+            op,
+            right,
+        })
+    }
+
+    /// The profile paths it reads.
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            Requirement::Switch(path) => vec![path],
+            Requirement::Compare { left, right, .. } => match right {
+                Operand::Path(right, _) => vec![left, right],
+                Operand::Number(_) => vec![left],
+            },
+        }
+    }
+
+    /// `Ok(())` when `profile` (the profile as JSON) meets it, else why not.
+    pub fn check(&self, profile: &Value) -> Result<(), String> {
+        let lookup = |path: &str| path.split('.').try_fold(profile, |v, k| v.get(k));
+        match self {
+            Requirement::Switch(path) => match lookup(path).and_then(Value::as_bool) {
+                Some(true) => Ok(()),
+                _ => Err(format!("the profile has `{path}` off")),
+            },
+            Requirement::Compare { left, op, right } => {
+                let number = |path: &str| lookup(path).and_then(Value::as_i64);
+                let a =
+                    number(left).ok_or_else(|| format!("the profile has no number `{left}`"))?;
+                let (b, shown) = match right {
+                    Operand::Number(n) => (*n, n.to_string()),
+                    Operand::Path(path, offset) => {
+                        let value = number(path)
+                            .ok_or_else(|| format!("the profile has no number `{path}`"))?;
+                        let shown = match offset {
+                            0 => format!("{path} ({value})"),
+                            _ => format!("{path} {offset:+} ({})", value + offset),
+                        };
+                        (value + offset, shown)
+                    }
+                };
+                if op.holds(a, b) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the profile has {left} = {a}, and this scenario needs {left} {} {shown}",
+                        op.symbol()
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl Comparison {
+    fn holds(self, a: i64, b: i64) -> bool {
+        match self {
+            Comparison::Less => a < b,
+            Comparison::LessOrEqual => a <= b,
+            Comparison::Greater => a > b,
+            Comparison::GreaterOrEqual => a >= b,
+            Comparison::Equal => a == b,
+            Comparison::NotEqual => a != b,
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        OPERATORS
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(symbol, _)| symbol)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn switches_and_comparisons_are_checked_against_the_profile() {
+        let profile = json!({"burns": {"t1": true}, "password": {"min_classes": 1, "max_run": 2, "max_length": 32}});
+        let check = |text: &str| Requirement::parse(text).expect("parses").check(&profile);
+        assert_eq!(check("burns.t1"), Ok(()));
+        assert!(check("burns.t2").is_err());
+        assert_eq!(check("password.max_run < password.max_length"), Ok(()));
+        assert_eq!(check("password.max_run <= 2"), Ok(()));
+        assert_eq!(check("password.max_run <= password.max_length - 4"), Ok(()));
+        assert!(check("password.max_length < password.max_run + 30").is_err());
+        let refused = check("password.min_classes >= 2").expect_err("1 < 2");
+        assert!(refused.contains("password.min_classes = 1"), "{refused}");
+        assert!(check("password.nothing > 1").is_err());
+        assert!(Requirement::parse(">= 2").is_err());
+    }
+}
