@@ -141,6 +141,8 @@ impl TargetArgs {
         session.code_oracle = code;
         session.client = self.client_options();
         session.embedded.faults = crate::gateway::FaultSet::new(faults.faults.clone());
+        // The embedded gateway behaves as the profile says, so `--profile` alone is a target.
+        session.embedded = crate::runner::embedded::config_for(&session.profile, session.embedded);
         Ok(session)
     }
 }

@@ -16,7 +16,7 @@ use crate::gateway::users::UserSpec;
 use crate::gateway::{FaultSet, GatewayConfig};
 
 pub fn execute(args: &ServeArgs) -> Result<Exit, Error> {
-    match args.plan().map_err(|e| Error::Invalid(e.to_string()))? {
+    match args.plan()? {
         ServePlan::ListFaults => print!("{}", fault_list()),
         ServePlan::Serve(addr, config) => serve(addr, *config).map_err(Error::Runtime)?,
     }
@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// Do not serve the /test/v1 endpoints (captcha answers, outbox, clock, users).
     #[arg(long)]
     pub no_test_support: bool,
+    /// Behave as this profile describes (lifetimes, limits, burns, password policy, failure
+    /// codes, test support); its choices win over the choice flags below.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
     #[command(flatten)]
     pub choices: GatewayChoices,
 }
@@ -230,7 +234,7 @@ pub enum ServePlan {
 }
 
 impl ServeArgs {
-    pub fn plan(&self) -> Result<ServePlan, ConfigError> {
+    pub fn plan(&self) -> Result<ServePlan, Error> {
         let mut faults = Vec::new();
         for fault in &self.faults {
             match fault {
@@ -245,8 +249,12 @@ impl ServeArgs {
             ..GatewayConfig::default()
         };
         self.choices.apply(&mut config);
+        if let Some(path) = &self.profile {
+            let profile = super::args::load_profile(Some(path))?;
+            config = crate::runner::embedded::config_for(&profile, config);
+        }
         if let Some(path) = &self.users {
-            config.users = read_users(path)?;
+            config.users = read_users(path).map_err(|e| Error::Invalid(e.to_string()))?;
         }
         Ok(ServePlan::Serve(self.addr, Box::new(config)))
     }

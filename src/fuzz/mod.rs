@@ -153,6 +153,10 @@ pub fn render_case(profile: &Profile, ops: &[ops::Op], seed: u64, kind: Option<&
 
 /// Runs one case; a finding if the target's answers differ from the model's.
 pub async fn run_case(session: &Session, profile: &Profile, case: &Case) -> Option<Finding> {
+    // Every operation was one the profile gives nothing to check (`Model::can_plan`).
+    if case.steps.is_empty() {
+        return None;
+    }
     let scenario = match crate::scenario::decode_scenario("fuzz-case.yaml", &case.yaml, profile) {
         Ok(scenario) => scenario,
         Err(errors) => {

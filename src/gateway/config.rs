@@ -1,8 +1,10 @@
 //! Every choice the reference gateway makes where `api.md` is silent (`reference-gateway.md`),
-//! with its default. Each is a flag of `gatecheck serve` and, later, a field of the profile.
+//! with its default. Each is a field of the profile (`runner::embedded` sets them from one) and
+//! most are flags of `gatecheck serve`.
 
 use std::time::Duration;
 
+use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
 use super::users::UserSpec;
@@ -35,6 +37,12 @@ pub struct GatewayConfig {
     /// Most CPU the background renderer may use, as a share of one core.
     pub captcha_render_budget: f64,
     pub password_policy: PasswordPolicy,
+    /// A wrong CAPTCHA answer uses T1 up (else T1 may be tried again).
+    pub burn_t1_on_mismatch: bool,
+    /// A new password the policy refuses uses T3 up (else T3 may be used again).
+    pub burn_t3_on_policy: bool,
+    /// Status and `error_code` of a failure kind, where they differ from the reference table.
+    pub answers: Vec<(FailureKind, u16, String)>,
     pub test_support: bool,
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
@@ -64,6 +72,9 @@ impl Default for GatewayConfig {
             captcha_reuse: 16,
             captcha_render_budget: 0.05,
             password_policy: PasswordPolicy::default(),
+            burn_t1_on_mismatch: true,
+            burn_t3_on_policy: true,
+            answers: Vec::new(),
             test_support: true,
             faults: FaultSet::default(),
             users: Vec::new(),

@@ -257,7 +257,7 @@ fn respond(
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Created(body)) => (StatusCode::CREATED, body),
         Ok(Reply::Empty) => (StatusCode::OK, Vec::new()),
-        Err(failure) => error_parts(faults, headers, &failure),
+        Err(failure) => error_parts(faults, &flow.config().answers, headers, &failure),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -276,8 +276,20 @@ fn respond(
     response
 }
 
-fn error_parts(faults: &FaultSet, headers: &HeaderMap, failure: &Failure) -> (StatusCode, Vec<u8>) {
+fn error_parts(
+    faults: &FaultSet,
+    answers: &[(FailureKind, u16, String)],
+    headers: &HeaderMap,
+    failure: &Failure,
+) -> (StatusCode, Vec<u8>) {
     let info = failure.kind.info();
+    // A gateway set to answer this kind otherwise (a profile's status and code).
+    let (own_status, own_code) = answers
+        .iter()
+        .find(|(kind, _, _)| *kind == failure.kind)
+        .map_or((info.status, info.code), |(_, status, code)| {
+            (*status, code.as_str())
+        });
     let language = if faults.has(&Fault::IgnoreAcceptLanguage) {
         Language::Chinese
     } else {
@@ -295,16 +307,16 @@ fn error_parts(faults: &FaultSet, headers: &HeaderMap, failure: &Failure) -> (St
         message.push_str(detail);
     }
     let status = if faults.has(&Fault::WrongStatus) {
-        wrong_status(info.status)
+        wrong_status(own_status)
     } else {
-        info.status
+        own_status
     };
     let wrong_code;
     let code = if faults.has(&Fault::WrongErrorCodes) {
-        wrong_code = format!("USG.29999{:04}", info.status);
+        wrong_code = format!("USG.29999{:04}", own_status);
         &wrong_code
     } else {
-        info.code
+        own_code
     };
     let body = serde_json::to_vec(&ErrorBody {
         error_code: code,

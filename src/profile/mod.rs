@@ -194,7 +194,13 @@ impl Profile {
             "test_support": self.test_support,
             "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code}))).collect::<serde_json::Map<_, _>>(),
             "lifetimes": self.lifetimes.iter().map(|(k, d)| (k.clone(), secs(d))).collect::<serde_json::Map<_, _>>(),
-            "captcha": {"tolerance": self.captcha_tolerance, "slide_time_min": self.slide_time_min, "slide_time_max": self.slide_time_max},
+            "captcha": {
+                "tolerance": self.captcha_tolerance,
+                "slide_time_min": self.slide_time_min,
+                "slide_time_max": self.slide_time_max,
+                // Not a field: the slideTime steps send unless told otherwise.
+                "slide_time_typical": 1500.clamp(self.slide_time_min, self.slide_time_max.max(self.slide_time_min)),
+            },
             "code": {"attempts": self.code_attempts, "resend_interval": secs(&self.resend_interval), "length": self.code_length},
             "burns": self.burns,
             "password": self.password,

@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod context;
+pub mod embedded;
 pub mod judge;
 pub mod oracle;
 pub mod outcome;

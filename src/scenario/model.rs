@@ -260,7 +260,12 @@ const CHECK_CAPTCHA: &[FieldSpec] = &[
     CHECK,
     field("token", "token", Some("{{ t1 }}")),
     field("point_x", "pointX", Some("{{ answer.pointX }}")),
-    field("slide_time", "slideTime", Some("1500")),
+    // A human drag of 1.5 s where the profile's bounds allow it (`Profile::to_value`).
+    field(
+        "slide_time",
+        "slideTime",
+        Some("{{ profile.captcha.slide_time_typical }}"),
+    ),
 ];
 const SEND_CODE: &[FieldSpec] = &[
     USER,

@@ -115,3 +115,210 @@ proptest! {
         }
     }
 }
+
+/// A profile's choices, generated: what `profile_yaml` writes.
+#[derive(Debug, Clone)]
+struct Choices {
+    lifetimes: [u64; 4],
+    tolerance: u32,
+    slide: (u32, u32),
+    attempts: u32,
+    resend: u64,
+    code_length: u32,
+    burns: (bool, bool),
+    policy: Policy,
+    /// Per failure kind but `internal`: status and the code's nine digits.
+    answers: Vec<(u16, u32)>,
+}
+
+const KINDS: [&str; 10] = [
+    "invalid_request",
+    "captcha_token_invalid",
+    "captcha_mismatch",
+    "access_token_invalid",
+    "send_too_frequent",
+    "code_mismatch",
+    "code_attempts_exceeded",
+    "reset_token_invalid",
+    "password_policy",
+    "login_failed",
+];
+
+fn choices() -> impl Strategy<Value = Choices> {
+    let lifetimes =
+        (10u64..=300, 10u64..=300, 30u64..=600, 30u64..=600).prop_map(|(a, b, c, d)| [a, b, c, d]);
+    let slide = (0u32..=500, 1_000u32..=120_000);
+    // Codes stay clear of the `wrong-error-codes` switch's USG.29999....
+    let answers = prop::collection::vec(
+        (
+            prop::sample::select(vec![400u16, 401, 403, 409, 429]),
+            100_000_000u32..=289_999_999,
+        ),
+        KINDS.len(),
+    );
+    (
+        lifetimes,
+        0u32..=10,
+        slide,
+        1u32..=8,
+        1u64..=300,
+        4u32..=8,
+        any::<(bool, bool)>(),
+        policies(),
+        answers,
+    )
+        .prop_map(
+            |(
+                lifetimes,
+                tolerance,
+                slide,
+                attempts,
+                resend,
+                code_length,
+                burns,
+                policy,
+                answers,
+            )| Choices {
+                lifetimes,
+                tolerance,
+                slide,
+                attempts,
+                resend,
+                code_length,
+                burns,
+                policy,
+                answers,
+            },
+        )
+}
+
+/// The profile these choices make, as a file a user would write.
+fn profile_yaml(c: &Choices) -> String {
+    let errors: String = KINDS
+        .iter()
+        .zip(&c.answers)
+        .map(|(kind, (status, digits))| {
+            format!("  {kind}: {{status: {status}, code: USG.{digits:09}}}\n")
+        })
+        .collect();
+    let [t1, t2, code, t3] = c.lifetimes;
+    let p = c.policy;
+    format!(
+        "name: generated\ntest_support: true\nerrors:\n{errors}  internal: {{status: 500, code: USG.290000500}}\n\
+         lifetimes: {{t1: {t1}s, t2: {t2}s, code: {code}s, t3: {t3}s}}\n\
+         captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}}}\n\
+         code: {{attempts: {}, resend_interval: {}s, length: {}}}\n\
+         burns: {{t1_on_mismatch: {}, t3_on_policy: {}}}\n\
+         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true}}\n",
+        c.tolerance, c.slide.0, c.slide.1, c.attempts, c.resend, c.code_length, c.burns.0, c.burns.1,
+        p.min_length, p.max_length, p.min_classes, p.max_run,
+    )
+}
+
+/// A fuzz run against the embedded gateway set to `profile`.
+fn fuzz_against(profile: &Profile, cases: u32, seed: u64) -> gatecheck::fuzz::FuzzOutcome {
+    use gatecheck::fuzz::{self, report::Progress, FuzzOptions};
+    use gatecheck::runner::{Session, Users};
+    let mut options = RunOptions::new(profile.clone());
+    options.session.embedded = gatecheck::runner::embedded::config_for(profile, config(Vec::new()));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let session = runtime
+        .block_on(Session::start(&options.session, Users::Fresh))
+        .expect("session");
+    let fuzz_options = FuzzOptions {
+        cases,
+        seed,
+        time_limit: None,
+        max_ops: 12,
+        max_shrink_iters: 200,
+        keep_going: false,
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    fuzz::fuzz(
+        &runtime,
+        &session,
+        &fuzz_options,
+        stop,
+        &Progress::start(false, cases),
+    )
+}
+
+fn run_suite(profile: &Profile, faults: Vec<Fault>) -> RunRecord {
+    let mut options = RunOptions::new(profile.clone());
+    options.session.embedded = gatecheck::runner::embedded::config_for(profile, config(faults));
+    options.jobs = 64;
+    let suite = scenarios(&repo_path("scenarios"), profile);
+    current_thread_runtime().block_on(run(suite, &options)).0
+}
+
+/// The built-in suite passes, and a fuzz run finds nothing, against the embedded gateway set to
+/// the generated profile; the fault switch drawn for it is still caught.
+fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestCaseError> {
+    let yaml = profile_yaml(choices);
+    let profile = Profile::parse("generated.yaml", &yaml).expect("generated profile");
+    let clean = run_suite(&profile, Vec::new());
+    let failed: Vec<&str> = clean
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.verdict, Verdict::Failed | Verdict::Error))
+        .map(|s| s.file.as_str())
+        .collect();
+    prop_assert!(
+        failed.is_empty(),
+        "profile:\n{yaml}\nfailed: {failed:?}\n{}",
+        gatecheck::report::console::render(&clean)
+    );
+    // Skipped only where a scenario says the profile leaves it nothing to check.
+    for skipped in clean
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Skipped)
+    {
+        let reason = skipped.reason.as_deref().unwrap_or_default();
+        prop_assert!(
+            reason.contains("this scenario needs") || reason.contains("off"),
+            "{}: {reason}",
+            skipped.file
+        );
+    }
+    let passed = clean.count(Verdict::Passed);
+    prop_assert!(passed + 6 >= clean.scenarios.len(), "only {passed} passed");
+    let fuzzed = fuzz_against(&profile, 40, seed);
+    prop_assert!(
+        fuzzed.findings.is_empty(),
+        "profile:\n{yaml}\nfuzz seed {seed} found: {:?}",
+        fuzzed
+            .findings
+            .first()
+            .map(|f| (f.kind, &f.step, &f.expected, &f.actual, &f.repro))
+    );
+    let faults = crate::suite_teeth::every_fault();
+    let fault = faults[fault % faults.len()].clone();
+    let broken = run_suite(&profile, vec![fault.clone()]);
+    prop_assert!(
+        broken.count(Verdict::Failed) + broken.count(Verdict::Error) > 0,
+        "profile:\n{yaml}\nnothing caught {fault:?}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 30, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_suite_follows_any_profile(choices in choices(), seed in any::<u64>(), fault in 0usize..64) {
+        check_profile(&choices, seed, fault)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// The same over 500 profiles (a few minutes in release):
+    /// `cargo test --release --test main choices:: -- --ignored`.
+    #[test]
+    #[ignore]
+    fn the_suite_follows_500_profiles(choices in choices(), seed in any::<u64>(), fault in 0usize..64) {
+        check_profile(&choices, seed, fault)?;
+    }
+}

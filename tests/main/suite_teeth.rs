@@ -20,7 +20,7 @@ async fn run_with(faults: Vec<Fault>) -> RunRecord {
 }
 
 /// One concrete switch per catalogue entry (arguments filled in).
-fn every_fault() -> Vec<Fault> {
+pub fn every_fault() -> Vec<Fault> {
     CATALOGUE
         .iter()
         .map(|(syntax, _)| match *syntax {

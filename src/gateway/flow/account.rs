@@ -32,14 +32,25 @@ impl Flow {
         let new_password = request::required(body.new_pwd, "newPwd")?;
         let temporary = body.pass_word_type == Some(1);
         let t3 = x_access_token.ok_or(FailureKind::ResetTokenInvalid)?;
-        self.consume_reset_token(t3, &user)?;
-        if !self.has(Fault::NoPasswordPolicy) {
+        let allowed = self.has(Fault::NoPasswordPolicy) || {
             let bindings = self.users.bindings(&user).unwrap_or_default();
             let user_name = bindings.account.as_deref().unwrap_or(&user);
             self.config
                 .password_policy
                 .check(&new_password, user_name)
-                .map_err(|_| FailureKind::PasswordPolicy)?;
+                .is_ok()
+        };
+        if !allowed && !self.config.burn_t3_on_policy {
+            // Refused with T3 kept, if it is this user's live T3; any other T3 is judged (and
+            // used up) as always.
+            let owner = peek_token(&self.reset_tokens, t3, self.clock.now_ms());
+            if owner.as_deref() == Some(user.as_str()) {
+                return Err(FailureKind::PasswordPolicy.into());
+            }
+        }
+        self.consume_reset_token(t3, &user)?;
+        if !allowed {
+            return Err(FailureKind::PasswordPolicy.into());
         }
         if !self.users.set_password(&user, &new_password, temporary) {
             // Only reachable when a fault issued T3 for a user who does not exist.

@@ -69,11 +69,14 @@ impl Flow {
 
         let plausible =
             (self.config.slide_time_min_ms..=self.config.slide_time_max_ms).contains(&slide_time);
-        if !plausible && !self.has(Fault::CaptchaAnySlideTime) {
-            return Err(FailureKind::CaptchaMismatch.into());
-        }
         let off_by = (i64::from(point_x) - i64::from(answer_x)).unsigned_abs();
-        if off_by > u64::from(self.config.captcha_tolerance) && !self.has(Fault::CaptchaAnyX) {
+        let close = off_by <= u64::from(self.config.captcha_tolerance);
+        if !(plausible || self.has(Fault::CaptchaAnySlideTime))
+            || !(close || self.has(Fault::CaptchaAnyX))
+        {
+            if !self.config.burn_t1_on_mismatch {
+                self.release_captcha(&t1);
+            }
             return Err(FailureKind::CaptchaMismatch.into());
         }
         let t2 = self.issue_token(&self.access_tokens, &user, self.config.t2_lifetime);
@@ -81,6 +84,19 @@ impl Flow {
             token: &t2,
             expire: seconds(self.config.t2_lifetime),
         }))
+    }
+
+    /// Gives a T1 that a wrong answer used back (a gateway whose T1 allows another try).
+    fn release_captcha(&self, t1: &str) {
+        let now = self.clock.now_ms();
+        if let Some(entry) = self
+            .captchas
+            .lock()
+            .get_mut(&token::selector(t1).to_owned(), now)
+            .filter(|entry| token::matches(&entry.token, t1))
+        {
+            entry.used = false;
+        }
     }
 
     /// Uses T1 up (pass or fail) and returns the answer's X.

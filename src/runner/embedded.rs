@@ -1,0 +1,86 @@
+//! The embedded reference gateway set to a profile's choices, so that `run`, `load` and `fuzz`
+//! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
+//! lifetimes, CAPTCHA tolerance and slideTime bounds, code length, attempt limit and resend
+//! interval, which refusals burn a token, the password policy, the status and code of each
+//! failure kind, and whether it serves test support. The fault switches stay on top.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::gateway::password::PasswordPolicy;
+use crate::gateway::{FailureKind, GatewayConfig};
+use crate::profile::Profile;
+
+/// `base` (faults, pools, caps) with every choice the profile states.
+pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
+    let lifetime = |name: &str, default: Duration| profile.lifetime(name).unwrap_or(default);
+    let password = |name: &str| profile.password.get(name);
+    let number = |name: &str, default: usize| {
+        password(name)
+            .and_then(Value::as_u64)
+            .map_or(default, |n| n as usize)
+    };
+    let reference = PasswordPolicy::default();
+    let burns = |name: &str| profile.burns.get(name).copied().unwrap_or(true);
+    GatewayConfig {
+        t1_lifetime: lifetime("t1", base.t1_lifetime),
+        t2_lifetime: lifetime("t2", base.t2_lifetime),
+        code_lifetime: lifetime("code", base.code_lifetime),
+        t3_lifetime: lifetime("t3", base.t3_lifetime),
+        captcha_tolerance: u32::try_from(profile.captcha_tolerance)
+            .unwrap_or(base.captcha_tolerance),
+        slide_time_min_ms: clamp_i32(profile.slide_time_min),
+        slide_time_max_ms: clamp_i32(profile.slide_time_max),
+        code_attempts: u32::try_from(profile.code_attempts).unwrap_or(base.code_attempts),
+        code_digits: usize::try_from(profile.code_length).unwrap_or(base.code_digits),
+        resend_interval: profile.resend_interval,
+        password_policy: PasswordPolicy {
+            min_len: number("min_length", reference.min_len),
+            max_len: number("max_length", reference.max_len),
+            min_classes: number("min_classes", reference.min_classes),
+            max_run: number("max_run", reference.max_run),
+            forbid_user_name: password("forbid_user_name")
+                .and_then(Value::as_bool)
+                .unwrap_or(reference.forbid_user_name),
+        },
+        burn_t1_on_mismatch: burns("t1_on_mismatch"),
+        burn_t3_on_policy: burns("t3_on_policy"),
+        answers: FailureKind::ALL
+            .iter()
+            .filter_map(|kind| {
+                let spec = profile.error(kind.name())?;
+                Some((*kind, spec.status, spec.code.clone()))
+            })
+            .collect(),
+        test_support: base.test_support && profile.test_support,
+        ..base
+    }
+}
+
+fn clamp_i32(value: i64) -> i32 {
+    value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_profile_gives_the_reference_gateway() {
+        let config = config_for(&Profile::reference(), GatewayConfig::default());
+        let reference = GatewayConfig::default();
+        let without_answers = |c: &GatewayConfig| {
+            let mut c = c.clone();
+            c.answers.clear();
+            format!("{c:?}")
+        };
+        assert_eq!(without_answers(&config), without_answers(&reference));
+        for (kind, status, code) in &config.answers {
+            assert_eq!(
+                (kind.info().status, kind.info().code),
+                (*status, code.as_str())
+            );
+        }
+    }
+}
