@@ -112,6 +112,64 @@ fn empty() -> Profile {
     }
 }
 
+/// An integer within `range`, else an error saying which range.
+fn bounded(
+    errors: &mut Errors,
+    node: &Node,
+    what: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i64> {
+    let value = errors.integer(node, what)?;
+    if range.contains(&value) {
+        return Some(value);
+    }
+    errors.at(
+        node,
+        format!(
+            "{what} must be from {} to {}, not {value}",
+            range.start(),
+            range.end()
+        ),
+    );
+    None
+}
+
+/// A duration within `range`, else an error saying which range.
+fn bounded_duration(
+    errors: &mut Errors,
+    node: &Node,
+    what: &str,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Option<Duration> {
+    let value = errors.duration(node, what)?;
+    if range.contains(&value) {
+        return Some(value);
+    }
+    let show = |d: &Duration| humantime::format_duration(*d).to_string();
+    errors.at(
+        node,
+        format!(
+            "{what} must be from {} to {}, not {}",
+            show(range.start()),
+            show(range.end()),
+            show(&value)
+        ),
+    );
+    None
+}
+
+/// `min` at most `max`, else an error at `max`'s node.
+fn ordered(errors: &mut Errors, max_node: Option<&Node>, what: (&str, &str), min: i64, max: i64) {
+    if let (Some(node), true) = (max_node, min > max) {
+        errors.at(
+            node,
+            format!("{} ({max}) is below {} ({min})", what.1, what.0),
+        );
+    }
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
 fn decode_lifetimes(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     let Some(lifetimes) = errors.mapping(node, "`lifetimes`") else {
         return;
@@ -120,7 +178,9 @@ fn decode_lifetimes(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     for key in LIFETIMES {
         match lifetimes.get_node(key) {
             Some(value) => {
-                if let Some(d) = errors.duration(value, &format!("lifetime `{key}`")) {
+                let what = format!("lifetime `{key}`");
+                let range = Duration::from_secs(1)..=DAY;
+                if let Some(d) = bounded_duration(errors, value, &what, range) {
                     profile.lifetimes.insert((*key).to_owned(), d);
                 }
             }
@@ -138,14 +198,22 @@ fn decode_captcha(node: &Node, errors: &mut Errors, profile: &mut Profile) {
         &["tolerance", "slide_time_min", "slide_time_max"],
         "`captcha`",
     );
-    let mut int = |key: &str| {
+    let mut int = |key: &str, range| {
         captcha
             .get_node(key)
-            .and_then(|n| errors.integer(n, &format!("`captcha.{key}`")))
+            .and_then(|n| bounded(errors, n, &format!("`captcha.{key}`"), range))
     };
-    profile.captcha_tolerance = int("tolerance").unwrap_or(0);
-    profile.slide_time_min = int("slide_time_min").unwrap_or(0);
-    profile.slide_time_max = int("slide_time_max").unwrap_or(i64::MAX);
+    // Images are a few hundred pixels wide; a drag takes well under an hour.
+    profile.captcha_tolerance = int("tolerance", 0..=1000).unwrap_or(0);
+    profile.slide_time_min = int("slide_time_min", 0..=3_600_000).unwrap_or(0);
+    profile.slide_time_max = int("slide_time_max", 0..=3_600_000).unwrap_or(3_600_000);
+    ordered(
+        errors,
+        captcha.get_node("slide_time_max"),
+        ("`captcha.slide_time_min`", "`captcha.slide_time_max`"),
+        profile.slide_time_min,
+        profile.slide_time_max,
+    );
 }
 
 fn decode_code(node: &Node, errors: &mut Errors, profile: &mut Profile) {
@@ -154,15 +222,16 @@ fn decode_code(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     };
     errors.known_keys(code, &["attempts", "resend_interval", "length"], "`code`");
     if let Some(n) = code.get_node("attempts") {
-        profile.code_attempts = errors.integer(n, "`code.attempts`").unwrap_or(0);
+        profile.code_attempts = bounded(errors, n, "`code.attempts`", 1..=1000).unwrap_or(1);
     }
     if let Some(n) = code.get_node("length") {
-        profile.code_length = errors.integer(n, "`code.length`").unwrap_or(6);
+        // The API's code is a string of 1-32 characters.
+        profile.code_length = bounded(errors, n, "`code.length`", 1..=32).unwrap_or(6);
     }
     if let Some(n) = code.get_node("resend_interval") {
-        profile.resend_interval = errors
-            .duration(n, "`code.resend_interval`")
-            .unwrap_or_default();
+        profile.resend_interval =
+            bounded_duration(errors, n, "`code.resend_interval`", Duration::ZERO..=DAY)
+                .unwrap_or_default();
     }
 }
 
@@ -185,14 +254,28 @@ fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     errors.known_keys(password, PASSWORD, "`password`");
     for (key, value) in password.iter() {
         let what = format!("`password.{}`", key.as_str());
+        let range = match key.as_str() {
+            "min_classes" => 1..=4,
+            _ => 1..=1024,
+        };
         let parsed = if key.as_str() == "forbid_user_name" {
             errors.boolean(value, &what).map(Value::from)
         } else {
-            errors.integer(value, &what).map(Value::from)
+            bounded(errors, value, &what, range).map(Value::from)
         };
         if let Some(parsed) = parsed {
             profile.password.insert(key.as_str().to_owned(), parsed);
         }
+    }
+    let length = |key: &str| profile.password.get(key).and_then(Value::as_i64);
+    if let (Some(min), Some(max)) = (length("min_length"), length("max_length")) {
+        ordered(
+            errors,
+            password.get_node("max_length"),
+            ("`password.min_length`", "`password.max_length`"),
+            min,
+            max,
+        );
     }
 }
 
@@ -217,6 +300,12 @@ fn decode_errors(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             .get_node("code")
             .and_then(|n| errors.string(n, "`code`"));
         match (status, code) {
+            (Some(100..=599), Some(code)) if !well_formed_code(&code) => errors.at(
+                spec,
+                format!(
+                    "`errors.{kind}.code` must be `USG.` or `MMC.` and nine digits, not `{code}`"
+                ),
+            ),
             (Some(status @ 100..=599), Some(code)) => {
                 profile.errors.insert(
                     (*kind).to_owned(),
@@ -279,4 +368,12 @@ fn decode_accounts(node: &Node, errors: &mut Errors) -> Vec<Account> {
         }
     }
     accounts
+}
+
+/// `USG.` or `MMC.` and nine digits, as the API's error codes are.
+fn well_formed_code(code: &str) -> bool {
+    let digits = code
+        .strip_prefix("USG.")
+        .or_else(|| code.strip_prefix("MMC."));
+    digits.is_some_and(|d| d.len() == 9 && d.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -109,6 +109,14 @@ impl CodeOracle {
     }
 }
 
+/// `USG.` or `MMC.` and nine digits, as the API's error codes are.
+pub fn well_formed_code(code: &str) -> bool {
+    let digits = code
+        .strip_prefix("USG.")
+        .or_else(|| code.strip_prefix("MMC."));
+    digits.is_some_and(|d| d.len() == 9 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A test account of a gateway without test support.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -258,5 +266,58 @@ mod tests {
             rendered.contains("needs the failure kind `code_mismatch`"),
             "{rendered}"
         );
+    }
+
+    #[test]
+    fn nonsense_values_are_refused_with_their_bounds() {
+        let cases = [
+            (
+                "tolerance: 4",
+                "tolerance: -1",
+                "`captcha.tolerance` must be from 0 to 1000, not -1",
+            ),
+            (
+                "length: 6",
+                "length: 0",
+                "`code.length` must be from 1 to 32, not 0",
+            ),
+            (
+                "attempts: 5",
+                "attempts: 0",
+                "`code.attempts` must be from 1 to 1000, not 0",
+            ),
+            (
+                "max_length: 32",
+                "max_length: 6",
+                "`password.max_length` (6) is below `password.min_length` (8)",
+            ),
+            (
+                "slide_time_max: 60000",
+                "slide_time_max: 50",
+                "`captcha.slide_time_max` (50) is below `captcha.slide_time_min` (100)",
+            ),
+            (
+                "t1: 60s",
+                "t1: 0s",
+                "lifetime `t1` must be from 1s to 1day, not 0s",
+            ),
+            (
+                "min_classes: 2",
+                "min_classes: 5",
+                "`password.min_classes` must be from 1 to 4, not 5",
+            ),
+            (
+                "code: USG.290030400",
+                "code: E42",
+                "`errors.code_mismatch.code` must be `USG.` or `MMC.` and nine digits, not `E42`",
+            ),
+        ];
+        for (from, to, message) in cases {
+            assert!(REFERENCE_YAML.contains(from), "{from}");
+            let errors = Profile::parse("p.yaml", &REFERENCE_YAML.replacen(from, to, 1))
+                .expect_err(to)
+                .to_string();
+            assert!(errors.contains(message), "{to}: {errors}");
+        }
     }
 }

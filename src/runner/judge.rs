@@ -178,7 +178,7 @@ pub fn strict_error_shape(
                 && object
                     .get("error_code")
                     .and_then(Value::as_str)
-                    .is_some_and(well_formed_code)
+                    .is_some_and(crate::profile::well_formed_code)
         });
     if !shape_ok {
         let actual = shown(&String::from_utf8_lossy(&answer.body));
@@ -197,13 +197,6 @@ pub fn strict_error_shape(
             "absent",
         ));
     }
-}
-
-fn well_formed_code(code: &str) -> bool {
-    let digits = code
-        .strip_prefix("USG.")
-        .or_else(|| code.strip_prefix("MMC."));
-    digits.is_some_and(|d| d.len() == 9 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `400 USG.290040401 (reset_token_invalid)`, `400 USG.1`, or `200`.
