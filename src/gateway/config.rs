@@ -41,6 +41,9 @@ pub struct GatewayConfig {
     pub burn_t1_on_mismatch: bool,
     /// A new password the policy refuses uses T3 up (else T3 may be used again).
     pub burn_t3_on_policy: bool,
+    /// A token presented for another user (or T1 for another client or check type) is used
+    /// up (else its owner may still use it).
+    pub burn_other_user: bool,
     /// Status and `error_code` of a failure kind, where they differ from the reference table.
     pub answers: Vec<(FailureKind, u16, String)>,
     pub test_support: bool,
@@ -74,6 +77,7 @@ impl Default for GatewayConfig {
             password_policy: PasswordPolicy::default(),
             burn_t1_on_mismatch: true,
             burn_t3_on_policy: true,
+            burn_other_user: true,
             answers: Vec::new(),
             test_support: true,
             faults: FaultSet::default(),

@@ -26,7 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "accounts",
 ];
 const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
-const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy"];
+const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
 const PASSWORD: &[&str] = &[
     "min_length",
     "max_length",

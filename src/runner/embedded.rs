@@ -46,6 +46,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
         },
         burn_t1_on_mismatch: burns("t1_on_mismatch"),
         burn_t3_on_policy: burns("t3_on_policy"),
+        burn_other_user: burns("other_user"),
         answers: FailureKind::ALL
             .iter()
             .filter_map(|kind| {

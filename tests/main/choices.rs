@@ -125,7 +125,7 @@ struct Choices {
     attempts: u32,
     resend: u64,
     code_length: u32,
-    burns: (bool, bool),
+    burns: (bool, bool, bool),
     policy: Policy,
     /// Per failure kind but `internal`: status and the code's nine digits.
     answers: Vec<(u16, u32)>,
@@ -163,7 +163,7 @@ fn choices() -> impl Strategy<Value = Choices> {
         1u32..=8,
         1u64..=300,
         4u32..=8,
-        any::<(bool, bool)>(),
+        any::<(bool, bool, bool)>(),
         policies(),
         answers,
     )
@@ -208,9 +208,9 @@ fn profile_yaml(c: &Choices) -> String {
          lifetimes: {{t1: {t1}s, t2: {t2}s, code: {code}s, t3: {t3}s}}\n\
          captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}}}\n\
          code: {{attempts: {}, resend_interval: {}s, length: {}}}\n\
-         burns: {{t1_on_mismatch: {}, t3_on_policy: {}}}\n\
+         burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
          password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true}}\n",
-        c.tolerance, c.slide.0, c.slide.1, c.attempts, c.resend, c.code_length, c.burns.0, c.burns.1,
+        c.tolerance, c.slide.0, c.slide.1, c.attempts, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
         p.min_length, p.max_length, p.min_classes, p.max_run,
     )
 }

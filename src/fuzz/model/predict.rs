@@ -81,6 +81,7 @@ impl Model {
         };
         let t1 = &self.tokens[i];
         if (t1.user, t1.client_type, t1.check_type) != (who, client_type, check_type) {
+            self.tokens[i].used = self.rules.burns_other_user;
             return Expected::Error("captcha_token_invalid");
         }
         // The answer the YAML aims at is the newest T1's: only that one's is known.

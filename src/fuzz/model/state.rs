@@ -51,6 +51,7 @@ pub(super) struct Rules {
     pub(super) attempts: u64,
     pub(super) burns_t1_on_mismatch: bool,
     pub(super) burns_t3_on_policy: bool,
+    pub(super) burns_other_user: bool,
     pub(super) min_length: u64,
     pub(super) min_classes: u64,
     pub(super) max_run: u64,
@@ -74,6 +75,7 @@ impl Rules {
             attempts: profile.code_attempts.max(1) as u64,
             burns_t1_on_mismatch: profile.burns.get("t1_on_mismatch").copied().unwrap_or(true),
             burns_t3_on_policy: profile.burns.get("t3_on_policy").copied().unwrap_or(true),
+            burns_other_user: profile.burns.get("other_user").copied().unwrap_or(true),
             min_length: password("min_length").unwrap_or(8),
             min_classes: password("min_classes").unwrap_or(2),
             max_run: password("max_run").unwrap_or(0),
@@ -183,15 +185,20 @@ impl Model {
         live.then_some(i)
     }
 
-    /// `use_token`, and the token must be bound to `who` (another user's is used up too).
+    /// `use_token`, and the token must be bound to `who` (another user's is used up too,
+    /// unless the profile keeps it).
     pub(super) fn use_token_of(
         &mut self,
         index: Option<usize>,
         kind: Kind,
         who: Who,
     ) -> Option<usize> {
-        self.use_token(index, kind)
-            .filter(|&i| self.tokens[i].user == who)
+        let i = self.use_token(index, kind)?;
+        if self.tokens[i].user == who {
+            return Some(i);
+        }
+        self.tokens[i].used = self.rules.burns_other_user;
+        None
     }
 
     pub(super) fn live_code(&self, pending: &Pending) -> bool {

@@ -89,6 +89,9 @@ impl Flow {
     /// Uses T3 up (pass or fail); it must be bound to `user`.
     fn consume_reset_token(&self, t3: &str, user: &str) -> Result<(), Failure> {
         let now = self.clock.now_ms();
+        if self.keeps_other_users_token(&self.reset_tokens, t3, user, Fault::UnboundT3) {
+            return Err(FailureKind::ResetTokenInvalid.into());
+        }
         let mut bound_to = consume_token(&self.reset_tokens, t3, now, self.has(Fault::ReuseT3));
         if bound_to.is_none() && self.has(Fault::T3FromAnyStep) {
             bound_to = peek_token(&self.access_tokens, t3, now);

@@ -117,13 +117,15 @@ impl Flow {
         if entry.used && !self.has(Fault::ReuseT1) {
             return Err(invalid());
         }
-        entry.used = true;
         let bound = entry.user == user
             && entry.client_type == client_type
             && entry.check_type == check_type;
         if !bound && !self.has(Fault::UnboundT1) {
+            // Used up, unless the gateway keeps a T1 presented for someone else.
+            entry.used |= self.config.burn_other_user;
             return Err(invalid());
         }
+        entry.used = true;
         Ok(entry.point_x)
     }
 }

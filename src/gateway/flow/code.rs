@@ -122,6 +122,9 @@ impl Flow {
     /// Uses T2 up (pass or fail); it must be bound to `user`.
     fn consume_access_token(&self, t2: &str, user: &str) -> Result<(), Failure> {
         let now = self.clock.now_ms();
+        if self.keeps_other_users_token(&self.access_tokens, t2, user, Fault::UnboundT2) {
+            return Err(FailureKind::AccessTokenInvalid.into());
+        }
         let mut bound_to = consume_token(&self.access_tokens, t2, now, self.has(Fault::ReuseT2));
         if bound_to.is_none() && self.has(Fault::T2FromAnyStep) {
             bound_to = self

@@ -214,6 +214,24 @@ fn consume_token(
     store.take(&key, now).map(|entry| entry.user)
 }
 
+impl Flow {
+    /// A gateway that keeps a token presented for another user (`burn_other_user` off): true
+    /// when `presented` is a live token of someone else, left as it was.
+    fn keeps_other_users_token(
+        &self,
+        store: &Mutex<ExpiringStore<String, TokenEntry>>,
+        presented: &str,
+        user: &str,
+        unbound: Fault,
+    ) -> bool {
+        if self.config.burn_other_user || self.has(unbound) {
+            return false;
+        }
+        let owner = peek_token(store, presented, self.clock.now_ms());
+        owner.is_some_and(|owner| owner != user)
+    }
+}
+
 /// Whether `presented` is a live token of `store`, without consuming it.
 fn peek_token(
     store: &Mutex<ExpiringStore<String, TokenEntry>>,
