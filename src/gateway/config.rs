@@ -23,6 +23,9 @@ pub struct GatewayConfig {
     pub slide_time_max_ms: i32,
     /// Wrong checks a pending code survives; the next check after that many is refused.
     pub code_attempts: u32,
+    /// The last wrong check the limit allows already answers `code_attempts_exceeded` (else
+    /// `code_mismatch`, and the check after it is refused).
+    pub exceeded_on_last_attempt: bool,
     pub code_digits: usize,
     /// Every code sent is this one (for harnesses without test support); random when None.
     pub fixed_code: Option<String>,
@@ -65,6 +68,7 @@ impl Default for GatewayConfig {
             slide_time_min_ms: 100,
             slide_time_max_ms: 60_000,
             code_attempts: 5,
+            exceeded_on_last_attempt: false,
             code_digits: 6,
             fixed_code: None,
             resend_interval: Duration::from_secs(60),

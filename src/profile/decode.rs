@@ -98,6 +98,7 @@ fn empty() -> Profile {
         slide_time_min: 0,
         slide_time_max: 0,
         code_attempts: 0,
+        exceeded_on_last_attempt: false,
         resend_interval: Duration::ZERO,
         code_length: 6,
         burns: BTreeMap::new(),
@@ -220,7 +221,21 @@ fn decode_code(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     let Some(code) = errors.mapping(node, "`code`") else {
         return;
     };
-    errors.known_keys(code, &["attempts", "resend_interval", "length"], "`code`");
+    errors.known_keys(
+        code,
+        &[
+            "attempts",
+            "exceeded_on_last_attempt",
+            "resend_interval",
+            "length",
+        ],
+        "`code`",
+    );
+    if let Some(n) = code.get_node("exceeded_on_last_attempt") {
+        profile.exceeded_on_last_attempt = errors
+            .boolean(n, "`code.exceeded_on_last_attempt`")
+            .unwrap_or(false);
+    }
     if let Some(n) = code.get_node("attempts") {
         profile.code_attempts = bounded(errors, n, "`code.attempts`", 1..=1000).unwrap_or(1);
     }

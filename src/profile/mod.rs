@@ -48,6 +48,8 @@ pub struct Profile {
     pub slide_time_min: i64,
     pub slide_time_max: i64,
     pub code_attempts: i64,
+    /// The last wrong code the limit allows already answers `code_attempts_exceeded`.
+    pub exceeded_on_last_attempt: bool,
     pub resend_interval: Duration,
     pub code_length: i64,
     pub burns: BTreeMap<String, bool>,
@@ -209,7 +211,12 @@ impl Profile {
                 // Not a field: the slideTime steps send unless told otherwise.
                 "slide_time_typical": 1500.clamp(self.slide_time_min, self.slide_time_max.max(self.slide_time_min)),
             },
-            "code": {"attempts": self.code_attempts, "resend_interval": secs(&self.resend_interval), "length": self.code_length},
+            "code": {
+                "attempts": self.code_attempts,
+                "exceeded_on_last_attempt": self.exceeded_on_last_attempt,
+                "resend_interval": secs(&self.resend_interval),
+                "length": self.code_length,
+            },
             "burns": self.burns,
             "password": self.password,
             "strict_errors": self.strict_errors,

@@ -33,6 +33,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
         slide_time_min_ms: clamp_i32(profile.slide_time_min),
         slide_time_max_ms: clamp_i32(profile.slide_time_max),
         code_attempts: u32::try_from(profile.code_attempts).unwrap_or(base.code_attempts),
+        exceeded_on_last_attempt: profile.exceeded_on_last_attempt,
         code_digits: usize::try_from(profile.code_length).unwrap_or(base.code_digits),
         resend_interval: profile.resend_interval,
         password_policy: PasswordPolicy {

@@ -8,7 +8,12 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {
+    /// A switch that must be on.
     Switch(String),
+    /// `!switch`: a switch that must be off.
+    Off(String),
+    /// `a || b`: either.
+    Any(Vec<Requirement>),
     Compare {
         left: String,
         op: Comparison,
@@ -62,12 +67,19 @@ const OPERATORS: &[(&str, Comparison)] = &[
 
 impl Requirement {
     pub fn parse(text: &str) -> Result<Self, String> {
+        if text.contains("||") {
+            let either = text.split("||").map(Requirement::parse);
+            return either.collect::<Result<_, _>>().map(Requirement::Any);
+        }
         let Some((at, symbol, op)) = OPERATORS
             .iter()
             .filter_map(|(symbol, op)| text.find(symbol).map(|at| (at, *symbol, *op)))
             .min_by_key(|(at, symbol, _)| (*at, usize::MAX - symbol.len()))
         else {
-            return Ok(Requirement::Switch(text.trim().to_owned()));
+            return Ok(match text.trim().strip_prefix('!') {
+                Some(path) => Requirement::Off(path.trim().to_owned()),
+                None => Requirement::Switch(text.trim().to_owned()),
+            });
         };
         let left = text[..at].trim();
         let right = text[at + symbol.len()..].trim();
@@ -87,7 +99,8 @@ impl Requirement {
     /// The profile paths it reads.
     pub fn paths(&self) -> Vec<&str> {
         match self {
-            Requirement::Switch(path) => vec![path],
+            Requirement::Switch(path) | Requirement::Off(path) => vec![path],
+            Requirement::Any(either) => either.iter().flat_map(Requirement::paths).collect(),
             Requirement::Compare { left, right, .. } => match right {
                 Operand::Path(right, _) => vec![left, right],
                 Operand::Number(_) => vec![left],
@@ -102,6 +115,22 @@ impl Requirement {
             Requirement::Switch(path) => match lookup(path).and_then(Value::as_bool) {
                 Some(true) => Ok(()),
                 _ => Err(format!("the profile has `{path}` off")),
+            },
+            Requirement::Any(either) => {
+                let mut why = Vec::new();
+                for requirement in either {
+                    match requirement.check(profile) {
+                        Ok(()) => return Ok(()),
+                        Err(reason) => why.push(reason),
+                    }
+                }
+                Err(why.join("; and "))
+            }
+            Requirement::Off(path) => match lookup(path).and_then(Value::as_bool) {
+                Some(false) => Ok(()),
+                _ => Err(format!(
+                    "the profile has `{path}` on, and this scenario needs it off"
+                )),
             },
             Requirement::Compare { left, op, right } => {
                 let number = |path: &str| lookup(path).and_then(Value::as_i64);
@@ -159,9 +188,13 @@ mod tests {
 
     #[test]
     fn switches_and_comparisons_are_checked_against_the_profile() {
-        let profile = json!({"burns": {"t1": true}, "password": {"min_classes": 1, "max_run": 2, "max_length": 32}});
+        let profile = json!({"burns": {"t1": true, "t3": false}, "password": {"min_classes": 1, "max_run": 2, "max_length": 32}});
         let check = |text: &str| Requirement::parse(text).expect("parses").check(&profile);
         assert_eq!(check("burns.t1"), Ok(()));
+        assert!(check("!burns.t1").is_err());
+        assert_eq!(check("!burns.t3"), Ok(()));
+        assert_eq!(check("burns.t3 || password.max_run <= 2"), Ok(()));
+        assert!(check("burns.t3 || password.max_run > 2").is_err());
         assert!(check("burns.t2").is_err());
         assert_eq!(check("password.max_run < password.max_length"), Ok(()));
         assert_eq!(check("password.max_run <= 2"), Ok(()));

@@ -60,12 +60,17 @@ impl Model {
                 )
             }
             Op::WrongCodes { who } => {
-                let repeat = match self.codes.get(who) {
+                let mut repeat = match self.codes.get(who) {
                     Some(p) if self.live_code(p) && !p.burnt => {
                         self.rules.attempts - p.wrong.min(self.rules.attempts - 1)
                     }
                     _ => self.rules.attempts,
                 };
+                // One step expects one answer: where the last wrong code allowed answers
+                // otherwise, the run stops just short of it (a later run reaches it alone).
+                if self.rules.exceeded_on_last_attempt && repeat > 1 {
+                    repeat -= 1;
+                }
                 let mut last = Expected::Nothing;
                 for _ in 0..repeat {
                     last = self.check_code(*who, None);

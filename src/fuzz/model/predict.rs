@@ -154,6 +154,9 @@ impl Model {
         pending.wrong += 1;
         if pending.wrong >= attempts {
             pending.burnt = true;
+            if self.rules.exceeded_on_last_attempt {
+                return Expected::Error("code_attempts_exceeded");
+            }
         }
         Expected::Error("code_mismatch")
     }

@@ -191,6 +191,9 @@ impl Flow {
         pending.wrong_checks += 1;
         if pending.wrong_checks >= self.config.code_attempts && limited {
             pending.burnt = true;
+            if self.config.exceeded_on_last_attempt {
+                return Err(FailureKind::CodeAttemptsExceeded.into());
+            }
         }
         Err(FailureKind::CodeMismatch.into())
     }

@@ -134,20 +134,26 @@ impl Decoder<'_> {
                     continue;
                 }
             };
-            let (known, what) = match &requirement {
-                Requirement::Switch(_) => (&switches, "a profile switch"),
-                Requirement::Compare { .. } => (&numbers, "a number of the profile"),
+            let either = match &requirement {
+                Requirement::Any(either) => either.clone(),
+                one => vec![one.clone()],
             };
-            for path in requirement.paths() {
-                if !known.iter().any(|k| k == path) {
-                    self.errors.push(
-                        Diagnostic::new(
-                            at,
-                            text.chars().count(),
-                            format!("`{path}` is not {what}"),
-                        )
-                        .suggest(path, known.iter().map(String::as_str)),
-                    );
+            for one in &either {
+                let (known, what) = match one {
+                    Requirement::Compare { .. } => (&numbers, "a number of the profile"),
+                    _ => (&switches, "a profile switch"),
+                };
+                for path in one.paths() {
+                    if !known.iter().any(|k| k == path) {
+                        self.errors.push(
+                            Diagnostic::new(
+                                at,
+                                text.chars().count(),
+                                format!("`{path}` is not {what}"),
+                            )
+                            .suggest(path, known.iter().map(String::as_str)),
+                        );
+                    }
                 }
             }
             requires.push((requirement, at));
@@ -187,6 +193,7 @@ impl Decoder<'_> {
         let mut switches = vec!["test_support".to_owned(), "strict_errors".to_owned()];
         switches.extend(self.profile.burns.keys().map(|k| format!("burns.{k}")));
         switches.push("password.forbid_user_name".into());
+        switches.push("code.exceeded_on_last_attempt".into());
         switches
     }
 

@@ -195,9 +195,18 @@ pub fn failed_files(record: &RunRecord) -> Vec<&str> {
     record
         .scenarios
         .iter()
-        .filter(|s| s.verdict != Verdict::Passed)
+        .filter(|s| s.verdict != Verdict::Passed && !skipped_by_profile(s))
         .map(|s| s.file.as_str())
         .collect()
+}
+
+/// Skipped because the profile makes other choices than the scenario is about (`requires:`).
+pub fn skipped_by_profile(scenario: &gatecheck::runner::record::ScenarioRecord) -> bool {
+    scenario.verdict == Verdict::Skipped
+        && scenario
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("the profile has"))
 }
 
 // The transport.
