@@ -1,8 +1,8 @@
 //! What a scenario needs of the profile to make sense: a switch that must be on
-//! (`burns.t1_on_mismatch`), or a comparison of a number with a constant or with another number
-//! give or take a constant (`password.min_classes >= 2`, `password.max_run <=
-//! password.max_length - 4`). A scenario whose
-//! requirement the profile does not meet is skipped, and the reason says which and why.
+//! (`burns.t1_on_mismatch`) or off (`!code.exceeded_on_last_attempt`), a comparison of a number
+//! with a constant or with another number give or take a constant (`password.min_classes >= 2`,
+//! `password.max_run <= password.max_length - 5`), or either of two (`a || b`). A scenario
+//! whose requirement the profile does not meet is skipped, and the reason says which and why.
 
 use serde_json::Value;
 
