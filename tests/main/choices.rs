@@ -1,8 +1,9 @@
-//! The password scenarios judge the gateway by the profile's policy, not the reference
-//! gateway's: for generated policies (length bounds, classes, longest run), the embedded
-//! gateway set to that policy and a profile saying so, the password scenarios pass (or are
-//! skipped, saying why, where a policy leaves nothing to check), and with the policy switched
-//! off the scenarios that refuse a password fail.
+//! The suite and the fuzz model judge a gateway by its profile, not by the reference gateway's
+//! choices (`docs/choices.md`). For generated profiles, and the embedded gateway set to each
+//! (`runner::embedded`): the password scenarios follow generated policies and fail with the
+//! policy switched off; the whole suite passes (or skips, saying why), a fuzz run finds
+//! nothing, and a fault switch drawn for the profile is still caught. A failing profile
+//! shrinks and is printed as the YAML a user would write.
 
 use gatecheck::gateway::fault::Fault;
 use gatecheck::gateway::password::PasswordPolicy;
