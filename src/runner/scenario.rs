@@ -96,8 +96,10 @@ fn repeat_count(step: &crate::scenario::model::Step, context: &Context) -> Resul
     match repeat.render(&|p| context.lookup(p))? {
         Value::Number(n) => n
             .as_u64()
-            .filter(|c| (1..=1000).contains(c))
-            .ok_or_else(|| format!("`repeat` is {n}, not a count from 1 to 1000")),
+            // A template may give 0 (`profile.code.attempts - 1` where the limit is 1): the
+            // step is left out.
+            .filter(|c| (0..=1000).contains(c))
+            .ok_or_else(|| format!("`repeat` is {n}, not a count from 0 to 1000")),
         other => Err(format!("`repeat` is {other}, not a count")),
     }
 }

@@ -86,7 +86,11 @@ fn verdicts(record: &RunRecord) -> Vec<(String, Verdict, Option<String>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(CI_SEED),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn the_password_scenarios_follow_the_profile(policy in policies()) {
@@ -309,8 +313,17 @@ fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestC
     Ok(())
 }
 
+/// CI sweeps the same 30 profiles every run, so a red CI is a change, not a draw; the
+/// ignored test below draws 500 afresh (its seed is printed on failure; `PROPTEST_RNG_SEED`
+/// replays it).
+const CI_SEED: u64 = 20_261_201;
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 30, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 30,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(CI_SEED),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn the_suite_follows_any_profile(choices in choices(), seed in any::<u64>(), fault in 0usize..64) {
