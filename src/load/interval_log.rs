@@ -74,6 +74,10 @@ impl IntervalLogs {
 }
 
 impl Sink for IntervalLogs {
+    fn wants_samples(&self) -> bool {
+        false
+    }
+
     fn interval(&mut self, closed: &[ClosedInterval]) -> std::io::Result<()> {
         self.append(closed)
     }

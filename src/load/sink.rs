@@ -35,6 +35,10 @@ pub struct FlowSample<'a> {
 }
 
 pub trait Sink: Send {
+    /// Whether it wants each step and flow (else only intervals, and no sample pays for it).
+    fn wants_samples(&self) -> bool {
+        true
+    }
     fn step(&mut self, _sample: &StepSample<'_>) {}
     fn flow(&mut self, _sample: &FlowSample<'_>) {}
     /// A one-second interval closed: each series' histogram of it.
@@ -49,7 +53,8 @@ pub trait Sink: Send {
 
 /// The HDR metrics every run keeps (what the summary is made from), and the sinks a command
 /// added. Each behind a lock of its own, so a sink's file or network I/O at an interval never
-/// holds up the flows recording into the metrics; with no sinks added a sample costs one lock.
+/// holds up the flows recording into the metrics; unless a sink wants samples, a sample costs
+/// one lock.
 #[derive(Default)]
 pub struct Sinks {
     metrics: Mutex<Metrics>,
@@ -62,7 +67,7 @@ pub struct Sinks {
 impl Sinks {
     pub fn new(others: Vec<Box<dyn Sink>>) -> Self {
         Self {
-            any_others: !others.is_empty(),
+            any_others: others.iter().any(|sink| sink.wants_samples()),
             others: Mutex::new(others),
             ..Self::default()
         }

@@ -58,21 +58,26 @@ pub enum Metric {
     LateShare,
 }
 
+/// How a threshold (or a scenario's `requires:`) compares; thresholds use the orderings only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
     Less,
     LessOrEqual,
     Greater,
     GreaterOrEqual,
+    Equal,
+    NotEqual,
 }
 
 impl Comparison {
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
+    pub fn holds<T: PartialOrd>(self, actual: T, limit: T) -> bool {
         match self {
             Comparison::Less => actual < limit,
             Comparison::LessOrEqual => actual <= limit,
             Comparison::Greater => actual > limit,
             Comparison::GreaterOrEqual => actual >= limit,
+            Comparison::Equal => actual == limit,
+            Comparison::NotEqual => actual != limit,
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+pub use super::load_spec::Comparison;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {
     /// A switch that must be on.
@@ -19,16 +21,6 @@ pub enum Requirement {
         op: Comparison,
         right: Operand,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Less,
-    LessOrEqual,
-    Greater,
-    GreaterOrEqual,
-    Equal,
-    NotEqual,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +145,7 @@ impl Requirement {
                 } else {
                     Err(format!(
                         "the profile has {left} = {a}, and this scenario needs {left} {} {shown}",
-                        op.symbol()
+                        symbol(*op)
                     ))
                 }
             }
@@ -161,24 +153,12 @@ impl Requirement {
     }
 }
 
-impl Comparison {
-    fn holds(self, a: i64, b: i64) -> bool {
-        match self {
-            Comparison::Less => a < b,
-            Comparison::LessOrEqual => a <= b,
-            Comparison::Greater => a > b,
-            Comparison::GreaterOrEqual => a >= b,
-            Comparison::Equal => a == b,
-            Comparison::NotEqual => a != b,
-        }
-    }
-
-    fn symbol(self) -> &'static str {
-        OPERATORS
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("?", |(symbol, _)| symbol)
-    }
+/// How a comparison is written back in a reason.
+fn symbol(op: Comparison) -> &'static str {
+    OPERATORS
+        .iter()
+        .find(|(_, o)| *o == op)
+        .map_or("?", |(symbol, _)| symbol)
 }
 
 #[cfg(test)]

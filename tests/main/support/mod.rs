@@ -200,13 +200,10 @@ pub fn failed_files(record: &RunRecord) -> Vec<&str> {
         .collect()
 }
 
-/// Skipped because the profile makes other choices than the scenario is about (`requires:`).
+/// Skipped because the profile makes other choices than the scenario is about: the runner
+/// skips a scenario for its `requires:` only.
 pub fn skipped_by_profile(scenario: &gatecheck::runner::record::ScenarioRecord) -> bool {
     scenario.verdict == Verdict::Skipped
-        && scenario
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("the profile has"))
 }
 
 // The transport.
