@@ -3,6 +3,7 @@
 //! records. Every module that wrote one of these again now takes it from here.
 
 mod harness;
+pub mod profiles;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
