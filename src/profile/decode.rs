@@ -25,9 +25,9 @@ const TOP_KEYS: &[&str] = &[
     "oracle",
     "accounts",
 ];
-const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
-const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
-const PASSWORD: &[&str] = &[
+pub(super) const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
+pub(super) const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
+pub(super) const PASSWORD: &[&str] = &[
     "min_length",
     "max_length",
     "min_classes",

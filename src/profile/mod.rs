@@ -14,6 +14,7 @@ use crate::yaml::{self, Errors};
 
 mod decode;
 mod oracle;
+pub mod render;
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 

@@ -1,0 +1,246 @@
+//! Calls 5-6: T3's refusal, whether a refused password uses T3 up, the password policy (length
+//! bounds, classes, runs, the account name), and login's refusal. Every policy probe is one
+//! reset: with a T3 kept across refusals when the target keeps it, else a fresh one.
+
+use super::findings::Findings;
+use super::flow::{unexpected, Flows, TestUser, Token};
+use super::probe::ProbeError;
+use super::search::{largest, smallest};
+
+/// The longest password a profile can state.
+const LENGTH_CAP: i64 = 1024;
+
+pub async fn probe(flows: &Flows<'_>, found: &mut Findings) -> Result<(), ProbeError> {
+    let probe = flows.probe;
+    let user = flows.user().await?;
+    let unknown = probe
+        .reset(
+            &user.user,
+            "gatecheckdiscoverunknowntoken0000",
+            &password(16, 4, 1, 0),
+        )
+        .await?;
+    if let Some(refusal) = unknown.refusal() {
+        found.error(
+            "reset_token_invalid",
+            refusal,
+            "call 5 with a token never issued",
+        );
+    }
+    let login = probe.login(&user.account, "Wrong-password-9").await?;
+    if let Some(refusal) = login.refusal() {
+        found.error("login_failed", refusal, "call 6 with a wrong password");
+    }
+    let mut resets = Resets::start(flows, found).await?;
+    let typical = resets.typical_length(found).await?;
+    policy(&mut resets, found, typical).await
+}
+
+async fn policy(
+    resets: &mut Resets<'_, '_>,
+    found: &mut Findings,
+    typical: i64,
+) -> Result<(), ProbeError> {
+    let min = smallest(1, typical, async |n| {
+        resets.accepts(found, &password(n, 4, 1, n)).await
+    })
+    .await?;
+    set(
+        found,
+        "min_length",
+        min,
+        format!("{min} characters accepted, {} refused", min - 1),
+    );
+    let max = largest(typical, LENGTH_CAP, async |n| {
+        resets.accepts(found, &password(n, 4, 1, n)).await
+    })
+    .await?;
+    set(
+        found,
+        "max_length",
+        max,
+        super::captcha::bound_note(max, LENGTH_CAP, "characters"),
+    );
+    let classes = smallest(1, 4, async |k| {
+        resets.accepts(found, &password(typical, k, 1, k)).await
+    })
+    .await?;
+    let how = match classes {
+        1 => "one class accepted".to_owned(),
+        k => format!("{k} classes accepted, {} refused", k - 1),
+    };
+    set(found, "min_classes", classes, how);
+    let run_cap = (max - 3).max(1);
+    let run = largest(1, run_cap, async |r| {
+        let length = typical.max(r + 3).min(max);
+        resets.accepts(found, &password(length, 4, r, r)).await
+    })
+    .await?;
+    set(
+        found,
+        "max_run",
+        run,
+        super::captcha::bound_note(run, run_cap, "in a row"),
+    );
+    let user = resets.holder(found).await?.0;
+    let with_name = format!("{}Q7#", user.account);
+    if (with_name.len() as i64) < min || with_name.len() as i64 > max {
+        found.undetermined(
+            &["password.forbid_user_name".into()],
+            "a password holding the account name would break the length bounds",
+        );
+        return Ok(());
+    }
+    let forbids = !resets.accepts(found, &with_name).await?;
+    found
+        .profile
+        .password
+        .insert("forbid_user_name".into(), forbids.into());
+    let how = match forbids {
+        true => "a password holding the account name was refused",
+        false => "a password holding the account name was accepted",
+    };
+    found.found("password.forbid_user_name", how);
+    Ok(())
+}
+
+fn set(found: &mut Findings, key: &str, value: i64, how: String) {
+    found.profile.password.insert(key.to_owned(), value.into());
+    found.found(&format!("password.{key}"), how);
+}
+
+/// Resets for the policy probes, with the T3 they use.
+struct Resets<'f, 'p> {
+    flows: &'f Flows<'p>,
+    held: Option<(TestUser, Token)>,
+    /// Whether a refused password uses T3 up.
+    burns: bool,
+    policy_code: (u16, String),
+}
+
+impl<'f, 'p> Resets<'f, 'p> {
+    /// A too-short password, then a good one with the same T3: the policy's answer, and
+    /// whether the refusal used T3 up.
+    async fn start(flows: &'f Flows<'p>, found: &mut Findings) -> Result<Self, ProbeError> {
+        let user = flows.user().await?;
+        let t3 = flows.t3(&user.user).await?;
+        let short = flows.probe.reset(&user.user, &t3.token, "a").await?;
+        let policy_code = short
+            .refusal()
+            .ok_or_else(|| unexpected("call 5 with the password `a`", &short))?;
+        found.error(
+            "password_policy",
+            policy_code.clone(),
+            "call 5 with the password `a`",
+        );
+        let good = flows
+            .probe
+            .reset(&user.user, &t3.token, &password(16, 4, 1, 99))
+            .await?;
+        let burns = !good.ok();
+        found.profile.burns.insert("t3_on_policy".into(), burns);
+        let how = match burns {
+            true => "a good password after a refused one was refused with the same T3",
+            false => "a good password after a refused one passed with the same T3",
+        };
+        found.found("burns.t3_on_policy", how);
+        Ok(Self {
+            flows,
+            held: None,
+            burns,
+            policy_code,
+        })
+    }
+
+    /// The first of a few lengths whose password (four classes, no repeats) is accepted.
+    async fn typical_length(&mut self, found: &mut Findings) -> Result<i64, ProbeError> {
+        for length in [16, 12, 20, 8, 24, 32, 10, 6, 40, 64, 128] {
+            if self
+                .accepts(found, &password(length, 4, 1, length + 1))
+                .await?
+            {
+                return Ok(length);
+            }
+        }
+        Err(ProbeError::Unexpected(
+            "no password of 6 to 128 characters with four classes was accepted".into(),
+        ))
+    }
+
+    async fn holder(&mut self, _: &mut Findings) -> Result<(TestUser, Token), ProbeError> {
+        if let Some(held) = self.held.clone() {
+            return Ok(held);
+        }
+        let user = self.flows.user().await?;
+        let t3 = self.flows.t3(&user.user).await?;
+        self.held = Some((user.clone(), t3.clone()));
+        Ok((user, t3))
+    }
+
+    async fn accepts(&mut self, found: &mut Findings, password: &str) -> Result<bool, ProbeError> {
+        let (user, t3) = self.holder(found).await?;
+        let reply = self
+            .flows
+            .probe
+            .reset(&user.user, &t3.token, password)
+            .await?;
+        if reply.ok() || self.burns {
+            self.held = None;
+        }
+        match reply.refusal() {
+            None if reply.ok() => Ok(true),
+            Some(refusal) if refusal == self.policy_code => Ok(false),
+            _ => Err(unexpected("call 5", &reply)),
+        }
+    }
+}
+
+/// A password of `length` characters from `classes` classes, opening with a run of `run`
+/// equal characters and with no other repeat; `salt` varies it. No pool holds a letter of
+/// `gcdiscover`, so no password holds a probe user's account name by chance.
+pub fn password(length: i64, classes: i64, run: i64, salt: i64) -> String {
+    const POOLS: [&str; 4] = ["kmnpqrstuvwyz", "QRSTUVWXYZ", "23456789", "#$%&*+=?@^"];
+    let length = length.max(0) as usize;
+    let classes = classes.clamp(1, 4) as usize;
+    let run = (run.max(1) as usize).min(length);
+    let salt = salt.unsigned_abs() as usize;
+    let pool = |class: usize| POOLS[class].as_bytes();
+    let opening = char::from(pool(0)[salt % pool(0).len()]);
+    let mut text: Vec<char> = std::iter::repeat_n(opening, run).collect();
+    // The run is of the first class; the others follow it in turn, so a short password still
+    // holds every class it is asked for.
+    let mut i = 1;
+    while text.len() < length {
+        let chars = pool(i % classes);
+        let c = char::from(chars[(i / classes + salt) % chars.len()]);
+        if text.last() != Some(&c) {
+            text.push(c);
+        }
+        i += 1;
+    }
+    text.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::password::PasswordPolicy;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn passwords_have_what_they_are_asked_for(length in 4i64..200, classes in 1i64..=4, run in 1i64..=4, salt in 0i64..1000) {
+            let text = password(length, classes, run, salt);
+            prop_assert_eq!(text.chars().count() as i64, length);
+            let policy = |min_classes, max_run| PasswordPolicy { min_len: 1, max_len: 1024, min_classes, max_run, forbid_user_name: true };
+            let wanted = classes.min(length) as usize;
+            prop_assert!(policy(wanted, run as usize).check(&text, "gcdiscoverab").is_ok(), "{text}");
+            if run > 1 {
+                prop_assert!(policy(1, run as usize - 1).check(&text, "gcdiscoverab").is_err(), "{text}");
+            }
+            if wanted < 4 {
+                prop_assert!(policy(wanted + 1, 4).check(&text, "gcdiscoverab").is_err(), "{text}");
+            }
+        }
+    }
+}
