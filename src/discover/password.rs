@@ -233,7 +233,8 @@ mod tests {
             let text = password(length, classes, run, salt);
             prop_assert_eq!(text.chars().count() as i64, length);
             let policy = |min_classes, max_run| PasswordPolicy { min_len: 1, max_len: 1024, min_classes, max_run, forbid_user_name: true };
-            let wanted = classes.min(length) as usize;
+            // The run is one class; the rest of the password holds the others.
+            let wanted = classes.min(length - run + 1) as usize;
             prop_assert!(policy(wanted, run as usize).check(&text, "gcdiscoverab").is_ok(), "{text}");
             if run > 1 {
                 prop_assert!(policy(1, run as usize - 1).check(&text, "gcdiscoverab").is_err(), "{text}");
