@@ -56,7 +56,7 @@ impl<'a> Flows<'a> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let user = TestUser {
             user: format!("+86199{:04}{:04}", self.run, n % 10_000),
-            account: format!("gcdiscover{}x{n}", letters(self.run)),
+            account: format!("gcdiscover{}x{}", letters(self.run), letters(n)),
             password: PASSWORD.to_owned(),
         };
         self.probe
@@ -122,10 +122,29 @@ pub fn unexpected(what: &str, reply: &Reply) -> ProbeError {
     ProbeError::Unexpected(format!("{what} answered {}", reply.shown()))
 }
 
-/// A number written in letters (`a`-`j`), for account names that hold no digits.
+/// A number written in letters (`a`-`j`, `z` between two equal ones), for account names with
+/// no digit and no character twice in a row: a password holding one breaks no other rule.
 fn letters(n: u32) -> String {
-    n.to_string()
-        .bytes()
-        .map(|d| char::from(b'a' + (d - b'0')))
-        .collect()
+    let mut text = String::new();
+    for digit in n.to_string().bytes() {
+        let letter = char::from(b'a' + (digit - b'0'));
+        if text.ends_with(letter) {
+            text.push('z');
+        }
+        text.push(letter);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn account_names_have_no_digit_and_no_repeat() {
+        for n in [0, 7, 11, 100, 1_223_334_444, u32::MAX] {
+            let name = super::letters(n);
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase()), "{name}");
+            assert!(name.as_bytes().windows(2).all(|w| w[0] != w[1]), "{name}");
+        }
+        assert_eq!(super::letters(1_100), "bzbaza");
+    }
 }

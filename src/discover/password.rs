@@ -31,8 +31,7 @@ pub async fn probe(flows: &Flows<'_>, found: &mut Findings) -> Result<(), ProbeE
     if let Some(refusal) = login.refusal() {
         found.error("login_failed", refusal, "call 6 with a wrong password");
     }
-    let mut resets = Resets::start(flows, found).await?;
-    let typical = resets.typical_length(found).await?;
+    let (mut resets, typical) = Resets::start(flows, found).await?;
     policy(&mut resets, found, typical).await
 }
 
@@ -42,7 +41,7 @@ async fn policy(
     typical: i64,
 ) -> Result<(), ProbeError> {
     let min = smallest(1, typical, async |n| {
-        resets.accepts(found, &password(n, 4, 1, n)).await
+        resets.accepts(&password(n, 4, 1, n)).await
     })
     .await?;
     set(
@@ -52,7 +51,7 @@ async fn policy(
         format!("{min} characters accepted, {} refused", min - 1),
     );
     let max = largest(typical, LENGTH_CAP, async |n| {
-        resets.accepts(found, &password(n, 4, 1, n)).await
+        resets.accepts(&password(n, 4, 1, n)).await
     })
     .await?;
     set(
@@ -62,7 +61,7 @@ async fn policy(
         super::captcha::bound_note(max, LENGTH_CAP, "characters"),
     );
     let classes = smallest(1, 4, async |k| {
-        resets.accepts(found, &password(typical, k, 1, k)).await
+        resets.accepts(&password(typical, k, 1, k)).await
     })
     .await?;
     let how = match classes {
@@ -73,7 +72,7 @@ async fn policy(
     let run_cap = (max - 3).max(1);
     let run = largest(1, run_cap, async |r| {
         let length = typical.max(r + 3).min(max);
-        resets.accepts(found, &password(length, 4, r, r)).await
+        resets.accepts(&password(length, 4, r, r)).await
     })
     .await?;
     set(
@@ -82,7 +81,7 @@ async fn policy(
         run,
         super::captcha::bound_note(run, run_cap, "in a row"),
     );
-    let user = resets.holder(found).await?.0;
+    let user = resets.holder().await?.0;
     let with_name = format!("{}Q7#", user.account);
     if (with_name.len() as i64) < min || with_name.len() as i64 > max {
         found.undetermined(
@@ -91,7 +90,7 @@ async fn policy(
         );
         return Ok(());
     }
-    let forbids = !resets.accepts(found, &with_name).await?;
+    let forbids = !resets.accepts(&with_name).await?;
     found
         .profile
         .password
@@ -119,9 +118,10 @@ struct Resets<'f, 'p> {
 }
 
 impl<'f, 'p> Resets<'f, 'p> {
-    /// A too-short password, then a good one with the same T3: the policy's answer, and
-    /// whether the refusal used T3 up.
-    async fn start(flows: &'f Flows<'p>, found: &mut Findings) -> Result<Self, ProbeError> {
+    /// The policy's answer (to the password `a`), a length the policy accepts, and whether a
+    /// refusal uses T3 up (a refused password, then an accepted one with the same T3). Until
+    /// that is known, every probe takes a fresh T3.
+    async fn start(flows: &'f Flows<'p>, found: &mut Findings) -> Result<(Self, i64), ProbeError> {
         let user = flows.user().await?;
         let t3 = flows.t3(&user.user).await?;
         let short = flows.probe.reset(&user.user, &t3.token, "a").await?;
@@ -133,32 +133,43 @@ impl<'f, 'p> Resets<'f, 'p> {
             policy_code.clone(),
             "call 5 with the password `a`",
         );
+        let mut resets = Self {
+            flows,
+            held: None,
+            burns: true,
+            policy_code,
+        };
+        let typical = resets.typical_length().await?;
+        let user = flows.user().await?;
+        let t3 = flows.t3(&user.user).await?;
+        flows.probe.reset(&user.user, &t3.token, "a").await?;
         let good = flows
             .probe
-            .reset(&user.user, &t3.token, &password(16, 4, 1, 99))
+            .reset(&user.user, &t3.token, &password(typical, 4, 1, 98))
             .await?;
-        let burns = !good.ok();
-        found.profile.burns.insert("t3_on_policy".into(), burns);
-        let how = match burns {
+        if good.refusal().as_ref() == Some(&resets.policy_code) {
+            return Err(unexpected(
+                "call 5 with a password the policy accepted before",
+                &good,
+            ));
+        }
+        resets.burns = !good.ok();
+        found
+            .profile
+            .burns
+            .insert("t3_on_policy".into(), resets.burns);
+        let how = match resets.burns {
             true => "a good password after a refused one was refused with the same T3",
             false => "a good password after a refused one passed with the same T3",
         };
         found.found("burns.t3_on_policy", how);
-        Ok(Self {
-            flows,
-            held: None,
-            burns,
-            policy_code,
-        })
+        Ok((resets, typical))
     }
 
     /// The first of a few lengths whose password (four classes, no repeats) is accepted.
-    async fn typical_length(&mut self, found: &mut Findings) -> Result<i64, ProbeError> {
+    async fn typical_length(&mut self) -> Result<i64, ProbeError> {
         for length in [16, 12, 20, 8, 24, 32, 10, 6, 40, 64, 128] {
-            if self
-                .accepts(found, &password(length, 4, 1, length + 1))
-                .await?
-            {
+            if self.accepts(&password(length, 4, 1, length + 1)).await? {
                 return Ok(length);
             }
         }
@@ -167,7 +178,7 @@ impl<'f, 'p> Resets<'f, 'p> {
         ))
     }
 
-    async fn holder(&mut self, _: &mut Findings) -> Result<(TestUser, Token), ProbeError> {
+    async fn holder(&mut self) -> Result<(TestUser, Token), ProbeError> {
         if let Some(held) = self.held.clone() {
             return Ok(held);
         }
@@ -177,8 +188,8 @@ impl<'f, 'p> Resets<'f, 'p> {
         Ok((user, t3))
     }
 
-    async fn accepts(&mut self, found: &mut Findings, password: &str) -> Result<bool, ProbeError> {
-        let (user, t3) = self.holder(found).await?;
+    async fn accepts(&mut self, password: &str) -> Result<bool, ProbeError> {
+        let (user, t3) = self.holder().await?;
         let reply = self
             .flows
             .probe
