@@ -172,3 +172,15 @@ fn the_command_writes_a_profile_that_validate_reads() {
         .expect("runs");
     assert_exit(&validate, 0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The same over 200 profiles drawn afresh:
+    /// `cargo test --release --test main discover:: -- --ignored`.
+    #[test]
+    #[ignore]
+    fn discover_gives_back_200_profiles(choices in choices()) {
+        round_trip(&profile_yaml(&choices))?;
+    }
+}
