@@ -50,6 +50,7 @@ fn run_password_scenarios(policy: Policy, faults: Vec<Fault>) -> RunRecord {
         min_classes: policy.min_classes,
         max_run: policy.max_run,
         forbid_user_name: true,
+        ..PasswordPolicy::default()
     };
     let suite = scenarios(&repo_path("scenarios/password"), &options.session.profile);
     current_thread_runtime().block_on(run(suite, &options)).0
