@@ -74,8 +74,9 @@ impl Default for RequestChoices {
 }
 
 impl RequestChoices {
-    /// As templates and `requires:` see it, with two values that are not fields: a
-    /// `clientType` and a `checkType` the gateway refuses (the smallest unlisted).
+    /// As templates and `requires:` see it, with three values that are not fields: a
+    /// `clientType` and a `checkType` the gateway refuses (the smallest unlisted), and a
+    /// listed `checkType` other than 1.
     pub fn to_value(&self) -> Value {
         let outside = |list: &[i64]| (0..).find(|n| !list.contains(n)).unwrap_or(-1);
         json!({
@@ -90,6 +91,8 @@ impl RequestChoices {
             "check_type_default": self.check_type_default,
             "client_type_outside": outside(&self.client_types),
             "check_type_outside": outside(&self.check_types),
+            // A listed checkType other than this flow's 1, or -1 when there is none.
+            "check_type_other": self.check_types.iter().copied().find(|t| *t != 1).unwrap_or(-1),
         })
     }
 }
