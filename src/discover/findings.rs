@@ -36,21 +36,24 @@ impl Findings {
         self.found.contains_key(path)
     }
 
-    /// The kind's status and code, as the target answered `how`. A kind answered with two
-    /// codes keeps the first and is flagged.
+    /// The kind's status and code, as the target answered `how`. A second code for the kind
+    /// joins its `codes`; a second status is flagged.
     pub fn error(&mut self, kind: &str, (status, code): (u16, String), how: &str) {
         let path = format!("errors.{kind}");
-        let spec = ErrorSpec { status, code };
-        match self.profile.errors.get(kind) {
-            Some(known) if self.found.contains_key(&path) && *known != spec => {
-                let note = format!(
-                    "also answered {} {} {how}: one kind, two answers",
-                    spec.status, spec.code
-                );
+        let first = !self.found.contains_key(&path);
+        match self.profile.errors.get_mut(kind) {
+            Some(known) if !first && known.status != status => {
+                let note = format!("also answered {status} {code} {how}: one kind, two statuses");
                 self.review.insert(path, note);
             }
-            _ if self.found.contains_key(&path) => {}
+            Some(known) if !first && !known.accepts(&code) => {
+                known.codes.push(code.clone());
+                let note = format!("{}; {code} {how}", self.found[&path]);
+                self.found.insert(path, note);
+            }
+            _ if !first => {}
             _ => {
+                let spec = ErrorSpec { status, code: code.clone(), codes: vec![code] };
                 self.profile.errors.insert(kind.to_owned(), spec);
                 self.found(&path, how);
             }

@@ -243,7 +243,7 @@ mod tests {
         fn passwords_have_what_they_are_asked_for(length in 4i64..200, classes in 1i64..=4, run in 1i64..=4, salt in 0i64..1000) {
             let text = password(length, classes, run, salt);
             prop_assert_eq!(text.chars().count() as i64, length);
-            let policy = |min_classes, max_run| PasswordPolicy { min_len: 1, max_len: 1024, min_classes, max_run, forbid_user_name: true };
+            let policy = |min_classes, max_run| PasswordPolicy { min_len: 1, max_len: 1024, min_classes, max_run, ..PasswordPolicy::default() };
             // The run is one class; the rest of the password holds the others.
             let wanted = classes.min(length - run + 1) as usize;
             prop_assert!(policy(wanted, run as usize).check(&text, "gcdiscoverab").is_ok(), "{text}");

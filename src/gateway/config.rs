@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
+use super::request::RequestPolicy;
 use super::users::UserSpec;
 
 #[derive(Debug, Clone)]
@@ -49,6 +50,10 @@ pub struct GatewayConfig {
     pub burn_other_user: bool,
     /// Status and `error_code` of a failure kind, where they differ from the reference table.
     pub answers: Vec<(FailureKind, u16, String)>,
+    /// A kind's second code, answered for its sub-case (`Failure::second_case`) when set.
+    pub second_codes: Vec<(FailureKind, String)>,
+    /// How requests are read: Content-Type, duplicates, floats, nulls, body cap, enums.
+    pub requests: RequestPolicy,
     pub test_support: bool,
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
@@ -83,6 +88,8 @@ impl Default for GatewayConfig {
             burn_t3_on_policy: true,
             burn_other_user: true,
             answers: Vec::new(),
+            second_codes: Vec::new(),
+            requests: RequestPolicy::default(),
             test_support: true,
             faults: FaultSet::default(),
             users: Vec::new(),

@@ -12,9 +12,14 @@ use serde_json::{json, Value};
 use crate::yaml::diagnostic::FileErrors;
 use crate::yaml::{self, Errors};
 
+mod codes;
 mod decode;
 mod oracle;
 pub mod render;
+mod requests;
+
+pub use codes::OPTIONAL_KINDS;
+pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 
@@ -36,7 +41,21 @@ pub const KINDS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorSpec {
     pub status: u16,
+    /// The kind's code (the first of `codes`).
     pub code: String,
+    /// Every code the kind may answer (C3: sub-cases told apart), `code` first.
+    pub codes: Vec<String>,
+}
+
+impl ErrorSpec {
+    pub fn accepts(&self, code: &str) -> bool {
+        self.codes.iter().any(|c| c == code)
+    }
+
+    /// `USG.290000400` or `USG.290000400 or USG.290000401`.
+    pub fn shown(&self) -> String {
+        self.codes.join(" or ")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +75,7 @@ pub struct Profile {
     pub burns: BTreeMap<String, bool>,
     pub password: BTreeMap<String, Value>,
     pub strict_errors: bool,
+    pub requests: RequestChoices,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
     /// `to_value()`, built once and shared by every flow of a run.
@@ -177,7 +197,7 @@ impl Profile {
     pub fn kind_of(&self, status: u16, code: &str) -> Option<&str> {
         self.errors
             .iter()
-            .find(|(_, spec)| spec.status == status && spec.code == code)
+            .find(|(_, spec)| spec.status == status && spec.accepts(code))
             .map(|(kind, _)| kind.as_str())
     }
 
@@ -203,7 +223,7 @@ impl Profile {
         json!({
             "name": self.name,
             "test_support": self.test_support,
-            "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code}))).collect::<serde_json::Map<_, _>>(),
+            "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code, "codes": e.codes}))).collect::<serde_json::Map<_, _>>(),
             "lifetimes": self.lifetimes.iter().map(|(k, d)| (k.clone(), secs(d))).collect::<serde_json::Map<_, _>>(),
             "captcha": {
                 "tolerance": self.captcha_tolerance,
@@ -221,6 +241,7 @@ impl Profile {
             "burns": self.burns,
             "password": self.password,
             "strict_errors": self.strict_errors,
+            "requests": self.requests.to_value(),
         })
     }
 }
@@ -243,7 +264,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(profile.errors.len(), KINDS.len());
+        assert_eq!(profile.errors.len(), KINDS.len() + OPTIONAL_KINDS.len());
         let config = GatewayConfig::default();
         assert_eq!(profile.lifetime("t1"), Some(config.t1_lifetime));
         assert_eq!(profile.lifetime("t3"), Some(config.t3_lifetime));

@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::decode::{BURNS, LIFETIMES, PASSWORD};
-use super::{CaptchaOracle, CodeOracle, Profile, UserKind, KINDS};
+use super::{
+    CaptchaOracle, CodeOracle, ErrorSpec, Profile, RequestChoices, UserKind, KINDS, OPTIONAL_KINDS,
+};
 
 /// The comment for the value at a dotted path (`captcha.tolerance`, `errors.code_mismatch`).
 pub trait Notes {
@@ -38,10 +40,10 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
         "test_support",
     );
     out.section("errors");
-    for kind in KINDS {
+    let optional = OPTIONAL_KINDS.iter().map(|(kind, _, _)| *kind);
+    for kind in KINDS.iter().copied().chain(optional) {
         if let Some(spec) = profile.error(kind) {
-            let value = format!("{{status: {}, code: {}}}", spec.status, quoted(&spec.code));
-            out.line(1, kind, &value, &format!("errors.{kind}"));
+            out.line(1, kind, &error_spec(spec), &format!("errors.{kind}"));
         }
     }
     out.section("lifetimes");
@@ -83,6 +85,7 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
         &profile.strict_errors.to_string(),
         "strict_errors",
     );
+    requests(&mut out, &profile.requests);
     oracle(&mut out, profile);
     accounts(&mut out, profile);
     out.text
@@ -112,6 +115,39 @@ impl Out<'_> {
             Some(note) => writeln!(self.text, "{indent}{key}: {value}  # {}", one_line(&note)),
             None => writeln!(self.text, "{indent}{key}: {value}"),
         };
+    }
+}
+
+/// `{status: 400, code: "USG…"}`, with `codes: [...]` when the kind lists more than one.
+fn error_spec(spec: &ErrorSpec) -> String {
+    let mut value = format!("{{status: {}, code: {}", spec.status, quoted(&spec.code));
+    if spec.codes.len() > 1 {
+        let codes: Vec<String> = spec.codes.iter().map(|c| quoted(c)).collect();
+        value.push_str(&format!(", codes: [{}]", codes.join(", ")));
+    }
+    value.push('}');
+    value
+}
+
+fn requests(out: &mut Out, requests: &RequestChoices) {
+    out.section("requests");
+    let list = |values: &[i64]| {
+        let values: Vec<String> = values.iter().map(i64::to_string).collect();
+        format!("[{}]", values.join(", "))
+    };
+    let entries = [
+        ("content_type", quoted(&requests.content_type)),
+        ("float_integers", quoted(&requests.float_integers)),
+        ("null_fields", quoted(&requests.null_fields)),
+        ("max_body_bytes", requests.max_body_bytes.to_string()),
+        ("too_large", quoted(&requests.too_large)),
+        ("duplicate_keys", quoted(&requests.duplicate_keys)),
+        ("client_types", list(&requests.client_types)),
+        ("check_types", list(&requests.check_types)),
+        ("check_type_default", requests.check_type_default.to_string()),
+    ];
+    for (key, value) in entries {
+        out.line(1, key, &value, &format!("requests.{key}"));
     }
 }
 
@@ -223,6 +259,20 @@ mod tests {
         assert_eq!(again.to_value(), reference.to_value());
         assert_eq!(again.oracle, reference.oracle);
         assert_eq!(again.accounts, reference.accounts);
+    }
+
+    #[test]
+    fn every_choice_off_the_reference_round_trips() {
+        let mut profile = Profile::reference();
+        let spec = profile.errors.get_mut("invalid_request").expect("kind");
+        spec.codes.push("USG.290000499".into());
+        profile.requests.content_type = "unsupported".into();
+        profile.requests.client_types = vec![0, 5, 6, 7];
+        profile.requests.max_body_bytes = 2048;
+        profile.password.insert("charset".into(), "ascii".into());
+        let again = Profile::parse("written.yaml", &to_yaml(&profile, &Bare)).expect("parses");
+        assert_eq!(again.to_value(), profile.to_value());
+        assert_eq!(again.errors, profile.errors);
     }
 
     #[test]
