@@ -46,7 +46,10 @@ pub async fn probe(flows: &Flows<'_>, found: &mut Findings) -> Result<(), ProbeE
     resend_interval(flows, found).await
 }
 
-/// Wrong codes until an answer is not `code_mismatch`: how many were.
+/// Wrong codes until the answer changes: how many answered `code_mismatch` before the
+/// limit's answer. When every answer is alike, they are all mismatches (a limit past the
+/// search) or all the limit's (a limit of one whose last try answers so): a check with no
+/// code pending, which a correct gateway answers `code_mismatch`, tells them apart.
 async fn wrong_codes_until_refused(
     flows: &Flows<'_>,
     found: &mut Findings,
@@ -54,29 +57,41 @@ async fn wrong_codes_until_refused(
     code: &str,
 ) -> Result<i64, ProbeError> {
     let wrong = wrong_code(code);
-    let first = flows.probe.check_code(user, &wrong).await?;
-    let mismatch = first
-        .refusal()
-        .ok_or_else(|| unexpected("call 4 with a wrong code", &first))?;
-    found.error(
-        "code_mismatch",
-        mismatch.clone(),
-        "call 4 with a wrong code",
-    );
-    let mut mismatches = 1;
-    while mismatches < ATTEMPTS_CAP {
+    let mut first: Option<(u16, String)> = None;
+    let mut alike = 0;
+    while alike < ATTEMPTS_CAP {
         let reply = flows.probe.check_code(user, &wrong).await?;
-        match reply.refusal() {
-            Some(refusal) if refusal == mismatch => mismatches += 1,
-            Some(refusal) => {
-                let how = format!("call 4 after {mismatches} wrong codes");
+        let refusal = reply
+            .refusal()
+            .ok_or_else(|| unexpected("call 4 with a wrong code", &reply))?;
+        match &first {
+            Some(answer) if *answer != refusal => {
+                found.error("code_mismatch", answer.clone(), "call 4 with a wrong code");
+                let how = format!("call 4 after {alike} wrong codes");
                 found.error("code_attempts_exceeded", refusal, &how);
-                return Ok(mismatches);
+                return Ok(alike);
             }
-            None => return Err(unexpected("call 4 with a wrong code", &reply)),
+            _ => alike += 1,
         }
+        first.get_or_insert(refusal);
     }
-    Ok(ATTEMPTS_CAP)
+    let first = first.unwrap_or_default();
+    let unsent = flows.user().await?;
+    let reply = flows.probe.check_code(&unsent.user, &wrong).await?;
+    let none_pending = reply
+        .refusal()
+        .ok_or_else(|| unexpected("call 4 with no code pending", &reply))?;
+    if none_pending == first {
+        found.error("code_mismatch", first, "call 4 with a wrong code");
+        return Ok(ATTEMPTS_CAP);
+    }
+    found.error("code_mismatch", none_pending, "call 4 with no code pending");
+    found.error(
+        "code_attempts_exceeded",
+        first,
+        "call 4 with the first wrong code",
+    );
+    Ok(0)
 }
 
 /// `m` wrong codes answered `code_mismatch` before the limit's answer. Either the limit is m

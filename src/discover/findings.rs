@@ -53,7 +53,11 @@ impl Findings {
             }
             _ if !first => {}
             _ => {
-                let spec = ErrorSpec { status, code: code.clone(), codes: vec![code] };
+                let spec = ErrorSpec {
+                    status,
+                    code: code.clone(),
+                    codes: vec![code],
+                };
                 self.profile.errors.insert(kind.to_owned(), spec);
                 self.found(&path, how);
             }

@@ -53,11 +53,16 @@ impl<'a> Flows<'a> {
 
     /// A new phone user (`+86199…`) with an account name, created through test support.
     pub async fn user(&self) -> Result<TestUser, ProbeError> {
+        self.user_with(PASSWORD).await
+    }
+
+    /// A new user whose current password is `password`.
+    pub async fn user_with(&self, password: &str) -> Result<TestUser, ProbeError> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let user = TestUser {
             user: format!("+86199{:04}{:04}", self.run, n % 10_000),
             account: format!("gcdiscover{}x{}", letters(self.run), letters(n)),
-            password: PASSWORD.to_owned(),
+            password: password.to_owned(),
         };
         self.probe
             .create_user(&user.user, &user.password, &user.account)

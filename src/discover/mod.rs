@@ -6,7 +6,7 @@
 //!
 //! `probe` is the wire, `flow` the flow's steps, `search` the boundary searches, `findings`
 //! what was learnt; one file per part of the flow: `captcha` (calls 1-2), `code` (3-4),
-//! `password` (5-6).
+//! `password` (5-6), and `requests` (how a body is read, probed on call 1).
 
 mod captcha;
 mod code;
@@ -14,6 +14,7 @@ pub mod findings;
 mod flow;
 mod password;
 pub mod probe;
+mod requests;
 mod search;
 
 use std::time::{Duration, Instant};
@@ -62,6 +63,9 @@ pub async fn discover(target: Target, base: &Profile, budget: Budget) -> Discove
             }
             if let Err(e) = password::probe(&flows, &mut found).await {
                 stopped("calls 5-6", e);
+            }
+            if let Err(e) = requests::probe(&flows, &mut found).await {
+                stopped("request parsing", e);
             }
         }
         Ok(false) => {

@@ -40,26 +40,35 @@ async fn policy(
     found: &mut Findings,
     typical: i64,
 ) -> Result<(), ProbeError> {
-    let min = smallest(1, typical, async |n| {
-        resets.accepts(&password(n, 4, 1, n)).await
-    })
-    .await?;
-    set(
-        found,
-        "min_length",
-        min,
-        format!("{min} characters accepted, {} refused", min - 1),
-    );
-    let max = largest(typical, LENGTH_CAP, async |n| {
-        resets.accepts(&password(n, 4, 1, n)).await
-    })
-    .await?;
-    set(
-        found,
-        "max_length",
-        max,
-        super::captcha::bound_note(max, LENGTH_CAP, "characters"),
-    );
+    let (min, max) = lengths(resets, found, typical).await?;
+    classes_and_runs(resets, found, typical, max).await?;
+    name_rules(resets, found, min, max).await?;
+    charset(resets, found, typical).await?;
+    reuse(resets.flows, found, typical).await
+}
+
+async fn lengths(
+    resets: &mut Resets<'_, '_>,
+    found: &mut Findings,
+    typical: i64,
+) -> Result<(i64, i64), ProbeError> {
+    let accepts =
+        async |resets: &mut Resets<'_, '_>, n: i64| resets.accepts(&password(n, 4, 1, n)).await;
+    let min = smallest(1, typical, async |n| accepts(resets, n).await).await?;
+    let how = format!("{min} characters accepted, {} refused", min - 1);
+    set(found, "min_length", min, how);
+    let max = largest(typical, LENGTH_CAP, async |n| accepts(resets, n).await).await?;
+    let how = super::captcha::bound_note(max, LENGTH_CAP, "characters");
+    set(found, "max_length", max, how);
+    Ok((min, max))
+}
+
+async fn classes_and_runs(
+    resets: &mut Resets<'_, '_>,
+    found: &mut Findings,
+    typical: i64,
+    max: i64,
+) -> Result<(), ProbeError> {
     let classes = smallest(1, 4, async |k| {
         resets.accepts(&password(typical, k, 1, k)).await
     })
@@ -75,32 +84,91 @@ async fn policy(
         resets.accepts(&password(length, 4, r, r)).await
     })
     .await?;
-    set(
-        found,
-        "max_run",
-        run,
-        super::captcha::bound_note(run, run_cap, "in a row"),
-    );
+    let how = super::captcha::bound_note(run, run_cap, "in a row");
+    set(found, "max_run", run, how);
+    Ok(())
+}
+
+/// A password holding the account name, then one holding it reversed.
+async fn name_rules(
+    resets: &mut Resets<'_, '_>,
+    found: &mut Findings,
+    min: i64,
+    max: i64,
+) -> Result<(), ProbeError> {
     let user = resets.holder().await?.0;
     let with_name = format!("{}Q7#", user.account);
     if (with_name.len() as i64) < min || with_name.len() as i64 > max {
-        found.undetermined(
-            &["password.forbid_user_name".into()],
-            "a password holding the account name would break the length bounds",
-        );
+        let paths = [
+            "password.forbid_user_name".into(),
+            "password.user_name_reversed".into(),
+        ];
+        let why = "a password holding the account name would break the length bounds";
+        found.undetermined(&paths, why);
         return Ok(());
     }
     let forbids = !resets.accepts(&with_name).await?;
+    flag(
+        found,
+        "forbid_user_name",
+        forbids,
+        "a password holding the account name was",
+    );
+    if !forbids {
+        let why = "the account-name rule is off";
+        found.undetermined(&["password.user_name_reversed".into()], why);
+        return Ok(());
+    }
+    // The forward probe may have used its T3 up: the reversed name is the next holder's.
+    let user = resets.holder().await?.0;
+    let reversed: String = user.account.chars().rev().collect();
+    let refused = !resets.accepts(&format!("{reversed}Q7#")).await?;
+    let probe = "a password holding the account name reversed was";
+    flag(found, "user_name_reversed", refused, probe);
+    Ok(())
+}
+
+/// A good password with one character outside ASCII.
+async fn charset(
+    resets: &mut Resets<'_, '_>,
+    found: &mut Findings,
+    typical: i64,
+) -> Result<(), ProbeError> {
+    let mut unicode: Vec<char> = password(typical, 4, 1, 31).chars().collect();
+    unicode[typical as usize / 2] = 'é';
+    let unicode: String = unicode.into_iter().collect();
+    let ascii_only = !resets.accepts(&unicode).await?;
+    let charset = if ascii_only { "ascii" } else { "any" };
     found
         .profile
         .password
-        .insert("forbid_user_name".into(), forbids.into());
-    let how = match forbids {
-        true => "a password holding the account name was refused",
-        false => "a password holding the account name was accepted",
-    };
-    found.found("password.forbid_user_name", how);
+        .insert("charset".into(), charset.into());
+    let verb = if ascii_only { "refused" } else { "accepted" };
+    let how = format!("a password holding `é` was {verb}");
+    found.found("password.charset", how);
     Ok(())
+}
+
+/// A reset to the password the user has now.
+async fn reuse(flows: &Flows<'_>, found: &mut Findings, typical: i64) -> Result<(), ProbeError> {
+    let current = password(typical, 4, 1, 55);
+    let user = flows.user_with(&current).await?;
+    let t3 = flows.t3(&user.user).await?;
+    let reply = flows.probe.reset(&user.user, &t3.token, &current).await?;
+    flag(
+        found,
+        "forbid_reuse",
+        !reply.ok(),
+        "a reset to the current password was",
+    );
+    Ok(())
+}
+
+/// A boolean password rule: `on` when the probe was refused.
+fn flag(found: &mut Findings, key: &str, on: bool, probe: &str) {
+    found.profile.password.insert(key.into(), on.into());
+    let verb = if on { "refused" } else { "accepted" };
+    found.found(&format!("password.{key}"), format!("{probe} {verb}"));
 }
 
 fn set(found: &mut Findings, key: &str, value: i64, how: String) {

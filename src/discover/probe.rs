@@ -152,6 +152,26 @@ impl Probe {
         .await
     }
 
+    /// A call with this body text as it is, and this `Content-Type` (or none).
+    pub async fn raw(
+        &self,
+        operation: Operation,
+        content_type: Option<&str>,
+        body: String,
+    ) -> Result<Reply, ProbeError> {
+        let headers = content_type
+            .map(|value| ("Content-Type".to_owned(), value.to_owned()))
+            .into_iter()
+            .collect();
+        let request = Prepared {
+            method: operation.method(),
+            path: operation.path().to_owned(),
+            headers,
+            body: Some(body.into()),
+        };
+        self.send(request).await
+    }
+
     pub async fn send_captcha(&self, user: &str) -> Result<Reply, ProbeError> {
         let body = json!({"user": user, "clientType": 0, "checkType": 1});
         self.call(Operation::SendCaptcha, body).await

@@ -144,7 +144,10 @@ fn requests(out: &mut Out, requests: &RequestChoices) {
         ("duplicate_keys", quoted(&requests.duplicate_keys)),
         ("client_types", list(&requests.client_types)),
         ("check_types", list(&requests.check_types)),
-        ("check_type_default", requests.check_type_default.to_string()),
+        (
+            "check_type_default",
+            requests.check_type_default.to_string(),
+        ),
     ];
     for (key, value) in entries {
         out.line(1, key, &value, &format!("requests.{key}"));

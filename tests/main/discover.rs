@@ -184,3 +184,18 @@ proptest! {
         round_trip(&profile_yaml(&choices))?;
     }
 }
+
+/// The limit's boundary at its smallest: one wrong code, answered as the limit at once, so no
+/// wrong code ever answers `code_mismatch` (found by the 200-profile sweep).
+#[test]
+fn a_limit_of_one_answered_at_once_is_told_from_no_limit() {
+    let yaml = gatecheck::profile::REFERENCE_YAML.replace(
+        "code: {attempts: 5, exceeded_on_last_attempt: false,",
+        "code: {attempts: 1, exceeded_on_last_attempt: true,",
+    );
+    assert!(
+        yaml.contains("attempts: 1,"),
+        "the reference profile's code line changed"
+    );
+    round_trip(&yaml).expect("round trip");
+}

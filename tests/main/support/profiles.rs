@@ -177,7 +177,10 @@ pub fn choices() -> impl Strategy<Value = Choices> {
 pub fn profile_yaml(c: &Choices) -> String {
     let errors: String = kinds()
         .zip(&c.answers)
-        .map(|(kind, (status, digits))| match c.requests.second_code {
+        .enumerate()
+        // The kind's index in the last two digits: no two kinds share a code, even shrunk.
+        .map(|(i, (kind, (status, digits)))| (kind, status, digits / 100 * 100 + i as u32))
+        .map(|(kind, status, digits)| match c.requests.second_code {
             Some(second) if kind == "invalid_request" => format!(
                 "  {kind}: {{status: {status}, code: USG.{digits:09}, codes: [USG.{second:09}]}}\n"
             ),
