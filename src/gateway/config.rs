@@ -55,6 +55,10 @@ pub struct GatewayConfig {
     /// How requests are read: Content-Type, duplicates, floats, nulls, body cap, enums.
     pub requests: RequestPolicy,
     pub test_support: bool,
+    /// Error bodies exactly `{"error_code", "error_msg"}` with an `X-Request-Id`; off, a
+    /// gateway that adds a `request_id` field to the body and sends no header (both legal
+    /// under a profile's `strict_errors: false`).
+    pub strict_errors: bool,
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
     pub users: Vec<UserSpec>,
@@ -91,6 +95,7 @@ impl Default for GatewayConfig {
             second_codes: Vec::new(),
             requests: RequestPolicy::default(),
             test_support: true,
+            strict_errors: true,
             faults: FaultSet::default(),
             users: Vec::new(),
             generated_users: 0,

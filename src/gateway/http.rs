@@ -242,6 +242,9 @@ pub fn language(headers: &HeaderMap) -> Language {
 struct ErrorBody<'a> {
     error_code: &'a str,
     error_msg: &'a str,
+    /// Only from a gateway set to a lenient error shape (`strict_errors` off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 /// `Route::Api` answers may be bent by the response faults; test-support answers never are
@@ -257,18 +260,20 @@ fn respond(
         Route::Api => &flow.config().faults,
         Route::TestSupport => &no_faults,
     };
+    // A lenient gateway's errors carry their request id in the body, not in a header.
+    let lenient = !flow.config().strict_errors && route == Route::Api && result.is_err();
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Created(body)) => (StatusCode::CREATED, body),
         Ok(Reply::Empty) => (StatusCode::OK, Vec::new()),
-        Err(failure) => error_parts(faults, flow, headers, &failure),
+        Err(failure) => error_parts(faults, flow, headers, &failure, lenient),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, JSON_UTF8);
     out.insert(header::CACHE_CONTROL, NO_CACHE);
-    if !faults.has(&Fault::NoRequestId) {
+    if !faults.has(&Fault::NoRequestId) && !lenient {
         let id = match headers.get(X_REQUEST_ID) {
             Some(id) => Some(id.clone()),
             None => HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok(),
@@ -285,6 +290,7 @@ fn error_parts(
     flow: &Flow,
     headers: &HeaderMap,
     failure: &Failure,
+    lenient: bool,
 ) -> (StatusCode, Vec<u8>) {
     let info = failure.kind.info();
     // A gateway set to answer this kind otherwise (a profile's status and code).
@@ -332,9 +338,11 @@ fn error_parts(
     } else {
         own_code
     };
+    let request_id = lenient.then(|| uuid::Uuid::new_v4().to_string());
     let body = serde_json::to_vec(&ErrorBody {
         error_code: code,
         error_msg: &message,
+        request_id,
     })
     .unwrap_or_default();
     (

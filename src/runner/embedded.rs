@@ -68,6 +68,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .collect(),
         requests: request_policy(&profile.requests),
         test_support: base.test_support && profile.test_support,
+        strict_errors: profile.strict_errors,
         ..base
     }
 }
