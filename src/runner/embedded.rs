@@ -1,6 +1,6 @@
 //! The embedded reference gateway set to a profile's choices, so that `run`, `load` and `fuzz`
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
-//! lifetimes, CAPTCHA tolerance and slideTime bounds, code length, attempt limit and resend
+//! lifetimes, CAPTCHA tolerance, slideTime bounds and image style, code length, attempt limit and resend
 //! interval, which refusals burn a token, the password policy, the status and code of each
 //! failure kind, and whether it serves test support. The fault switches stay on top.
 
@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::gateway::captcha::style::{Format, Shape, Style, XFrom};
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::Profile;
+use crate::profile::{CaptchaImage, ImageFormat, PieceShape, Profile};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -30,6 +31,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
         t3_lifetime: lifetime("t3", base.t3_lifetime),
         captcha_tolerance: u32::try_from(profile.captcha_tolerance)
             .unwrap_or(base.captcha_tolerance),
+        captcha_style: style(&profile.captcha_image),
         slide_time_min_ms: clamp_i32(profile.slide_time_min),
         slide_time_max_ms: clamp_i32(profile.slide_time_max),
         code_attempts: u32::try_from(profile.code_attempts).unwrap_or(base.code_attempts),
@@ -57,6 +59,32 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .collect(),
         test_support: base.test_support && profile.test_support,
         ..base
+    }
+}
+
+/// The gateway's drawing style for the profile's `captcha.image`.
+fn style(image: &CaptchaImage) -> Style {
+    Style {
+        format: match image.format {
+            ImageFormat::Png => Format::Png,
+            ImageFormat::Jpeg => Format::Jpeg,
+        },
+        width: image.width,
+        height: image.height,
+        piece_width: image.piece_width,
+        piece_height: image.piece_height,
+        shape: match image.shape {
+            PieceShape::Puzzle => Shape::Puzzle,
+            PieceShape::Square => Shape::Square,
+            PieceShape::Round => Shape::Round,
+        },
+        margin: image.margin,
+        x_from: match image.x_from {
+            crate::profile::XFrom::Image => XFrom::Image,
+            crate::profile::XFrom::Piece => XFrom::Piece,
+        },
+        decoys: image.decoys,
+        noise: image.noise,
     }
 }
 
