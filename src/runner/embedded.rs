@@ -113,4 +113,31 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_profile_s_captcha_image_is_the_gateway_s_style() {
+        let mut profile = Profile::reference();
+        profile.captcha_image = CaptchaImage {
+            format: ImageFormat::Jpeg,
+            shape: PieceShape::Round,
+            x_from: crate::profile::XFrom::Piece,
+            margin: 3,
+            decoys: 1,
+            noise: 7,
+            ..CaptchaImage::default()
+        };
+        let style = config_for(&profile, GatewayConfig::default()).captcha_style;
+        assert_eq!(
+            style,
+            Style {
+                format: Format::Jpeg,
+                shape: Shape::Round,
+                x_from: XFrom::Piece,
+                margin: 3,
+                decoys: 1,
+                noise: 7,
+                ..Style::default()
+            }
+        );
+    }
 }

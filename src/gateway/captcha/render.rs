@@ -348,4 +348,44 @@ mod tests {
         colours.dedup();
         assert!(colours.len() >= 5, "only {} colours", colours.len());
     }
+
+    /// The same draw measured both ways: from the piece, `pointX` is the margin and the
+    /// jigsaw's left notch further right; `pointY` is `cutImage`'s top either way.
+    #[test]
+    fn point_x_is_measured_where_the_style_says() {
+        use super::super::style::{Format, XFrom};
+        let image = Style {
+            margin: 5,
+            decoys: 2,
+            noise: 10,
+            format: Format::Jpeg,
+            ..Style::default()
+        };
+        let piece = Style {
+            x_from: XFrom::Piece,
+            ..image.clone()
+        };
+        for seed in 0..20 {
+            let a = render_style(&mut rand::rngs::StdRng::seed_from_u64(seed), &image).expect("a");
+            let b = render_style(&mut rand::rngs::StdRng::seed_from_u64(seed), &piece).expect("b");
+            assert_eq!(b.point_x, a.point_x + 5 + 8);
+            assert_eq!(a.point_y, b.point_y);
+            assert!(a.shadow_image.starts_with("data:image/jpeg;base64,/9j/"));
+            assert!(a.cut_image.starts_with("data:image/png;base64,iVBOR"));
+            assert!(a.point_x + 60 <= WIDTH && a.point_y + 60 <= HEIGHT);
+        }
+    }
+
+    #[test]
+    fn a_style_that_does_not_fit_is_an_error() {
+        let style = Style {
+            piece_width: 400,
+            ..Style::default()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        assert!(matches!(
+            render_style(&mut rng, &style),
+            Err(RenderError::Style(_))
+        ));
+    }
 }
