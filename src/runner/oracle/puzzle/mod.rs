@@ -18,6 +18,8 @@ mod describe;
 mod image;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vendor;
 
 pub use describe::{describe, Bounds, Description, ImageInfo};
 pub use image::Format;
@@ -29,6 +31,9 @@ use crate::profile::XFrom;
 const CANDIDATES: usize = 16;
 /// A log-luminance step this large counts as a full edge (a hole shaded to 45% is 0.8).
 const FULL_EDGE: f32 = 0.5;
+/// The texture cue's say against the outline's (1): where a piece has detail, its texture
+/// is the surer cue (a strongly shaded decoy of the same shape can have the better outline).
+const TEXTURE: f32 = 2.0;
 /// Rows searched above and below the `pointY` the gateway gave.
 const Y_SLACK: i64 = 2;
 
@@ -39,9 +44,12 @@ struct Piece {
     /// Opaque pixels with a transparent neighbour (or the image's border).
     outline: Vec<(usize, usize)>,
     /// Opaque pixels at least 3 px inside the outline (clear of outline colours and blur),
-    /// with their luminance less its mean, and the root of their sum of squares.
+    /// with the piece's detail there: its luminance less the best-fitting plane (a smooth
+    /// gradient says nothing about where the piece was cut from), and that detail's norm.
     inside: Vec<(usize, usize, f32)>,
     norm: f32,
+    /// An orthonormal basis of the planes over those pixels (constant, x, y).
+    planes: [Vec<f32>; 3],
     /// The first opaque column.
     left: usize,
 }
@@ -66,14 +74,11 @@ impl Piece {
         if core.len() < 16 {
             core = core_of(&once);
         }
-        let mean = core
-            .iter()
-            .map(|&(x, y)| image.luma[y * w + x])
-            .sum::<f32>()
-            / core.len().max(1) as f32;
-        let inside: Vec<(usize, usize, f32)> = core
-            .iter()
-            .map(|&(x, y)| (x, y, image.luma[y * w + x] - mean))
+        let planes = planes(&core);
+        let luma: Vec<f32> = core.iter().map(|&(x, y)| image.luma[y * w + x]).collect();
+        let detail = without_planes(&luma, &planes);
+        let inside: Vec<(usize, usize, f32)> = (core.iter().zip(detail))
+            .map(|(&(x, y), d)| (x, y, d))
             .collect();
         let norm = inside.iter().map(|p| p.2 * p.2).sum::<f32>().sqrt();
         let left = outline.iter().map(|p| p.0).min().unwrap_or(0);
@@ -83,44 +88,85 @@ impl Piece {
             outline,
             inside,
             norm,
+            planes,
             left,
         })
     }
 
-    /// How far to trust the texture: not at all for a flat piece, fully from a spread of
-    /// 4 levels.
+    /// How far to trust the texture: not at all for a piece without detail, fully from a
+    /// spread of 3 levels.
     fn texture_weight(&self) -> f32 {
         let spread = self.norm / (self.inside.len().max(1) as f32).sqrt();
-        (spread / 4.0).clamp(0.0, 1.0)
+        (spread / 3.0).clamp(0.0, 1.0)
     }
 
-    /// Normalised cross-correlation of the piece's inside with the background at `base`
+    /// Normalised cross-correlation of the piece's detail with the background's at `base`
     /// (the index of the place's top left pixel), `offsets` the inside's indices from there.
+    /// The piece's detail is orthogonal to the planes, so its dot product with the raw
+    /// background is the one with the background's detail; the latter's norm is the raw norm
+    /// less the planes' part.
     fn correlation(&self, luma: &[f32], offsets: &[usize], base: usize) -> f32 {
         if offsets.is_empty() || self.norm <= f32::EPSILON {
             return 0.0;
         }
-        let mut sum = 0.0;
-        for &o in offsets {
-            sum += luma[base + o];
-        }
-        let mean = sum / offsets.len() as f32;
-        let (mut dot, mut sq) = (0.0, 0.0);
-        for (&o, inside) in offsets.iter().zip(&self.inside) {
-            let b = luma[base + o] - mean;
-            dot += inside.2 * b;
+        // f64: the detail's norm is a difference of near-equal sums on a smooth background.
+        let (mut dot, mut sq, mut along) = (0.0f64, 0.0f64, [0.0f64; 3]);
+        for (i, (&o, inside)) in offsets.iter().zip(&self.inside).enumerate() {
+            let b = f64::from(luma[base + o]);
+            dot += f64::from(inside.2) * b;
             sq += b * b;
+            for (a, plane) in along.iter_mut().zip(&self.planes) {
+                *a += f64::from(plane[i]) * b;
+            }
         }
-        match sq.sqrt() * self.norm {
-            d if d > f32::EPSILON => dot / d,
-            _ => 0.0,
+        let detail = (sq - along.iter().map(|a| a * a).sum::<f64>())
+            .max(0.0)
+            .sqrt();
+        // A background with under a quarter level of detail there has nothing to match.
+        if detail < 0.25 * (offsets.len() as f64).sqrt() {
+            return 0.0;
         }
+        ((dot / (detail * f64::from(self.norm))) as f32).clamp(-1.0, 1.0)
     }
 
     /// Indices of `pixels` in an image `width` wide, from the piece's top left pixel.
     fn offsets(pixels: impl Iterator<Item = (usize, usize)>, width: usize) -> Vec<usize> {
         pixels.map(|(x, y)| y * width + x).collect()
     }
+}
+
+/// Gram-Schmidt on (1, x, y) over `pixels`: three orthonormal vectors (zero where degenerate).
+fn planes(pixels: &[(usize, usize)]) -> [Vec<f32>; 3] {
+    let mut basis: [Vec<f32>; 3] = [
+        vec![1.0; pixels.len()],
+        pixels.iter().map(|p| p.0 as f32).collect(),
+        pixels.iter().map(|p| p.1 as f32).collect(),
+    ];
+    for i in 0..3 {
+        for j in 0..i {
+            let along: f32 = basis[i].iter().zip(&basis[j]).map(|(a, b)| a * b).sum();
+            let earlier = basis[j].clone();
+            for (a, b) in basis[i].iter_mut().zip(&earlier) {
+                *a -= along * b;
+            }
+        }
+        let norm = basis[i].iter().map(|a| a * a).sum::<f32>().sqrt();
+        let scale = if norm > 1e-3 { 1.0 / norm } else { 0.0 };
+        basis[i].iter_mut().for_each(|a| *a *= scale);
+    }
+    basis
+}
+
+/// `values` less their projection on the planes.
+fn without_planes(values: &[f32], planes: &[Vec<f32>; 3]) -> Vec<f32> {
+    let mut rest = values.to_vec();
+    for plane in planes {
+        let along: f32 = rest.iter().zip(plane).map(|(a, b)| a * b).sum();
+        for (r, p) in rest.iter_mut().zip(plane) {
+            *r -= along * p;
+        }
+    }
+    rest
 }
 
 /// Opaque pixels whose 8 neighbours are opaque too (outside the image counts as transparent).
@@ -161,7 +207,7 @@ pub fn solve(
     let inside = Piece::offsets(piece.inside.iter().map(|p| (p.0, p.1)), background.width);
     let score = |x: usize, y: usize| {
         let correlation = piece.correlation(&background.luma, &inside, y * background.width + x);
-        outline[(y - top) * columns + x] + weight * correlation.max(0.0)
+        outline[(y - top) * columns + x] + TEXTURE * weight * correlation.max(0.0)
     };
     let mut best = (f32::MIN, 0usize);
     for (x0, _) in candidates(&outline, columns) {
