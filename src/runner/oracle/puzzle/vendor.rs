@@ -68,35 +68,12 @@ pub fn vendor_style(rng: &mut impl Rng, twin: bool) -> (String, String, i64, i64
         }
     }
     if twin {
-        let dx = match hx >= 130 {
-            true => rng.random_range(0..=hx - p),
-            false => rng.random_range(hx + p..=w - p),
-        };
-        let lighten = |c: u8| (c as u16 + (255 - c as u16) * 3 / 4) as u8;
-        for y in 0..p {
-            for x in (0..p).filter(|&x| round(x, y)) {
-                let at = (hy + y) * w + dx + x;
-                rgb[at] = rgb[at].map(lighten);
-            }
-        }
+        add_twin(rng, &mut rgb, (w, p), (hx, hy), round);
     }
     let shadow: Vec<u8> = rgb.concat();
-    let encode = |width: usize, height: usize, colour: png::ColorType, data: &[u8]| {
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
-        encoder.set_color(colour);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().expect("header");
-        writer.write_image_data(data).expect("data");
-        writer.finish().expect("finish");
-        format!(
-            "data:image/png;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(out)
-        )
-    };
     (
-        encode(w, h, png::ColorType::Rgb, &shadow),
-        encode(p, p, png::ColorType::GrayscaleAlpha, &piece),
+        png_url(w, h, png::ColorType::Rgb, &shadow),
+        png_url(p, p, png::ColorType::GrayscaleAlpha, &piece),
         hx as i64,
         hy as i64,
     )
@@ -120,6 +97,41 @@ pub fn as_jpeg(shadow: &str, colour: bool) -> String {
         .expect("jpeg");
     format!(
         "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(out)
+    )
+}
+
+/// A hole of the piece's shape at another place in its row, lightened by three quarters.
+fn add_twin(
+    rng: &mut impl Rng,
+    rgb: &mut [[u8; 3]],
+    (w, p): (usize, usize),
+    (hx, hy): (usize, usize),
+    round: impl Fn(usize, usize) -> bool,
+) {
+    let dx = match hx >= 130 {
+        true => rng.random_range(0..=hx - p),
+        false => rng.random_range(hx + p..=w - p),
+    };
+    let lighten = |c: u8| (c as u16 + (255 - c as u16) * 3 / 4) as u8;
+    for y in 0..p {
+        for x in (0..p).filter(|&x| round(x, y)) {
+            let at = (hy + y) * w + dx + x;
+            rgb[at] = rgb[at].map(lighten);
+        }
+    }
+}
+
+fn png_url(width: usize, height: usize, colour: png::ColorType, data: &[u8]) -> String {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
+    encoder.set_color(colour);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("header");
+    writer.write_image_data(data).expect("data");
+    writer.finish().expect("finish");
+    format!(
+        "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(out)
     )
 }
