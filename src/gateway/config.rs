@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::captcha::CaptchaStyle;
 use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
@@ -40,6 +41,8 @@ pub struct GatewayConfig {
     pub captcha_reuse: u32,
     /// Most CPU the background renderer may use, as a share of one core.
     pub captcha_render_budget: f64,
+    /// What the CAPTCHAs look like, and where their `pointX` is measured.
+    pub captcha_style: CaptchaStyle,
     pub password_policy: PasswordPolicy,
     /// A wrong CAPTCHA answer uses T1 up (else T1 may be tried again).
     pub burn_t1_on_mismatch: bool,
@@ -87,6 +90,7 @@ impl Default for GatewayConfig {
             captcha_pool: 64,
             captcha_reuse: 16,
             captcha_render_budget: 0.05,
+            captcha_style: CaptchaStyle::default(),
             password_policy: PasswordPolicy::default(),
             burn_t1_on_mismatch: true,
             burn_t3_on_policy: true,

@@ -108,6 +108,7 @@ fn empty() -> Profile {
         errors: BTreeMap::new(),
         lifetimes: BTreeMap::new(),
         captcha_tolerance: 0,
+        captcha_image: Default::default(),
         slide_time_min: 0,
         slide_time_max: 0,
         code_attempts: 0,
@@ -128,7 +129,7 @@ fn empty() -> Profile {
 }
 
 /// An integer within `range`, else an error saying which range.
-fn bounded(
+pub(super) fn bounded(
     errors: &mut Errors,
     node: &Node,
     what: &str,
@@ -210,9 +211,12 @@ fn decode_captcha(node: &Node, errors: &mut Errors, profile: &mut Profile) {
     };
     errors.known_keys(
         captcha,
-        &["tolerance", "slide_time_min", "slide_time_max"],
+        &["tolerance", "slide_time_min", "slide_time_max", "image"],
         "`captcha`",
     );
+    if let Some(n) = captcha.get_node("image") {
+        profile.captcha_image = super::captcha_image::decode(n, errors);
+    }
     let mut int = |key: &str, range| {
         captcha
             .get_node(key)

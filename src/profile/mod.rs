@@ -2,7 +2,8 @@
 //! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
 //! oracles, test accounts). Scenarios read these instead of hard-coding them. The reference
 //! gateway's profile is built in (`profiles/reference.yaml`). Part of the pure layer with the
-//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section.
+//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section,
+//! `captcha_image` its `captcha.image:`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 use crate::yaml::diagnostic::FileErrors;
 use crate::yaml::{self, Errors};
 
+mod captcha_image;
 mod codes;
 mod decode;
 mod oracle;
@@ -20,6 +22,8 @@ mod requests;
 
 pub use codes::OPTIONAL_KINDS;
 pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
+
+pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 
@@ -65,6 +69,8 @@ pub struct Profile {
     pub errors: BTreeMap<String, ErrorSpec>,
     pub lifetimes: BTreeMap<String, Duration>,
     pub captcha_tolerance: i64,
+    /// What the CAPTCHA images look like (`captcha.image`).
+    pub captcha_image: CaptchaImage,
     pub slide_time_min: i64,
     pub slide_time_max: i64,
     pub code_attempts: i64,
@@ -231,6 +237,7 @@ impl Profile {
                 "slide_time_max": self.slide_time_max,
                 // Not a field: the slideTime steps send unless told otherwise.
                 "slide_time_typical": 1500.clamp(self.slide_time_min, self.slide_time_max.max(self.slide_time_min)),
+                "image": self.captcha_image.to_value(),
             },
             "code": {
                 "attempts": self.code_attempts,

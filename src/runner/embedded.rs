@@ -1,6 +1,6 @@
 //! The embedded reference gateway set to a profile's choices, so that `run`, `load` and `fuzz`
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
-//! lifetimes, CAPTCHA tolerance and slideTime bounds, code length, attempt limit and resend
+//! lifetimes, CAPTCHA tolerance, slideTime bounds and image style, code length, attempt limit and resend
 //! interval, which refusals burn a token, the password policy, the status and code of each
 //! failure kind, and whether it serves test support. The fault switches stay on top.
 
@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::gateway::captcha::style::{Format, Shape, Style, XFrom};
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::request::{Duplicates, OtherContentType, RequestPolicy};
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::{Profile, RequestChoices};
+use crate::profile::{CaptchaImage, ImageFormat, PieceShape, Profile, RequestChoices};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -33,6 +34,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
         t3_lifetime: lifetime("t3", base.t3_lifetime),
         captcha_tolerance: u32::try_from(profile.captcha_tolerance)
             .unwrap_or(base.captcha_tolerance),
+        captcha_style: style(&profile.captcha_image),
         slide_time_min_ms: clamp_i32(profile.slide_time_min),
         slide_time_max_ms: clamp_i32(profile.slide_time_max),
         code_attempts: u32::try_from(profile.code_attempts).unwrap_or(base.code_attempts),
@@ -97,6 +99,32 @@ fn request_policy(choices: &RequestChoices) -> RequestPolicy {
     }
 }
 
+/// The gateway's drawing style for the profile's `captcha.image`.
+fn style(image: &CaptchaImage) -> Style {
+    Style {
+        format: match image.format {
+            ImageFormat::Png => Format::Png,
+            ImageFormat::Jpeg => Format::Jpeg,
+        },
+        width: image.width,
+        height: image.height,
+        piece_width: image.piece_width,
+        piece_height: image.piece_height,
+        shape: match image.shape {
+            PieceShape::Puzzle => Shape::Puzzle,
+            PieceShape::Square => Shape::Square,
+            PieceShape::Round => Shape::Round,
+        },
+        margin: image.margin,
+        x_from: match image.x_from {
+            crate::profile::XFrom::Image => XFrom::Image,
+            crate::profile::XFrom::Piece => XFrom::Piece,
+        },
+        decoys: image.decoys,
+        noise: image.noise,
+    }
+}
+
 fn clamp_i32(value: i64) -> i32 {
     value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
@@ -121,5 +149,32 @@ mod tests {
                 (*status, code.as_str())
             );
         }
+    }
+
+    #[test]
+    fn the_profile_s_captcha_image_is_the_gateway_s_style() {
+        let mut profile = Profile::reference();
+        profile.captcha_image = CaptchaImage {
+            format: ImageFormat::Jpeg,
+            shape: PieceShape::Round,
+            x_from: crate::profile::XFrom::Piece,
+            margin: 3,
+            decoys: 1,
+            noise: 7,
+            ..CaptchaImage::default()
+        };
+        let style = config_for(&profile, GatewayConfig::default()).captcha_style;
+        assert_eq!(
+            style,
+            Style {
+                format: Format::Jpeg,
+                shape: Shape::Round,
+                x_from: XFrom::Piece,
+                margin: 3,
+                decoys: 1,
+                noise: 7,
+                ..Style::default()
+            }
+        );
     }
 }

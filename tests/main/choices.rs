@@ -2,7 +2,8 @@
 //! choices (`docs/choices.md`). For generated profiles, and the embedded gateway set to each
 //! (`runner::embedded`): the password scenarios follow generated policies and fail with the
 //! policy switched off (those that refuse one); the whole suite passes (or skips, saying why), a fuzz run finds
-//! nothing, and a fault switch drawn for the profile is still caught. A failing profile
+//! nothing, the happy path completes with the CAPTCHA solved from the images (drawn in the
+//! profile's `captcha.image` style), and a fault switch drawn for the profile is still caught. A failing profile
 //! shrinks and is printed as the YAML a user would write.
 
 use gatecheck::gateway::fault::Fault;
@@ -138,6 +139,16 @@ fn run_suite(profile: &Profile, faults: Vec<Fault>) -> RunRecord {
     current_thread_runtime().block_on(run(suite, &options)).0
 }
 
+/// The happy path with the CAPTCHA solved from the images (the profile's style) rather than
+/// read from test support.
+fn solve_happy_path(profile: &Profile) -> RunRecord {
+    let mut options = RunOptions::new(profile.clone());
+    options.session.embedded = gatecheck::runner::embedded::config_for(profile, config(Vec::new()));
+    options.session.captcha_oracle = Some(gatecheck::profile::CaptchaOracle::Solve);
+    let suite = scenarios(&repo_path("scenarios/happy/phone_user.yaml"), profile);
+    current_thread_runtime().block_on(run(suite, &options)).0
+}
+
 /// The built-in suite passes, and a fuzz run finds nothing, against the embedded gateway set to
 /// the generated profile; the fault switch drawn for it is still caught.
 fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestCaseError> {
@@ -185,6 +196,12 @@ fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestC
     prop_assert!(
         passed * 5 >= (clean.scenarios.len() - alternatives) * 4,
         "only {passed} passed"
+    );
+    let solved = solve_happy_path(&profile);
+    prop_assert!(
+        solved.count(Verdict::Passed) == 1,
+        "profile:\n{yaml}\nthe solve oracle failed:\n{}",
+        gatecheck::report::console::render(&solved)
     );
     let fuzzed = fuzz_against(&profile, 40, seed);
     prop_assert!(

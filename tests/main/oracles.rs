@@ -39,6 +39,63 @@ async fn a_wrong_solution_is_caught_by_the_gateway_not_hidden() {
     );
 }
 
+/// The reference profile's `captcha.image` line, to swap for another style.
+const DEFAULT_IMAGE: &str = "image: {format: png, width: 300, height: 150, piece_width: 50, piece_height: 50, shape: puzzle, margin: 0, x_from: image, decoys: 0, noise: 0}";
+
+/// JPEG backgrounds with noise and three darker decoys, a 56 px jigsaw piece with a 4 px
+/// margin, `pointX` measured from the opaque piece.
+const HARD_STYLE: &str = "image: {format: jpeg, width: 320, height: 160, piece_width: 56, piece_height: 56, shape: puzzle, margin: 4, x_from: piece, decoys: 3, noise: 12}";
+
+/// The profile without test support, its CAPTCHAs in `image`'s style.
+fn styled(image: &str) -> Profile {
+    let reference = gatecheck::profile::REFERENCE_YAML;
+    assert!(reference.contains(DEFAULT_IMAGE));
+    let parsed = Profile::parse("styled.yaml", &reference.replace(DEFAULT_IMAGE, image))
+        .expect("styled profile");
+    let mut profile = profile_without_test_support();
+    profile.captcha_image = parsed.captcha_image;
+    profile
+}
+
+/// Options whose embedded gateway draws `gateway`'s style while the solver is told `profile`.
+fn styled_options(gateway: &Profile, profile: Profile) -> RunOptions {
+    let mut options = fixed_code_options(profile);
+    options.session.code_oracle = Some(CodeOracle::Fixed("246810".into()));
+    options.session.embedded =
+        gatecheck::runner::embedded::config_for(gateway, options.session.embedded);
+    options
+}
+
+#[tokio::test]
+async fn the_happy_path_completes_by_solving_jpeg_captchas_with_decoys_noise_and_margins() {
+    let profile = styled(HARD_STYLE);
+    let options = styled_options(&profile, profile.clone());
+    assert_eq!(
+        options.session.embedded.captcha_style.decoys, 3,
+        "the gateway draws the profile's style"
+    );
+    assert_passed(&happy_path_with(&options).await);
+}
+
+/// Teeth for `x_from`: a solver told the wrong convention answers the cutImage's edge, 12 px
+/// (the margin and the jigsaw's notch) left of where this gateway measures, and is refused.
+#[tokio::test]
+async fn a_solver_measuring_x_elsewhere_than_the_gateway_is_refused() {
+    let gateway = styled(HARD_STYLE);
+    let told = styled(&HARD_STYLE.replace("x_from: piece", "x_from: image"));
+    let record = happy_path_with(&styled_options(&gateway, told)).await;
+    let scenario = &record.scenarios[0];
+    assert_eq!(scenario.verdict, Verdict::Failed);
+    assert!(
+        scenario
+            .steps
+            .last()
+            .is_some_and(|s| s.name.ends_with("check_captcha")),
+        "{:?}",
+        scenario.steps.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+}
+
 fn assert_passed(record: &gatecheck::runner::record::RunRecord) {
     let report = gatecheck::report::console::render(record);
     assert_eq!(record.scenarios[0].verdict, Verdict::Passed, "{report}");

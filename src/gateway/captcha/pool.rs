@@ -12,7 +12,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rand::Rng;
 
-use super::render::{render, Captcha, RenderError};
+use super::render::{render_style, Captcha, RenderError};
+use super::style::Style;
 use crate::cputime::thread_cpu_ns;
 
 /// Renders done and the CPU time they took (thread CPU time, not wall time).
@@ -31,9 +32,9 @@ impl RenderStats {
         Duration::from_nanos(self.cpu_ns.load(Ordering::Relaxed))
     }
 
-    fn timed_render(&self) -> Result<Captcha, RenderError> {
+    fn timed_render(&self, style: &Style) -> Result<Captcha, RenderError> {
         let start = thread_cpu_ns();
-        let captcha = render(&mut rand::rng());
+        let captcha = render_style(&mut rand::rng(), style);
         self.cpu_ns
             .fetch_add(thread_cpu_ns().saturating_sub(start), Ordering::Relaxed);
         self.renders.fetch_add(1, Ordering::Relaxed);
@@ -64,13 +65,13 @@ impl std::fmt::Debug for CaptchaPool {
 
 impl CaptchaPool {
     /// Draws `size` CAPTCHAs now and starts the thread that replaces worn ones, using at most
-    /// `budget` (0-1] of one core.
-    pub fn new(size: usize, reuse: u32, budget: f64) -> Result<Self, RenderError> {
+    /// `budget` (0-1] of one core, every one in `style`.
+    pub fn new(size: usize, reuse: u32, budget: f64, style: Style) -> Result<Self, RenderError> {
         let stats = Arc::new(RenderStats::default());
         let slots = (0..size.max(1))
             .map(|_| {
                 Ok(Slot {
-                    captcha: Mutex::new(Arc::new(stats.timed_render()?)),
+                    captcha: Mutex::new(Arc::new(stats.timed_render(&style)?)),
                     served: AtomicU32::new(0),
                 })
             })
@@ -81,7 +82,7 @@ impl CaptchaPool {
         let worker_stats = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("captcha-render".into())
-            .spawn(move || render_worker(&worker_slots, &worker_stats, requests, budget))
+            .spawn(move || render_worker(&worker_slots, &worker_stats, requests, budget, &style))
             .map_err(|e| RenderError::from(png::EncodingError::IoError(e)))?;
         Ok(Self {
             slots,
@@ -109,12 +110,18 @@ impl CaptchaPool {
     }
 }
 
-fn render_worker(slots: &[Slot], stats: &RenderStats, requests: Receiver<usize>, budget: f64) {
+fn render_worker(
+    slots: &[Slot],
+    stats: &RenderStats,
+    requests: Receiver<usize>,
+    budget: f64,
+    style: &Style,
+) {
     let budget = budget.clamp(0.001, 1.0);
     // Ends when the pool (the only sender) is dropped.
     while let Ok(index) = requests.recv() {
         let before = stats.cpu_time();
-        if let Ok(captcha) = stats.timed_render() {
+        if let Ok(captcha) = stats.timed_render(style) {
             *slots[index].captcha.lock() = Arc::new(captcha);
         }
         // Idle long enough that drawing stays within the budget.
@@ -129,7 +136,7 @@ mod tests {
 
     #[test]
     fn worn_slots_are_redrawn_in_the_background() {
-        let pool = CaptchaPool::new(2, 1, 1.0).expect("pool");
+        let pool = CaptchaPool::new(2, 1, 1.0, Style::default()).expect("pool");
         assert_eq!(pool.stats().renders(), 2);
         for _ in 0..10 {
             pool.take();

@@ -1,20 +1,23 @@
-//! Draws one slider CAPTCHA: a textured 300x150 background with a shaded, outlined hole in the
-//! shape of a puzzle piece, and the 50x50 piece itself (transparent outside its shape), both as
-//! indexed-colour PNGs of a few KB. The hole is really in the picture, so the answer can be
-//! recovered by image analysis as a user's eye would.
+//! Draws one slider CAPTCHA in a `Style`: a textured background with a shaded, outlined hole in
+//! the shape of the piece (and darker decoy holes of a similar shape in its row, if the style
+//! has them), and the piece itself, transparent outside its shape and in its margin. The
+//! default style is 300x150 with a 50x50 jigsaw piece, both indexed-colour PNGs of a few KB.
+//! The hole is really in the picture, so the answer can be recovered by image analysis as a
+//! user's eye would.
 
-use base64::Engine;
 use rand::Rng;
 
+use super::encode::{data_url, jpeg_rgb, png_indexed, png_rgb};
+use super::style::{Format, Style, XFrom};
+use super::texture::{Palette, Texture, DECOY_SHADE, HOLE_SHADE, LEVELS, OUTLINE_RGB};
+
+/// The default style's sizes.
 pub const WIDTH: u32 = 300;
 pub const HEIGHT: u32 = 150;
 pub const PIECE: u32 = 50;
 
-/// Texture levels; the shaded copies of them follow, then the outline colour.
-const LEVELS: u8 = 7;
-const OUTLINE: u8 = 2 * LEVELS;
-
-/// One rendered CAPTCHA with its answer.
+/// One rendered CAPTCHA with its answer, `point_x` measured as the style's `x_from` says and
+/// `point_y` the top of `cutImage`.
 #[derive(Debug, Clone)]
 pub struct Captcha {
     pub shadow_image: String,
@@ -24,18 +27,21 @@ pub struct Captcha {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("PNG encoding failed: {0}")]
-pub struct RenderError(#[from] png::EncodingError);
-
-/// Whether (x, y) of the 50x50 piece square is inside the piece: a square body with a round knob
-/// on top and on the right and a round notch on the left, like a jigsaw piece.
-pub fn piece_mask(x: i32, y: i32) -> bool {
-    let in_circle = |cx: i32, cy: i32, r: i32| (x - cx).pow(2) + (y - cy).pow(2) <= r * r;
-    let body = (8..42).contains(&x) && (8..42).contains(&y);
-    let knobs = in_circle(25, 8, 6) || in_circle(42, 25, 6);
-    (body || knobs) && !in_circle(8, 25, 5)
+pub enum RenderError {
+    #[error("PNG encoding failed: {0}")]
+    Png(#[from] png::EncodingError),
+    #[error("JPEG encoding failed: {0}")]
+    Jpeg(#[from] jpeg_encoder::EncodingError),
+    #[error("the CAPTCHA style cannot be drawn: {0}")]
+    Style(String),
 }
 
+/// Whether (x, y) of the default 50x50 piece square is inside the piece.
+pub fn piece_mask(x: i32, y: i32) -> bool {
+    super::style::Shape::Puzzle.contains(PIECE as i32, PIECE as i32, x, y)
+}
+
+#[cfg(test)]
 fn on_piece_border(x: i32, y: i32) -> bool {
     piece_mask(x, y)
         && [(1, 0), (-1, 0), (0, 1), (0, -1)]
@@ -43,168 +49,216 @@ fn on_piece_border(x: i32, y: i32) -> bool {
             .any(|(dx, dy)| !piece_mask(x + dx, y + dy))
 }
 
-/// Renders a fresh CAPTCHA with the piece at a uniformly drawn position fully inside the image.
-pub fn render(rng: &mut impl Rng) -> Result<Captcha, RenderError> {
-    let point_x = rng.random_range(0..=WIDTH - PIECE);
-    let point_y = rng.random_range(0..=HEIGHT - PIECE);
-    let texture = Texture::random(rng);
-    let palette = Palette::random(rng);
+/// What a pixel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    Hole,
+    Decoy,
+    Outline,
+}
 
-    let background = texture.levels();
-
-    let mut shadow = background.clone();
-    let mut piece = vec![0u8; (PIECE * PIECE) as usize];
-    for py in 0..PIECE as i32 {
-        for px in 0..PIECE as i32 {
-            if !piece_mask(px, py) {
-                continue;
-            }
-            let at = ((point_y as i32 + py) as u32 * WIDTH + point_x + px as u32) as usize;
-            let piece_at = (py as u32 * PIECE + px as u32) as usize;
-            if on_piece_border(px, py) {
-                shadow[at] = OUTLINE;
-                piece[piece_at] = 1 + OUTLINE;
-            } else {
-                shadow[at] = background[at] + LEVELS;
-                piece[piece_at] = 1 + background[at];
-            }
+impl Kind {
+    /// Its index in `Palette::indexed`.
+    fn index(self, level: u8) -> u8 {
+        match self {
+            Kind::Plain => level,
+            Kind::Hole => level + LEVELS,
+            Kind::Outline => 2 * LEVELS,
+            Kind::Decoy => level + 2 * LEVELS + 1,
         }
     }
 
+    fn rgb(self, palette: &Palette, level: u8, noise: i32) -> [u8; 3] {
+        match self {
+            Kind::Plain => palette.rgb(level, noise, 1.0),
+            Kind::Hole => palette.rgb(level, noise, HOLE_SHADE),
+            Kind::Decoy => palette.rgb(level, noise, DECOY_SHADE),
+            Kind::Outline => OUTLINE_RGB,
+        }
+    }
+}
+
+/// The default style.
+pub fn render(rng: &mut impl Rng) -> Result<Captcha, RenderError> {
+    render_style(rng, &Style::default())
+}
+
+/// A fresh CAPTCHA with the piece at a uniformly drawn position, its `cutImage` fully inside
+/// the background.
+pub fn render_style(rng: &mut impl Rng, style: &Style) -> Result<Captcha, RenderError> {
+    style.check().map_err(RenderError::Style)?;
+    let lefts = piece_lefts(rng, style);
+    let top = rng.random_range(style.margin..=style.height - style.piece_height - style.margin);
+    let texture = Texture::random(rng);
+    let palette = Palette::random(rng);
+    let picture = Picture {
+        levels: texture.levels(style.width, style.height),
+        noise: match style.noise as i32 {
+            0 => Vec::new(),
+            n => (0..style.width * style.height)
+                .map(|_| rng.random_range(-n..=n) as i16)
+                .collect(),
+        },
+        palette,
+    };
+    let shadow = holes(style, &lefts, top);
+    let piece = cut(style, lefts[0], top);
+    let opaque_left = (0..style.piece_width as i32)
+        .find(|&x| (0..style.piece_height as i32).any(|y| inside(style, false, x, y)))
+        .unwrap_or(0) as u32;
     Ok(Captcha {
-        shadow_image: data_url(&encode(WIDTH, HEIGHT, &shadow, &palette.colours, None)?),
-        cut_image: data_url(&encode(
-            PIECE,
-            PIECE,
-            &piece,
-            &palette.with_transparent_first(),
-            Some(&[0]),
-        )?),
-        point_x,
-        point_y,
+        shadow_image: picture.shadow(style, &shadow)?,
+        cut_image: picture.piece(style, &piece)?,
+        point_x: match style.x_from {
+            XFrom::Image => lefts[0] - style.margin,
+            XFrom::Piece => lefts[0] + opaque_left,
+        },
+        point_y: top - style.margin,
     })
 }
 
-/// Low-frequency waves quantised to a few levels: a texture that is not a flat colour yet
-/// compresses to a few KB.
-struct Texture {
-    waves: [(f32, f32, f32, f32); 3],
+/// The left edges of the piece's square (first) and of the decoys': in the piece's row, not
+/// overlapping, each drawn uniformly among the placements that leave room for the others.
+fn piece_lefts(rng: &mut impl Rng, style: &Style) -> Vec<u32> {
+    let n = style.decoys + 1;
+    let free = style.width - 2 * style.margin - n * style.piece_width;
+    let mut offsets: Vec<u32> = (0..n).map(|_| rng.random_range(0..=free)).collect();
+    offsets.sort_unstable();
+    let mut lefts: Vec<u32> = offsets
+        .iter()
+        .zip(0..)
+        .map(|(offset, i)| style.margin + offset + i * style.piece_width)
+        .collect();
+    let real = rng.random_range(0..lefts.len());
+    lefts.swap(0, real);
+    lefts
 }
 
-impl Texture {
-    fn random(rng: &mut impl Rng) -> Self {
-        let mut wave = || {
-            (
-                rng.random_range(-0.12..0.12f32),
-                rng.random_range(-0.12..0.12f32),
-                rng.random_range(0.0..std::f32::consts::TAU),
-                rng.random_range(0.5..1.0f32),
-            )
-        };
-        Self {
-            waves: [wave(), wave(), wave()],
-        }
+fn inside(style: &Style, decoy: bool, x: i32, y: i32) -> bool {
+    let (w, h) = (style.piece_width as i32, style.piece_height as i32);
+    match decoy {
+        false => style.shape.contains(w, h, x, y),
+        true => style.shape.decoy_contains(w, h, x, y),
     }
+}
 
-    /// All pixel levels, row by row. Each wave is `amp * sin(fx*x + fy*y + phase)`, expanded as
-    /// `sin(a)cos(b) + cos(a)sin(b)` so the sines are taken per column and per row, not per pixel.
-    fn levels(&self) -> Vec<u8> {
-        let weight: f32 = self.waves.iter().map(|w| w.3).sum();
-        let columns: Vec<[(f32, f32); 3]> = (0..WIDTH)
-            .map(|x| {
-                self.waves.map(|(fx, _, _, amp)| {
-                    ((fx * x as f32).sin() * amp, (fx * x as f32).cos() * amp)
-                })
-            })
-            .collect();
-        let mut levels = Vec::with_capacity((WIDTH * HEIGHT) as usize);
-        for y in 0..HEIGHT {
-            let rows = self.waves.map(|(_, fy, phase, _)| {
-                ((fy * y as f32 + phase).sin(), (fy * y as f32 + phase).cos())
-            });
-            for column in &columns {
-                let sum: f32 = (0..3)
-                    .map(|w| column[w].0 * rows[w].1 + column[w].1 * rows[w].0)
-                    .sum();
-                let unit = (sum / weight + 1.0) / 2.0; // 0..=1
-                levels.push(((unit * LEVELS as f32) as u8).min(LEVELS - 1));
+fn on_border(style: &Style, decoy: bool, x: i32, y: i32) -> bool {
+    [(1, 0), (-1, 0), (0, 1), (0, -1)]
+        .iter()
+        .any(|(dx, dy)| !inside(style, decoy, x + dx, y + dy))
+}
+
+/// What each background pixel shows: the hole at `lefts[0]`, the decoys at the others.
+fn holes(style: &Style, lefts: &[u32], top: u32) -> Vec<Kind> {
+    let mut kinds = vec![Kind::Plain; (style.width * style.height) as usize];
+    for (i, &left) in lefts.iter().enumerate() {
+        let decoy = i > 0;
+        for py in 0..style.piece_height as i32 {
+            for px in 0..style.piece_width as i32 {
+                if !inside(style, decoy, px, py) {
+                    continue;
+                }
+                let at = (top + py as u32) * style.width + left + px as u32;
+                kinds[at as usize] = match (on_border(style, decoy, px, py), decoy) {
+                    (true, _) => Kind::Outline,
+                    (false, true) => Kind::Decoy,
+                    (false, false) => Kind::Hole,
+                };
             }
         }
-        levels
     }
+    kinds
 }
 
-struct Palette {
-    colours: Vec<u8>,
-}
-
-impl Palette {
-    /// `LEVELS` shades between two random colours, their shaded copies, and a light outline.
-    fn random(rng: &mut impl Rng) -> Self {
-        // A dark and a light end of random hue, so the texture has contrast.
-        let from: [u8; 3] = std::array::from_fn(|_| rng.random_range(30..110));
-        let to: [u8; 3] = std::array::from_fn(|_| rng.random_range(150..250));
-        let mut colours = Vec::with_capacity(3 * (2 * LEVELS as usize + 1));
-        let shade = |level: u8, factor: f32| -> [u8; 3] {
-            let t = level as f32 / (LEVELS - 1) as f32;
-            std::array::from_fn(|c| {
-                ((from[c] as f32 + (to[c] as f32 - from[c] as f32) * t) * factor) as u8
+/// Each `cutImage` pixel: transparent, or what it shows and where in the background it is.
+fn cut(style: &Style, left: u32, top: u32) -> Vec<Option<(Kind, usize)>> {
+    let m = style.margin as i32;
+    let (cw, ch) = (style.cut_width() as i32, style.cut_height() as i32);
+    (0..ch)
+        .flat_map(|cy| (0..cw).map(move |cx| (cx - m, cy - m)))
+        .map(|(px, py)| {
+            inside(style, false, px, py).then(|| {
+                let at = (top as i32 + py) * style.width as i32 + left as i32 + px;
+                match on_border(style, false, px, py) {
+                    true => (Kind::Outline, at as usize),
+                    false => (Kind::Plain, at as usize),
+                }
             })
-        };
-        for level in 0..LEVELS {
-            colours.extend(shade(level, 1.0));
-        }
-        for level in 0..LEVELS {
-            colours.extend(shade(level, 0.45));
-        }
-        colours.extend([235, 235, 235]);
-        Self { colours }
-    }
-
-    fn with_transparent_first(&self) -> Vec<u8> {
-        let mut colours = vec![0, 0, 0];
-        colours.extend(&self.colours);
-        colours
-    }
+        })
+        .collect()
 }
 
-fn encode(
-    width: u32,
-    height: u32,
-    pixels: &[u8],
-    palette: &[u8],
-    transparent: Option<&[u8]>,
-) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::with_capacity(4096);
-    {
-        let mut encoder = png::Encoder::new(&mut out, width, height);
-        encoder.set_color(png::ColorType::Indexed);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_palette(palette.to_vec());
-        if let Some(alpha) = transparent {
-            encoder.set_trns(alpha.to_vec());
-        }
-        // Measured on 300x150 indexed images: no filter + default deflate draws in ~0.9 ms at
-        // ~3 KB; the fast deflater is 5x quicker but 8x larger; 4-bit depth is slower.
-        encoder.set_compression(png::Compression::Default);
-        encoder.set_filter(png::FilterType::NoFilter);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(pixels)?;
-        writer.finish()?;
-    }
-    Ok(out)
+/// The background's levels, noise and colours.
+struct Picture {
+    levels: Vec<u8>,
+    noise: Vec<i16>,
+    palette: Palette,
 }
 
-fn data_url(png: &[u8]) -> String {
-    let mut url = String::with_capacity(22 + png.len() * 4 / 3 + 4);
-    url.push_str("data:image/png;base64,");
-    base64::engine::general_purpose::STANDARD.encode_string(png, &mut url);
-    url
+impl Picture {
+    /// Indexed PNGs when no noise asks for more colours than the palette has.
+    fn indexed(&self, style: &Style) -> bool {
+        self.noise.is_empty() && style.format == Format::Png
+    }
+
+    fn rgb(&self, kind: Kind, at: usize) -> [u8; 3] {
+        let noise = self.noise.get(at).map_or(0, |n| i32::from(*n));
+        kind.rgb(&self.palette, self.levels[at], noise)
+    }
+
+    fn shadow(&self, style: &Style, kinds: &[Kind]) -> Result<String, RenderError> {
+        let (w, h) = (style.width, style.height);
+        if self.indexed(style) {
+            let pixels: Vec<u8> = (kinds.iter().zip(&self.levels))
+                .map(|(kind, level)| kind.index(*level))
+                .collect();
+            let png = png_indexed(w, h, &pixels, &self.palette.indexed(), None)?;
+            return Ok(data_url("image/png", &png));
+        }
+        let rgb: Vec<u8> = (kinds.iter().enumerate())
+            .flat_map(|(at, kind)| self.rgb(*kind, at))
+            .collect();
+        Ok(match style.format {
+            Format::Png => data_url("image/png", &png_rgb(w, h, &rgb, false)?),
+            Format::Jpeg => data_url("image/jpeg", &jpeg_rgb(w, h, &rgb)?),
+        })
+    }
+
+    fn piece(
+        &self,
+        style: &Style,
+        pixels: &[Option<(Kind, usize)>],
+    ) -> Result<String, RenderError> {
+        let (w, h) = (style.cut_width(), style.cut_height());
+        if self.indexed(style) {
+            let indices: Vec<u8> = pixels
+                .iter()
+                .map(|p| p.map_or(0, |(kind, at)| 1 + kind.index(self.levels[at])))
+                .collect();
+            let mut palette = vec![0, 0, 0];
+            palette.extend(self.palette.indexed());
+            let png = png_indexed(w, h, &indices, &palette, Some(&[0]))?;
+            return Ok(data_url("image/png", &png));
+        }
+        let rgba: Vec<u8> = pixels
+            .iter()
+            .flat_map(|p| match p {
+                Some((kind, at)) => {
+                    let [r, g, b] = self.rgb(*kind, *at);
+                    [r, g, b, 255]
+                }
+                None => [0; 4],
+            })
+            .collect();
+        Ok(data_url("image/png", &png_rgb(w, h, &rgba, true)?))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
     use rand::SeedableRng;
 
     fn decode(url: &str) -> (png::OutputInfo, Vec<u8>, Vec<u8>) {
@@ -293,5 +347,45 @@ mod tests {
         colours.sort();
         colours.dedup();
         assert!(colours.len() >= 5, "only {} colours", colours.len());
+    }
+
+    /// The same draw measured both ways: from the piece, `pointX` is the margin and the
+    /// jigsaw's left notch further right; `pointY` is `cutImage`'s top either way.
+    #[test]
+    fn point_x_is_measured_where_the_style_says() {
+        use super::super::style::{Format, XFrom};
+        let image = Style {
+            margin: 5,
+            decoys: 2,
+            noise: 10,
+            format: Format::Jpeg,
+            ..Style::default()
+        };
+        let piece = Style {
+            x_from: XFrom::Piece,
+            ..image.clone()
+        };
+        for seed in 0..20 {
+            let a = render_style(&mut rand::rngs::StdRng::seed_from_u64(seed), &image).expect("a");
+            let b = render_style(&mut rand::rngs::StdRng::seed_from_u64(seed), &piece).expect("b");
+            assert_eq!(b.point_x, a.point_x + 5 + 8);
+            assert_eq!(a.point_y, b.point_y);
+            assert!(a.shadow_image.starts_with("data:image/jpeg;base64,/9j/"));
+            assert!(a.cut_image.starts_with("data:image/png;base64,iVBOR"));
+            assert!(a.point_x + 60 <= WIDTH && a.point_y + 60 <= HEIGHT);
+        }
+    }
+
+    #[test]
+    fn a_style_that_does_not_fit_is_an_error() {
+        let style = Style {
+            piece_width: 400,
+            ..Style::default()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        assert!(matches!(
+            render_style(&mut rng, &style),
+            Err(RenderError::Style(_))
+        ));
     }
 }

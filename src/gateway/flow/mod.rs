@@ -116,6 +116,7 @@ impl Flow {
                 config.captcha_pool,
                 config.captcha_reuse,
                 config.captcha_render_budget,
+                config.captcha_style.clone(),
             )?,
             captchas: Mutex::new(ExpiringStore::new(config.max_captchas)),
             access_tokens: Mutex::new(ExpiringStore::new(config.max_tokens)),

@@ -89,7 +89,9 @@ impl Oracles {
         };
         let answers: Box<dyn AnswerSource> = match captcha {
             CaptchaOracle::TestApi => Box::new(test_api::TestApi),
-            CaptchaOracle::Solve | CaptchaOracle::Auto => Box::new(solve::Solve),
+            CaptchaOracle::Solve | CaptchaOracle::Auto => Box::new(solve::Solve {
+                x_from: profile.captcha_image.x_from,
+            }),
         };
         let codes: Box<dyn CodeSource> = match &code {
             CodeOracle::TestApi => Box::new(test_api::TestApi),

@@ -4,9 +4,13 @@
 use serde_json::Value;
 
 use super::{point, puzzle, AnswerSource, Lookup};
+use crate::profile::XFrom;
 use crate::runner::target::Target;
 
-pub struct Solve;
+/// Where the gateway measures `pointX` (the profile's `captcha.image.x_from`).
+pub struct Solve {
+    pub x_from: XFrom,
+}
 
 impl AnswerSource for Solve {
     fn answer<'a>(
@@ -15,11 +19,16 @@ impl AnswerSource for Solve {
         _: &'a str,
         captcha: Option<&'a Value>,
     ) -> Lookup<'a, Value> {
-        Box::pin(async move { answer(captcha.ok_or("no send_captcha answer to solve")?) })
+        Box::pin(async move {
+            answer(
+                captcha.ok_or("no send_captcha answer to solve")?,
+                self.x_from,
+            )
+        })
     }
 }
 
-fn answer(captcha: &Value) -> Result<Value, String> {
+fn answer(captcha: &Value, x_from: XFrom) -> Result<Value, String> {
     let image = |field: &str| {
         captcha
             .get(field)
@@ -30,7 +39,7 @@ fn answer(captcha: &Value) -> Result<Value, String> {
         .get("pointY")
         .and_then(Value::as_i64)
         .ok_or("send_captcha answer has no integer `pointY`")?;
-    let x = puzzle::solve(image("shadowImage")?, image("cutImage")?, point_y)
+    let x = puzzle::solve(image("shadowImage")?, image("cutImage")?, point_y, x_from)
         .map_err(|e| format!("solve oracle: {e}"))?;
     Ok(point(x, point_y))
 }

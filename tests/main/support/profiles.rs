@@ -96,6 +96,70 @@ fn requests_yaml(r: &Requests) -> String {
     )
 }
 
+/// `captcha.image`: what the CAPTCHAs look like (`docs/choices.md` S5-S7).
+#[derive(Debug, Clone)]
+pub struct CaptchaImage {
+    pub jpeg: bool,
+    pub width: u32,
+    pub height: u32,
+    pub piece: (u32, u32),
+    pub shape: &'static str,
+    pub margin: u32,
+    pub x_from_piece: bool,
+    pub decoys: u32,
+    pub noise: u32,
+}
+
+/// Styles whose piece, margin and decoys fit: the background is what they need plus some.
+pub fn captcha_images() -> impl Strategy<Value = CaptchaImage> {
+    (
+        (any::<bool>(), 0u32..=160, 0u32..=80, 30u32..=70, 30u32..=70),
+        (
+            prop::sample::select(vec!["puzzle", "square", "round"]),
+            0u32..=8,
+        ),
+        (
+            any::<bool>(),
+            0u32..=3,
+            prop::sample::select(vec![0u32, 0, 6, 16]),
+        ),
+    )
+        .prop_map(
+            |((jpeg, wide, high, pw, ph), (shape, margin), (x_from_piece, decoys, noise))| {
+                CaptchaImage {
+                    jpeg,
+                    width: ((decoys + 1) * pw + 2 * margin + wide).max(60),
+                    height: (ph + 2 * margin + high).max(30),
+                    piece: (pw, ph),
+                    shape,
+                    margin,
+                    x_from_piece,
+                    decoys,
+                    noise,
+                }
+            },
+        )
+}
+
+impl CaptchaImage {
+    /// Its `image:` value, as a flow mapping.
+    pub fn yaml(&self) -> String {
+        format!(
+            "{{format: {}, width: {}, height: {}, piece_width: {}, piece_height: {}, shape: {}, margin: {}, x_from: {}, decoys: {}, noise: {}}}",
+            if self.jpeg { "jpeg" } else { "png" },
+            self.width,
+            self.height,
+            self.piece.0,
+            self.piece.1,
+            self.shape,
+            self.margin,
+            if self.x_from_piece { "piece" } else { "image" },
+            self.decoys,
+            self.noise
+        )
+    }
+}
+
 /// A profile's choices, generated: what `profile_yaml` writes.
 #[derive(Debug, Clone)]
 pub struct Choices {
@@ -111,6 +175,7 @@ pub struct Choices {
     pub requests: Requests,
     /// Per failure kind but `internal`: status and the code's nine digits.
     pub answers: Vec<(u16, u32)>,
+    pub image: CaptchaImage,
 }
 
 /// The failure kinds a profile maps, but `internal` (kept at 500: it must never happen).
@@ -143,7 +208,8 @@ pub fn choices() -> impl Strategy<Value = Choices> {
         any::<(bool, bool, bool, bool)>(),
         policies(),
         answers,
-        requests(),
+        // The sections added since: one element, so the tuple stays within proptest's 12.
+        (requests(), captcha_images()),
     )
         .prop_map(
             |(
@@ -156,7 +222,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 burns,
                 policy,
                 answers,
-                requests,
+                (requests, image),
             )| Choices {
                 lifetimes,
                 tolerance,
@@ -169,6 +235,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 policy,
                 answers,
                 requests,
+                image,
             },
         )
 }
@@ -192,11 +259,11 @@ pub fn profile_yaml(c: &Choices) -> String {
     format!(
         "name: generated\ntest_support: true\nerrors:\n{errors}  internal: {{status: 500, code: USG.290000500}}\n\
          lifetimes: {{t1: {t1}s, t2: {t2}s, code: {code}s, t3: {t3}s}}\n\
-         captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}}}\n\
+         captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}, image: {}}}\n\
          code: {{attempts: {}, exceeded_on_last_attempt: {}, resend_interval: {}s, length: {}}}\n\
          burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
          password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true, user_name_reversed: {}, charset: {}}}\n{}",
-        c.tolerance, c.slide.0, c.slide.1, c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
+        c.tolerance, c.slide.0, c.slide.1, c.image.yaml(), c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
         p.min_length, p.max_length, p.min_classes, p.max_run, c.requests.user_name_reversed, c.requests.charset,
         requests_yaml(&c.requests),
     )
