@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
-use super::users::UserSpec;
+use super::users::{GeneratedUsers, UserSpec};
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -53,7 +53,9 @@ pub struct GatewayConfig {
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
     pub users: Vec<UserSpec>,
-    pub generated_users: u64,
+    /// Generated users (none unless `count` says how many), served without memory until a
+    /// reset changes one.
+    pub generated: GeneratedUsers,
 }
 
 impl Default for GatewayConfig {
@@ -86,7 +88,7 @@ impl Default for GatewayConfig {
             test_support: true,
             faults: FaultSet::default(),
             users: Vec::new(),
-            generated_users: 0,
+            generated: GeneratedUsers::reference(0),
         }
     }
 }

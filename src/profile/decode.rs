@@ -7,9 +7,7 @@ use std::time::Duration;
 use marked_yaml::Node;
 use serde_json::Value;
 
-use super::{
-    Account, CaptchaOracle, CodeOracle, ErrorSpec, OracleChoice, Profile, UserKind, KINDS,
-};
+use super::{CaptchaOracle, CodeOracle, ErrorSpec, OracleChoice, Profile, KINDS};
 use crate::yaml::Errors;
 
 const TOP_KEYS: &[&str] = &[
@@ -24,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "strict_errors",
     "oracle",
     "accounts",
+    "users",
 ];
 const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
 const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
@@ -82,7 +81,10 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
         profile.oracle = super::oracle::decode(node, errors);
     }
     if let Some(node) = map.get_node("accounts") {
-        profile.accounts = decode_accounts(node, errors);
+        profile.accounts = super::users::decode_accounts(node, errors);
+    }
+    if let Some(node) = map.get_node("users") {
+        profile.generated = super::users::decode_users(node, errors);
     }
     profile
 }
@@ -109,6 +111,7 @@ fn empty() -> Profile {
             code: CodeOracle::Auto,
         },
         accounts: Vec::new(),
+        generated: None,
         value_cache: std::sync::OnceLock::new(),
     }
 }
@@ -337,52 +340,6 @@ fn decode_errors(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             _ => errors.at(spec, format!("`errors.{kind}` needs `status` and `code`")),
         }
     }
-}
-
-fn decode_accounts(node: &Node, errors: &mut Errors) -> Vec<Account> {
-    let Node::Sequence(items) = node else {
-        errors.at(node, "`accounts` must be a list");
-        return Vec::new();
-    };
-    let mut accounts = Vec::new();
-    for item in items.iter() {
-        let Some(map) = errors.mapping(item, "an account") else {
-            continue;
-        };
-        errors.known_keys(map, &["user", "password", "kind", "account"], "an account");
-        let user = map
-            .get_node("user")
-            .and_then(|n| errors.string(n, "`user`"));
-        let password = map
-            .get_node("password")
-            .and_then(|n| errors.string(n, "`password`"));
-        let kind = match map
-            .get_node("kind")
-            .and_then(|n| errors.string(n, "`kind`"))
-        {
-            None => Some(UserKind::Phone),
-            Some(name) => {
-                let kind = UserKind::from_name(&name);
-                if kind.is_none() {
-                    errors.at(item, format!("unknown user kind `{name}`"));
-                }
-                kind
-            }
-        };
-        let account = map
-            .get_node("account")
-            .and_then(|n| errors.string(n, "`account`"));
-        match (user, password, kind) {
-            (Some(user), Some(password), Some(kind)) => accounts.push(Account {
-                user,
-                password,
-                kind,
-                account,
-            }),
-            _ => errors.at(item, "an account needs `user` and `password`"),
-        }
-    }
-    accounts
 }
 
 /// `USG.` or `MMC.` and nine digits, as the API's error codes are.

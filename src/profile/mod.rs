@@ -12,8 +12,12 @@ use serde_json::{json, Value};
 use crate::yaml::diagnostic::FileErrors;
 use crate::yaml::{self, Errors};
 
+mod accounts_csv;
 mod decode;
 mod oracle;
+mod users;
+
+pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 
@@ -57,6 +61,8 @@ pub struct Profile {
     pub strict_errors: bool,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
+    /// The generated users the gateway serves (`users.generated`), if it says.
+    pub generated: Option<GeneratedUsers>,
     /// `to_value()`, built once and shared by every flow of a run.
     value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }

@@ -2,15 +2,17 @@
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
 //! lifetimes, CAPTCHA tolerance and slideTime bounds, code length, attempt limit and resend
 //! interval, which refusals burn a token, the password policy, the status and code of each
-//! failure kind, and whether it serves test support. The fault switches stay on top.
+//! failure kind, whether it serves test support, and the numbering of its generated users
+//! (`users.generated`). The fault switches stay on top.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::gateway::password::PasswordPolicy;
+use crate::gateway::users::{GeneratedUsers, IdentityKind};
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::Profile;
+use crate::profile::{Profile, UserKind};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -56,7 +58,29 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             })
             .collect(),
         test_support: base.test_support && profile.test_support,
+        generated: profile
+            .generated
+            .as_ref()
+            .map_or(base.generated, generated_users),
         ..base
+    }
+}
+
+/// The gateway's numbering of generated users as the profile's `users.generated` gives it.
+pub fn generated_users(pattern: &crate::profile::GeneratedUsers) -> GeneratedUsers {
+    GeneratedUsers {
+        prefix: pattern.prefix.clone(),
+        suffix: pattern.suffix.clone(),
+        digits: pattern.digits,
+        first: pattern.first,
+        count: pattern.count,
+        password: pattern.password.clone(),
+        kind: match pattern.kind {
+            UserKind::Email => IdentityKind::Email,
+            UserKind::Account => IdentityKind::Account,
+            UserKind::Phone | UserKind::Unknown => IdentityKind::Phone,
+        },
+        account: pattern.account.clone(),
     }
 }
 
@@ -72,9 +96,13 @@ mod tests {
     fn the_reference_profile_gives_the_reference_gateway() {
         let config = config_for(&Profile::reference(), GatewayConfig::default());
         let reference = GatewayConfig::default();
+        // The reference profile states the numbering the embedded gateway serves to load runs
+        // (50 million users); `serve` alone serves none until `--generate-users N`.
+        assert_eq!(config.generated, GeneratedUsers::reference(50_000_000));
         let without_answers = |c: &GatewayConfig| {
             let mut c = c.clone();
             c.answers.clear();
+            c.generated.count = 0;
             format!("{c:?}")
         };
         assert_eq!(without_answers(&config), without_answers(&reference));
