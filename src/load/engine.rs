@@ -92,12 +92,11 @@ async fn start_session(
 const FLOWS_PER_VU_SECOND: u64 = 100;
 
 /// Fresh users this shard's run takes, one per flow: the open model's schedule over warm-up
-/// and duration (exact), a closed run's iterations plus one per virtual user, else its
-/// virtual users times `FLOWS_PER_VU_SECOND` times its seconds; at most what may be created.
+/// and duration (exact); a closed run's iterations plus one per virtual user, or else its
+/// virtual users times `FLOWS_PER_VU_SECOND` times its seconds, plus as many for its warm-up;
+/// at most what may be created.
 pub fn users_needed(spec: &LoadSpec, shard: Shard) -> u64 {
-    let seconds = (spec.warmup + spec.duration.unwrap_or_default())
-        .as_secs_f64()
-        .ceil() as u64;
+    let seconds = |d: Duration| d.as_secs_f64().ceil() as u64;
     let needed = match &spec.model {
         Model::Open { rate, stages, .. } => {
             let schedule = pacer(*rate, stages, spec.warmup, spec.duration);
@@ -110,10 +109,14 @@ pub fn users_needed(spec: &LoadSpec, shard: Shard) -> u64 {
                 (None, n) => warm + n.unwrap_or(0),
             }
         }
-        Model::Closed { vus, .. } => match spec.iterations {
-            Some(n) => n + u64::from(*vus),
-            None => u64::from(*vus) * FLOWS_PER_VU_SECOND * seconds.max(1),
-        },
+        Model::Closed { vus, .. } => {
+            let per_second = u64::from(*vus) * FLOWS_PER_VU_SECOND;
+            let measured = match spec.iterations {
+                Some(n) => n + u64::from(*vus),
+                None => per_second * seconds(spec.duration.unwrap_or_default()).max(1),
+            };
+            measured + per_second * seconds(spec.warmup)
+        }
     };
     needed.clamp(1, MAX_CREATED / u64::from(shard.count.max(1)))
 }

@@ -182,9 +182,10 @@ async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<S
     };
     let mut reset = Reset::NotYet;
     let failure = run_steps(run, &env, &mut context, &mut reset, intended, measuring).await;
-    // The first user's password is what the flow left it: the new one after a reset, the old
-    // one before; after a reset that got no clear answer nobody knows, so it is not reused.
-    match (reset, context.text("new_password")) {
+    // The first user's password is what the flow left it (the runner moves `password` on
+    // when a reset passes); after a reset that got no clear answer nobody knows, so that user
+    // is not reused.
+    match (reset, context.text("password")) {
         (Reset::Unclear, _) => {
             users.remove(0);
         }
@@ -219,6 +220,8 @@ async fn run_steps(
             if call.operation == Operation::ResetPassword {
                 *reset = match &result {
                     Ok(record) if record.failures.is_empty() => Reset::Done,
+                    // Refused: the password stays what it was.
+                    Ok(record) if record.status().is_some_and(|s| s >= 400) => *reset,
                     _ => Reset::Unclear,
                 };
             }

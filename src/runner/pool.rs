@@ -150,3 +150,94 @@ impl LoadPool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(i: u32, kind: UserKind) -> TestUser {
+        TestUser {
+            identity: format!("u{i}"),
+            password: format!("p{i}"),
+            account: None,
+            kind,
+        }
+    }
+
+    const WHOLE: Slice = Slice { index: 0, count: 1 };
+
+    #[test]
+    fn listed_users_are_fresh_first_then_reused_with_their_password_after_the_cooldown() {
+        let users = vec![
+            user(0, UserKind::Phone),
+            user(1, UserKind::Email),
+            user(2, UserKind::Phone),
+        ];
+        let pool = LoadPool::new(Fresh::Listed(users), WHOLE, Duration::ZERO);
+        assert_eq!(pool.available(UserKind::Phone), Some(2));
+        let first = pool.take(&[UserKind::Phone]).expect("fresh");
+        let second = pool
+            .take(&[UserKind::Phone, UserKind::Email])
+            .expect("fresh");
+        assert_eq!(
+            (
+                first[0].identity.as_str(),
+                second[0].identity.as_str(),
+                second[1].identity.as_str()
+            ),
+            ("u0", "u2", "u1")
+        );
+        assert!(
+            pool.take(&[UserKind::Phone]).is_err(),
+            "both phone users are in a flow"
+        );
+        let mut back = first;
+        back[0].password = "changed".into();
+        pool.give_back(back);
+        let again = pool.take(&[UserKind::Phone]).expect("reused");
+        assert_eq!(
+            (again[0].identity.as_str(), again[0].password.as_str()),
+            ("u0", "changed")
+        );
+    }
+
+    #[test]
+    fn a_reused_user_waits_out_the_cooldown_and_generated_ones_follow_the_slice() {
+        let pool = LoadPool::new(
+            Fresh::Listed(vec![user(0, UserKind::Phone)]),
+            WHOLE,
+            Duration::from_secs(60),
+        );
+        let taken = pool.take(&[UserKind::Phone]).expect("fresh");
+        pool.give_back(taken);
+        assert!(
+            pool.take(&[UserKind::Phone]).is_err(),
+            "inside the cooldown"
+        );
+
+        let pattern = crate::gateway::users::GeneratedUsers::reference(10);
+        let pool = LoadPool::new(
+            Fresh::Generated(pattern),
+            Slice { index: 1, count: 4 },
+            Duration::ZERO,
+        );
+        assert_eq!(pool.available(UserKind::Phone), Some(3));
+        assert_eq!(pool.available(UserKind::Email), Some(0));
+        let names: Vec<String> = (0..3)
+            .map(|_| {
+                pool.take(&[UserKind::Phone])
+                    .expect("fresh")
+                    .remove(0)
+                    .identity
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["+8613900000001", "+8613900000005", "+8613900000009"]
+        );
+        assert!(
+            pool.take(&[UserKind::Phone]).is_err(),
+            "the slice is used up"
+        );
+    }
+}
