@@ -18,9 +18,8 @@ use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
 use super::sink::{Sink, Sinks};
-use crate::gateway::users::GeneratedUsers;
 use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Users};
-use crate::runner::users::{EMBEDDED_USERS, MAX_CREATED};
+use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
 use crate::scenario::load_spec::{LoadSpec, Model};
 use crate::scenario::model::Scenario;
@@ -67,10 +66,8 @@ async fn start_session(
     options: &LoadOptions,
 ) -> Result<(Session, Option<String>), RunError> {
     let mut session_options = options.session.clone();
-    if session_options.profile.generated.is_none() {
-        session_options.embedded.generated = GeneratedUsers::reference(EMBEDDED_USERS);
-    }
-    session_options.embedded.resend_interval = Duration::ZERO;
+    let profile = &session_options.profile;
+    crate::runner::embedded::for_load(profile, &mut session_options.embedded);
     let users = Users::Load(LoadUsers {
         source: options.users.clone(),
         slice: options.shard.users(),

@@ -66,6 +66,15 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
     }
 }
 
+/// The embedded gateway of a load run: the profile's generated users, else 50 million of the
+/// reference numbering, and no resend interval, so repeated flows are not throttled.
+pub fn for_load(profile: &Profile, config: &mut GatewayConfig) {
+    if profile.generated.is_none() {
+        config.generated = GeneratedUsers::reference(super::users::EMBEDDED_USERS);
+    }
+    config.resend_interval = Duration::ZERO;
+}
+
 /// The gateway's numbering of generated users as the profile's `users.generated` gives it.
 pub fn generated_users(pattern: &crate::profile::GeneratedUsers) -> GeneratedUsers {
     GeneratedUsers {

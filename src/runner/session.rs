@@ -115,7 +115,7 @@ impl Session {
             Users::Load(load) => {
                 let embedded = embedded.as_ref().map(|_| &options.embedded.generated);
                 let (pool, note) = load_pool(&load, profile, &target, embedded).await?;
-                (UserPool::Load(pool), Some(note))
+                (UserPool::Load(Box::new(pool)), Some(note))
             }
         };
         let shown_target = match embedded {

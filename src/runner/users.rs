@@ -47,7 +47,7 @@ pub enum UserPool {
     /// The profile's accounts, each handed out once.
     Accounts(Mutex<Vec<Account>>),
     /// A load run's users, fresh then reused (`pool`).
-    Load(LoadPool),
+    Load(Box<LoadPool>),
 }
 
 impl UserPool {

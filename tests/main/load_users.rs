@@ -193,12 +193,6 @@ fn accounts_files_in_csv_and_yaml_are_taken_in_turn_with_their_passwords_tracked
         .collect();
     let users_file = write_file(&dir, "users.json", &format!("[{}]", users.join(",")));
     let quick = quick.to_str().expect("path");
-    let server = serve(&[
-        "--profile",
-        quick,
-        "--users",
-        users_file.to_str().expect("path"),
-    ]);
     let csv: String = (0..4)
         .map(|i| format!("+86133000000{i:02},Vendor#Start{i},phone,vendor_{i}\n"))
         .collect();
@@ -330,4 +324,37 @@ fn no_source_and_malformed_accounts_are_refused_before_the_run() {
         "{}",
         stderr(&output)
     );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Any numbering a profile may state is read back as written, and the reference gateway set
+    /// to that profile serves exactly its users: the first and the last, not one before or after.
+    #[test]
+    fn the_gateway_serves_any_numbering_the_profile_states(choices in crate::support::profiles::choices()) {
+        use gatecheck::gateway::users::Directory;
+        let text = crate::support::profiles::profile_yaml(&choices);
+        let profile = gatecheck::profile::Profile::parse("generated.yaml", &text)
+            .unwrap_or_else(|e| panic!("{text}\n{e}"));
+        let drawn = &choices.users;
+        let stated = profile.generated.clone().expect("users.generated");
+        proptest::prop_assert_eq!((&stated.prefix, &stated.suffix, stated.digits, stated.first, stated.count), (&drawn.prefix, &drawn.suffix, drawn.digits, drawn.first, drawn.count));
+        let config = gatecheck::runner::embedded::config_for(&profile, gatecheck::gateway::GatewayConfig::default());
+        let pattern = config.generated.clone();
+        let directory = Directory::new([], pattern.clone());
+        let last = drawn.first + drawn.count - 1;
+        proptest::prop_assert!(directory.verify(&pattern.identity(drawn.first), "Gen#Pass2026").is_some());
+        proptest::prop_assert!(directory.exists(&pattern.identity(last)));
+        if drawn.account {
+            let account = pattern.account(last).expect("an account template");
+            proptest::prop_assert!(directory.exists(&account), "{}", account);
+        }
+        if last + 1 < 10u64.pow(drawn.digits) {
+            proptest::prop_assert!(!directory.exists(&pattern.identity(last + 1)));
+        }
+        if drawn.first > 0 {
+            proptest::prop_assert!(!directory.exists(&pattern.identity(drawn.first - 1)));
+        }
+    }
 }

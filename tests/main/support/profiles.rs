@@ -26,6 +26,58 @@ pub fn policies() -> impl Strategy<Value = Policy> {
         })
 }
 
+/// A generated-user numbering (`users.generated`, docs/choices.md T5): user `i` is `prefix`,
+/// `i` in `digits` digits, `suffix`.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub prefix: String,
+    pub suffix: String,
+    pub digits: u32,
+    pub first: u64,
+    pub count: u64,
+    pub kind: &'static str,
+    pub account: bool,
+}
+
+pub fn generated_users() -> impl Strategy<Value = Generated> {
+    let shape = prop::sample::select(vec![
+        ("+86", "", "phone"),
+        ("+1555", "", "phone"),
+        ("qa.", "@vendor.test", "email"),
+        ("acct_", "", "account"),
+    ]);
+    (shape, 1u32..=18, any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
+        |((prefix, suffix, kind), digits, first, count, account)| {
+            let space = 10u64.pow(digits);
+            let first = first % space;
+            Generated {
+                prefix: prefix.into(),
+                suffix: suffix.into(),
+                digits,
+                first,
+                count: 1 + count % (space - first),
+                kind,
+                account,
+            }
+        },
+    )
+}
+
+impl Generated {
+    /// The `users:` section these choices make.
+    pub fn yaml(&self) -> String {
+        let account = if self.account {
+            ", account: \"gen{n}x\""
+        } else {
+            ""
+        };
+        format!(
+            "users:\n  generated: {{prefix: \"{}\", suffix: \"{}\", digits: {}, first: {}, count: {}, password: \"Gen#Pass2026\", kind: {}{account}}}\n",
+            self.prefix, self.suffix, self.digits, self.first, self.count, self.kind
+        )
+    }
+}
+
 /// A profile's choices, generated: what `profile_yaml` writes.
 #[derive(Debug, Clone)]
 pub struct Choices {
@@ -40,6 +92,7 @@ pub struct Choices {
     pub policy: Policy,
     /// Per failure kind but `internal`: status and the code's nine digits.
     pub answers: Vec<(u16, u32)>,
+    pub users: Generated,
 }
 
 /// The failure kinds a profile maps, but `internal` (kept at 500: it must never happen).
@@ -72,6 +125,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
         any::<(bool, bool, bool, bool)>(),
         policies(),
         answers,
+        generated_users(),
     )
         .prop_map(
             |(
@@ -84,6 +138,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 burns,
                 policy,
                 answers,
+                users,
             )| Choices {
                 lifetimes,
                 tolerance,
@@ -95,6 +150,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 exceeded_on_last_attempt: burns.3,
                 policy,
                 answers,
+                users,
             },
         )
 }
@@ -115,8 +171,8 @@ pub fn profile_yaml(c: &Choices) -> String {
          captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}}}\n\
          code: {{attempts: {}, exceeded_on_last_attempt: {}, resend_interval: {}s, length: {}}}\n\
          burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
-         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true}}\n",
+         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true}}\n{}",
         c.tolerance, c.slide.0, c.slide.1, c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
-        p.min_length, p.max_length, p.min_classes, p.max_run,
+        p.min_length, p.max_length, p.min_classes, p.max_run, c.users.yaml(),
     )
 }
