@@ -1,8 +1,9 @@
 //! Profiles: what a gateway chose where the API is silent (failure kinds → status and code,
 //! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
-//! oracles, test accounts). Scenarios read these instead of hard-coding them. The reference
-//! gateway's profile is built in (`profiles/reference.yaml`). Part of the pure layer with the
-//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section.
+//! oracles, test accounts, generated users). Scenarios read these instead of hard-coding them.
+//! The reference gateway's profile is built in (`profiles/reference.yaml`). Part of the pure
+//! layer with the scenario language (which reads it); `decode` reads a file, `oracle` its
+//! `oracle:` section, `users` its `users:` and `accounts:` sections and accounts files.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -186,7 +186,7 @@ async fn load_pool(
             (Fresh::Listed(users), note)
         }
         (LoadSource::Auto, None) if profile.generated.is_some() => {
-            generated_note(pattern(), "the profile's `users.generated`:")
+            generated_note(pattern(), "the target's (the profile's `users.generated`)")
         }
         (LoadSource::Auto, None) if !profile.accounts.is_empty() => {
             listed(&profile.accounts, load.slice, "the profile's `accounts`")?
