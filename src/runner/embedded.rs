@@ -69,9 +69,10 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
 /// The embedded gateway of a load run: the profile's generated users, else 50 million of the
 /// reference numbering, and no resend interval, so repeated flows are not throttled.
 pub fn for_load(profile: &Profile, config: &mut GatewayConfig) {
-    if profile.generated.is_none() {
-        config.generated = GeneratedUsers::reference(super::users::EMBEDDED_USERS);
-    }
+    config.generated = profile.generated.as_ref().map_or_else(
+        || GeneratedUsers::reference(super::users::EMBEDDED_USERS),
+        generated_users,
+    );
     config.resend_interval = Duration::ZERO;
 }
 
