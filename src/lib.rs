@@ -9,6 +9,7 @@ pub mod api;
 pub mod bench;
 pub mod cmd;
 pub mod cputime;
+pub mod discover;
 pub mod fuzz;
 pub mod gateway;
 pub mod load;

@@ -29,6 +29,8 @@ mod cli;
 mod concurrency;
 #[path = "main/deploy.rs"]
 mod deploy;
+#[path = "main/discover.rs"]
+mod discover;
 #[path = "main/failures.rs"]
 mod failures;
 #[path = "main/faults.rs"]

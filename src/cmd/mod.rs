@@ -10,6 +10,7 @@
 pub mod args;
 pub mod bench;
 pub mod compare;
+pub mod discover;
 pub mod fuzz;
 pub mod load;
 pub mod merge;
@@ -56,6 +57,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Compare two load summaries: a CI regression gate (exit 1 on a regression).
     Compare(compare::CompareArgs),
+    /// Probe a gateway through its test support and write the profile it found.
+    Discover(Box<discover::DiscoverArgs>),
     /// Measure the reference gateway: flows/s and requests/s on one core, image CPU share.
     Bench(bench::BenchArgs),
 }
@@ -168,6 +171,7 @@ pub fn execute(cli: Cli) -> Result<Exit, Error> {
         Command::Merge(args) => merge::execute(&args),
         Command::Report(args) => report::execute(&args),
         Command::Compare(args) => compare::execute(&args),
+        Command::Discover(args) => discover::execute(&args),
         Command::Bench(args) => bench::execute(&args),
     }
 }

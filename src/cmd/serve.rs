@@ -194,6 +194,7 @@ impl GatewayChoices {
             min_classes: self.password_min_classes,
             max_run: self.password_max_run,
             forbid_user_name: !self.password_allow_user_name,
+            ..config.password_policy.clone()
         };
     }
 }

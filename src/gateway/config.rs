@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
+use super::request::RequestPolicy;
 use super::users::{GeneratedUsers, UserSpec};
 
 #[derive(Debug, Clone)]
@@ -49,7 +50,15 @@ pub struct GatewayConfig {
     pub burn_other_user: bool,
     /// Status and `error_code` of a failure kind, where they differ from the reference table.
     pub answers: Vec<(FailureKind, u16, String)>,
+    /// A kind's second code, answered for its sub-case (`Failure::second_case`) when set.
+    pub second_codes: Vec<(FailureKind, String)>,
+    /// How requests are read: Content-Type, duplicates, floats, nulls, body cap, enums.
+    pub requests: RequestPolicy,
     pub test_support: bool,
+    /// Error bodies exactly `{"error_code", "error_msg"}` with an `X-Request-Id`; off, a
+    /// gateway that adds a `request_id` field to the body and sends no header (both legal
+    /// under a profile's `strict_errors: false`).
+    pub strict_errors: bool,
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
     pub users: Vec<UserSpec>,
@@ -85,7 +94,10 @@ impl Default for GatewayConfig {
             burn_t3_on_policy: true,
             burn_other_user: true,
             answers: Vec::new(),
+            second_codes: Vec::new(),
+            requests: RequestPolicy::default(),
             test_support: true,
+            strict_errors: true,
             faults: FaultSet::default(),
             users: Vec::new(),
             generated: GeneratedUsers::reference(0),

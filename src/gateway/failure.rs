@@ -21,6 +21,10 @@ pub enum FailureKind {
     /// Test-support lookups of something that is not there, and unknown paths.
     NotFound,
     MethodNotAllowed,
+    /// A `Content-Type` the gateway does not read, where it answers 415 (profile choice C6).
+    UnsupportedMediaType,
+    /// A body past the cap, where it answers 413 (profile choice C9).
+    PayloadTooLarge,
     Internal,
 }
 
@@ -34,7 +38,7 @@ pub struct KindInfo {
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 14] = [
+    pub const ALL: [FailureKind; 16] = [
         FailureKind::InvalidRequest,
         FailureKind::CaptchaTokenInvalid,
         FailureKind::CaptchaMismatch,
@@ -48,6 +52,8 @@ impl FailureKind {
         FailureKind::UserNotFound,
         FailureKind::NotFound,
         FailureKind::MethodNotAllowed,
+        FailureKind::UnsupportedMediaType,
+        FailureKind::PayloadTooLarge,
         FailureKind::Internal,
     ];
 
@@ -139,6 +145,20 @@ impl FailureKind {
                 "Method not allowed",
                 "不支持的请求方法",
             ),
+            UnsupportedMediaType => (
+                "unsupported_media_type",
+                415,
+                "USG.290000415",
+                "The Content-Type is not supported, send application/json",
+                "不支持的 Content-Type，请使用 application/json",
+            ),
+            PayloadTooLarge => (
+                "payload_too_large",
+                413,
+                "USG.290000413",
+                "The request body is too large",
+                "请求体过大",
+            ),
             Internal => (
                 "internal",
                 500,
@@ -174,6 +194,9 @@ impl FailureKind {
 pub struct Failure {
     pub kind: FailureKind,
     pub detail: Option<String>,
+    /// The sub-case a gateway may answer with its kind's second code (C3): for
+    /// `invalid_request`, a body that is not JSON at all, told apart from a wrong field.
+    pub second_case: bool,
 }
 
 impl Failure {
@@ -181,13 +204,26 @@ impl Failure {
         Self {
             kind: FailureKind::InvalidRequest,
             detail: Some(detail.into()),
+            second_case: false,
+        }
+    }
+
+    /// The same failure, as the sub-case a second code may name.
+    pub fn second_case(self) -> Self {
+        Self {
+            second_case: true,
+            ..self
         }
     }
 }
 
 impl From<FailureKind> for Failure {
     fn from(kind: FailureKind) -> Self {
-        Self { kind, detail: None }
+        Self {
+            kind,
+            detail: None,
+            second_case: false,
+        }
     }
 }
 

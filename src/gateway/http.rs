@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::failure::{Failure, FailureKind};
 use super::fault::{Fault, FaultSet};
 use super::flow::{Flow, Reply};
-use super::request::{self, MAX_BODY_BYTES};
+use super::request::{self, CallBody};
 use crate::api::{test_support, Operation};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -89,10 +89,13 @@ async fn api_call(flow: Arc<Flow>, operation: Operation, request: Request) -> Re
     let result = if fails_on_purpose {
         Err(FailureKind::Internal.into())
     } else {
-        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        let policy = &flow.config().requests;
+        match axum::body::to_bytes(body, policy.max_body_bytes).await {
             Ok(bytes) => dispatch(&flow, operation, &headers, &bytes),
+            Err(_) if policy.too_large_is_413 => Err(FailureKind::PayloadTooLarge.into()),
             Err(_) => Err(Failure::invalid(format!(
-                "body larger than {MAX_BODY_BYTES} bytes or unreadable"
+                "body larger than {} bytes or unreadable",
+                policy.max_body_bytes
             ))),
         }
     };
@@ -108,21 +111,22 @@ fn dispatch(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Reply, Failure> {
-    let json_500 = flow.config().faults.has(&Fault::MalformedJson500);
+    fn parse<T: CallBody>(flow: &Flow, headers: &HeaderMap, body: &[u8]) -> Result<T, Failure> {
+        let json_500 = flow.config().faults.has(&Fault::MalformedJson500);
+        request::parse_call(headers, body, &flow.config().requests, json_500)
+    }
     let header_text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     match operation {
-        Operation::SendCaptcha => flow.send_captcha(request::parse_json(headers, body, json_500)?),
-        Operation::CheckCaptcha => {
-            flow.check_captcha(request::parse_json(headers, body, json_500)?)
-        }
-        Operation::SendCode => flow.send_code(request::parse_json(headers, body, json_500)?),
-        Operation::CheckCode => flow.check_code(request::parse_json(headers, body, json_500)?),
+        Operation::SendCaptcha => flow.send_captcha(parse(flow, headers, body)?),
+        Operation::CheckCaptcha => flow.check_captcha(parse(flow, headers, body)?),
+        Operation::SendCode => flow.send_code(parse(flow, headers, body)?),
+        Operation::CheckCode => flow.check_code(parse(flow, headers, body)?),
         Operation::ResetPassword => {
-            let body = request::parse_json(headers, body, json_500)?;
+            let body = parse(flow, headers, body)?;
             flow.reset_password(header_text(&X_ACCESS_TOKEN), body)
         }
         Operation::Login => {
-            let body = request::parse_json(headers, body, json_500)?;
+            let body = parse(flow, headers, body)?;
             flow.login(header_text(&header::AUTHORIZATION), body)
         }
     }
@@ -238,6 +242,9 @@ pub fn language(headers: &HeaderMap) -> Language {
 struct ErrorBody<'a> {
     error_code: &'a str,
     error_msg: &'a str,
+    /// Only from a gateway set to a lenient error shape (`strict_errors` off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 /// `Route::Api` answers may be bent by the response faults; test-support answers never are
@@ -253,18 +260,20 @@ fn respond(
         Route::Api => &flow.config().faults,
         Route::TestSupport => &no_faults,
     };
+    // A lenient gateway's errors carry their request id in the body, not in a header.
+    let lenient = !flow.config().strict_errors && route == Route::Api && result.is_err();
     let (status, body) = match result {
         Ok(Reply::Json(body)) => (StatusCode::OK, body),
         Ok(Reply::Created(body)) => (StatusCode::CREATED, body),
         Ok(Reply::Empty) => (StatusCode::OK, Vec::new()),
-        Err(failure) => error_parts(faults, &flow.config().answers, headers, &failure),
+        Err(failure) => error_parts(faults, flow, headers, &failure, lenient),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, JSON_UTF8);
     out.insert(header::CACHE_CONTROL, NO_CACHE);
-    if !faults.has(&Fault::NoRequestId) {
+    if !faults.has(&Fault::NoRequestId) && !lenient {
         let id = match headers.get(X_REQUEST_ID) {
             Some(id) => Some(id.clone()),
             None => HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok(),
@@ -278,18 +287,29 @@ fn respond(
 
 fn error_parts(
     faults: &FaultSet,
-    answers: &[(FailureKind, u16, String)],
+    flow: &Flow,
     headers: &HeaderMap,
     failure: &Failure,
+    lenient: bool,
 ) -> (StatusCode, Vec<u8>) {
     let info = failure.kind.info();
     // A gateway set to answer this kind otherwise (a profile's status and code).
-    let (own_status, own_code) = answers
+    let config = flow.config();
+    let (own_status, mut own_code) = config
+        .answers
         .iter()
         .find(|(kind, _, _)| *kind == failure.kind)
         .map_or((info.status, info.code), |(_, status, code)| {
             (*status, code.as_str())
         });
+    // A gateway that tells the kind's sub-case apart (a profile listing two codes).
+    if let Some((_, second)) = config
+        .second_codes
+        .iter()
+        .find(|(kind, _)| failure.second_case && *kind == failure.kind)
+    {
+        own_code = second;
+    }
     let language = if faults.has(&Fault::IgnoreAcceptLanguage) {
         Language::Chinese
     } else {
@@ -318,9 +338,11 @@ fn error_parts(
     } else {
         own_code
     };
+    let request_id = lenient.then(|| uuid::Uuid::new_v4().to_string());
     let body = serde_json::to_vec(&ErrorBody {
         error_code: code,
         error_msg: &message,
+        request_id,
     })
     .unwrap_or_default();
     (

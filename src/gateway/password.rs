@@ -18,8 +18,15 @@ pub struct PasswordPolicy {
     pub min_classes: usize,
     /// The longest allowed run of one character (2: `aa` is fine, `aaa` is not).
     pub max_run: usize,
-    /// Refuse passwords containing the account name or its reverse, case-insensitive.
+    /// Refuse passwords containing the account name (and its reverse, with
+    /// `user_name_reversed`), case-insensitive.
     pub forbid_user_name: bool,
+    pub user_name_reversed: bool,
+    /// Printable ASCII only (else any non-control character, non-ASCII ones as "other").
+    pub ascii_only: bool,
+    /// The current password is refused as the new one (the flow checks it: the policy does
+    /// not know the user's password).
+    pub forbid_reuse: bool,
 }
 
 impl Default for PasswordPolicy {
@@ -30,6 +37,9 @@ impl Default for PasswordPolicy {
             min_classes: 2,
             max_run: 2,
             forbid_user_name: true,
+            user_name_reversed: true,
+            ascii_only: false,
+            forbid_reuse: false,
         }
     }
 }
@@ -52,7 +62,8 @@ impl PasswordPolicy {
         if len < self.min_len || len > self.max_len {
             return Err(PolicyViolation::Length);
         }
-        if password.chars().any(char::is_control) {
+        let unprintable = |c: char| c.is_control() || (self.ascii_only && !c.is_ascii());
+        if password.chars().any(unprintable) {
             return Err(PolicyViolation::NotPrintable);
         }
         if class_count(password) < self.min_classes {
@@ -61,7 +72,7 @@ impl PasswordPolicy {
         if longest_run(password) > self.max_run {
             return Err(PolicyViolation::Run);
         }
-        if self.forbid_user_name && contains_name(password, user_name) {
+        if self.forbid_user_name && contains_name(password, user_name, self.user_name_reversed) {
             return Err(PolicyViolation::ContainsUserName);
         }
         Ok(())
@@ -97,14 +108,14 @@ fn longest_run(password: &str) -> usize {
     longest
 }
 
-fn contains_name(password: &str, user_name: &str) -> bool {
+fn contains_name(password: &str, user_name: &str, reversed_too: bool) -> bool {
     if user_name.is_empty() {
         return false;
     }
     let password = password.to_lowercase();
     let name = user_name.to_lowercase();
     let reversed: String = name.chars().rev().collect();
-    password.contains(&name) || password.contains(&reversed)
+    password.contains(&name) || (reversed_too && password.contains(&reversed))
 }
 
 /// A salted password hash.
@@ -177,6 +188,29 @@ mod tests {
             ..PasswordPolicy::default()
         };
         assert_eq!(lax.check("xZhangSan1", "zhangsan"), Ok(()));
+        let forward_only = PasswordPolicy {
+            user_name_reversed: false,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(forward_only.check("1NASGNAHZx", "zhangsan"), Ok(()));
+        assert_eq!(
+            forward_only.check("xZhangSan1", "zhangsan"),
+            Err(PolicyViolation::ContainsUserName)
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_other_unless_ascii_only() {
+        assert_eq!(check("abcdéfgh"), Ok(()));
+        let ascii = PasswordPolicy {
+            ascii_only: true,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(
+            ascii.check("abcdéfgh", "zhangsan"),
+            Err(PolicyViolation::NotPrintable)
+        );
+        assert_eq!(ascii.check("abcdefg!", "zhangsan"), Ok(()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use marked_yaml::Node;
 use serde_json::Value;
 
-use super::{CaptchaOracle, CodeOracle, ErrorSpec, OracleChoice, Profile, KINDS};
+use super::{CaptchaOracle, CodeOracle, OracleChoice, Profile};
 use crate::yaml::Errors;
 
 const TOP_KEYS: &[&str] = &[
@@ -23,15 +23,19 @@ const TOP_KEYS: &[&str] = &[
     "oracle",
     "accounts",
     "users",
+    "requests",
 ];
-const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
-const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
-const PASSWORD: &[&str] = &[
+pub(super) const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
+pub(super) const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
+pub(super) const PASSWORD: &[&str] = &[
     "min_length",
     "max_length",
     "min_classes",
     "max_run",
     "forbid_user_name",
+    "user_name_reversed",
+    "forbid_reuse",
+    "charset",
 ];
 
 pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
@@ -57,7 +61,7 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
         profile.strict_errors = errors.boolean(node, "`strict_errors`").unwrap_or(true);
     }
     if let Some(node) = required(errors, "errors") {
-        decode_errors(node, errors, &mut profile);
+        super::codes::decode(node, errors, &mut profile);
     }
     if let Some(node) = required(errors, "lifetimes") {
         decode_lifetimes(node, errors, &mut profile);
@@ -76,6 +80,17 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
     }
     if let Some(node) = map.get_node("password") {
         decode_password(node, errors, &mut profile);
+    }
+    // Absent rules take the reference's, so `requires:` and templates always find them.
+    for (key, default) in [
+        ("user_name_reversed", Value::from(true)),
+        ("forbid_reuse", Value::from(false)),
+        ("charset", Value::from("any")),
+    ] {
+        profile.password.entry(key.to_owned()).or_insert(default);
+    }
+    if let Some(node) = map.get_node("requests") {
+        profile.requests = super::requests::decode(node, errors);
     }
     if let Some(node) = map.get_node("oracle") {
         profile.oracle = super::oracle::decode(node, errors);
@@ -106,6 +121,7 @@ fn empty() -> Profile {
         burns: BTreeMap::new(),
         password: BTreeMap::new(),
         strict_errors: true,
+        requests: super::requests::RequestChoices::default(),
         oracle: OracleChoice {
             captcha: CaptchaOracle::Auto,
             code: CodeOracle::Auto,
@@ -276,7 +292,9 @@ fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             "min_classes" => 1..=4,
             _ => 1..=1024,
         };
-        let parsed = if key.as_str() == "forbid_user_name" {
+        let parsed = if key.as_str() == "charset" {
+            super::requests::word(errors, value, "password.charset").map(Value::from)
+        } else if key.as_str().starts_with("forbid_") || key.as_str() == "user_name_reversed" {
             errors.boolean(value, &what).map(Value::from)
         } else {
             bounded(errors, value, &what, range).map(Value::from)
@@ -295,57 +313,4 @@ fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             max,
         );
     }
-}
-
-fn decode_errors(node: &Node, errors: &mut Errors, profile: &mut Profile) {
-    let Some(map) = errors.mapping(node, "`errors`") else {
-        return;
-    };
-    errors.known_keys(map, KINDS, "`errors`");
-    for kind in KINDS {
-        let Some(spec) = map.get_node(kind) else {
-            errors.at(node, format!("`errors` needs the failure kind `{kind}`"));
-            continue;
-        };
-        let Some(spec_map) = errors.mapping(spec, &format!("`errors.{kind}`")) else {
-            continue;
-        };
-        errors.known_keys(spec_map, &["status", "code"], &format!("`errors.{kind}`"));
-        let status = spec_map
-            .get_node("status")
-            .and_then(|n| errors.integer(n, "`status`"));
-        let code = spec_map
-            .get_node("code")
-            .and_then(|n| errors.string(n, "`code`"));
-        match (status, code) {
-            (Some(100..=599), Some(code)) if !well_formed_code(&code) => errors.at(
-                spec,
-                format!(
-                    "`errors.{kind}.code` must be `USG.` or `MMC.` and nine digits, not `{code}`"
-                ),
-            ),
-            (Some(status @ 100..=599), Some(code)) => {
-                profile.errors.insert(
-                    (*kind).to_owned(),
-                    ErrorSpec {
-                        status: status as u16,
-                        code,
-                    },
-                );
-            }
-            (Some(_), Some(_)) => errors.at(
-                spec,
-                format!("`errors.{kind}.status` must be an HTTP status (100-599)"),
-            ),
-            _ => errors.at(spec, format!("`errors.{kind}` needs `status` and `code`")),
-        }
-    }
-}
-
-/// `USG.` or `MMC.` and nine digits, as the API's error codes are.
-fn well_formed_code(code: &str) -> bool {
-    let digits = code
-        .strip_prefix("USG.")
-        .or_else(|| code.strip_prefix("MMC."));
-    digits.is_some_and(|d| d.len() == 9 && d.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -14,10 +14,15 @@ use crate::yaml::diagnostic::FileErrors;
 use crate::yaml::{self, Errors};
 
 mod accounts_csv;
+mod codes;
 mod decode;
 mod oracle;
+pub mod render;
+mod requests;
 mod users;
 
+pub use codes::OPTIONAL_KINDS;
+pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
 pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
@@ -40,7 +45,21 @@ pub const KINDS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorSpec {
     pub status: u16,
+    /// The kind's code (the first of `codes`).
     pub code: String,
+    /// Every code the kind may answer (C3: sub-cases told apart), `code` first.
+    pub codes: Vec<String>,
+}
+
+impl ErrorSpec {
+    pub fn accepts(&self, code: &str) -> bool {
+        self.codes.iter().any(|c| c == code)
+    }
+
+    /// `USG.290000400` or `USG.290000400 or USG.290000401`.
+    pub fn shown(&self) -> String {
+        self.codes.join(" or ")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +79,7 @@ pub struct Profile {
     pub burns: BTreeMap<String, bool>,
     pub password: BTreeMap<String, Value>,
     pub strict_errors: bool,
+    pub requests: RequestChoices,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
     /// The generated users the gateway serves (`users.generated`), if it says.
@@ -183,7 +203,7 @@ impl Profile {
     pub fn kind_of(&self, status: u16, code: &str) -> Option<&str> {
         self.errors
             .iter()
-            .find(|(_, spec)| spec.status == status && spec.code == code)
+            .find(|(_, spec)| spec.status == status && spec.accepts(code))
             .map(|(kind, _)| kind.as_str())
     }
 
@@ -209,7 +229,7 @@ impl Profile {
         json!({
             "name": self.name,
             "test_support": self.test_support,
-            "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code}))).collect::<serde_json::Map<_, _>>(),
+            "errors": self.errors.iter().map(|(k, e)| (k.clone(), json!({"status": e.status, "code": e.code, "codes": e.codes}))).collect::<serde_json::Map<_, _>>(),
             "lifetimes": self.lifetimes.iter().map(|(k, d)| (k.clone(), secs(d))).collect::<serde_json::Map<_, _>>(),
             "captcha": {
                 "tolerance": self.captcha_tolerance,
@@ -227,6 +247,7 @@ impl Profile {
             "burns": self.burns,
             "password": self.password,
             "strict_errors": self.strict_errors,
+            "requests": self.requests.to_value(),
         })
     }
 }
@@ -249,7 +270,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(profile.errors.len(), KINDS.len());
+        assert_eq!(profile.errors.len(), KINDS.len() + OPTIONAL_KINDS.len());
         let config = GatewayConfig::default();
         assert_eq!(profile.lifetime("t1"), Some(config.t1_lifetime));
         assert_eq!(profile.lifetime("t3"), Some(config.t3_lifetime));

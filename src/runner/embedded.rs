@@ -10,9 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::gateway::password::PasswordPolicy;
+use crate::gateway::request::{Duplicates, OtherContentType, RequestPolicy};
 use crate::gateway::users::{GeneratedUsers, IdentityKind};
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::{Profile, UserKind};
+use crate::profile::{Profile, RequestChoices, UserKind};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -23,6 +24,8 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .and_then(Value::as_u64)
             .map_or(default, |n| n as usize)
     };
+    let switch =
+        |name: &str, default: bool| password(name).and_then(Value::as_bool).unwrap_or(default);
     let reference = PasswordPolicy::default();
     let burns = |name: &str| profile.burns.get(name).copied().unwrap_or(true);
     GatewayConfig {
@@ -43,9 +46,10 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             max_len: number("max_length", reference.max_len),
             min_classes: number("min_classes", reference.min_classes),
             max_run: number("max_run", reference.max_run),
-            forbid_user_name: password("forbid_user_name")
-                .and_then(Value::as_bool)
-                .unwrap_or(reference.forbid_user_name),
+            forbid_user_name: switch("forbid_user_name", reference.forbid_user_name),
+            user_name_reversed: switch("user_name_reversed", reference.user_name_reversed),
+            forbid_reuse: switch("forbid_reuse", reference.forbid_reuse),
+            ascii_only: password("charset").and_then(Value::as_str) == Some("ascii"),
         },
         burn_t1_on_mismatch: burns("t1_on_mismatch"),
         burn_t3_on_policy: burns("t3_on_policy"),
@@ -57,11 +61,20 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
                 Some((*kind, spec.status, spec.code.clone()))
             })
             .collect(),
+        second_codes: FailureKind::ALL
+            .iter()
+            .filter_map(|kind| {
+                let second = profile.error(kind.name())?.codes.get(1)?;
+                Some((*kind, second.clone()))
+            })
+            .collect(),
+        requests: request_policy(&profile.requests),
         test_support: base.test_support && profile.test_support,
         generated: profile
             .generated
             .as_ref()
             .map_or(base.generated, generated_users),
+        strict_errors: profile.strict_errors,
         ..base
     }
 }
@@ -91,6 +104,30 @@ pub fn generated_users(pattern: &crate::profile::GeneratedUsers) -> GeneratedUse
             UserKind::Phone | UserKind::Unknown => IdentityKind::Phone,
         },
         account: pattern.account.clone(),
+    }
+}
+
+/// The profile's `requests:` section as the gateway reads requests.
+fn request_policy(choices: &RequestChoices) -> RequestPolicy {
+    let ints = |list: &[i64]| list.iter().map(|&v| clamp_i32(v)).collect();
+    RequestPolicy {
+        other_content_type: match choices.content_type.as_str() {
+            "json" => OtherContentType::Json,
+            "unsupported" => OtherContentType::Unsupported,
+            _ => OtherContentType::Refused,
+        },
+        accept_float_integers: choices.float_integers == "accepted",
+        refuse_null: choices.null_fields == "refused",
+        max_body_bytes: usize::try_from(choices.max_body_bytes).unwrap_or(usize::MAX),
+        too_large_is_413: choices.too_large == "payload_too_large",
+        duplicates: match choices.duplicate_keys.as_str() {
+            "last" => Duplicates::LastWins,
+            "first" => Duplicates::FirstWins,
+            _ => Duplicates::Refused,
+        },
+        client_types: ints(&choices.client_types),
+        check_types: ints(&choices.check_types),
+        check_type_default: clamp_i32(choices.check_type_default),
     }
 }
 

@@ -139,6 +139,15 @@ pub fn context_for(
             "account",
             user.account.clone().map_or(Value::Null, Value::String),
         );
+        // Password rule 4's reversed half (`password.user_name_reversed`).
+        let reversed = user
+            .account
+            .as_ref()
+            .map(|a| a.chars().rev().collect::<String>());
+        context.set(
+            "account_reversed",
+            reversed.map_or(Value::Null, Value::String),
+        );
         let method = if user.kind == UserKind::Account {
             json!("sms")
         } else {

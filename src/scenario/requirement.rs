@@ -1,7 +1,8 @@
 //! What a scenario needs of the profile to make sense: a switch that must be on
 //! (`burns.t1_on_mismatch`) or off (`!code.exceeded_on_last_attempt`), a comparison of a number
 //! with a constant or with another number give or take a constant (`password.min_classes >= 2`,
-//! `password.max_run <= password.max_length - 5`), or either of two (`a || b`). A scenario
+//! `password.max_run <= password.max_length - 5`), a word-valued choice equal or not to one of
+//! its words (`requests.content_type == json`), or either of two (`a || b`). A scenario
 //! whose requirement the profile does not meet is skipped, and the reason says which and why.
 
 use serde_json::Value;
@@ -124,6 +125,21 @@ impl Requirement {
                     "the profile has `{path}` on, and this scenario needs it off"
                 )),
             },
+            Requirement::Compare {
+                left,
+                op,
+                right: Operand::Path(word, 0),
+            } if lookup(left).is_some_and(Value::is_string) => {
+                let actual = lookup(left).and_then(Value::as_str).unwrap_or_default();
+                if op.holds(i64::from(actual == word), 1) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the profile has {left} = {actual}, and this scenario needs {left} {} {word}",
+                        symbol(*op)
+                    ))
+                }
+            }
             Requirement::Compare { left, op, right } => {
                 let number = |path: &str| lookup(path).and_then(Value::as_i64);
                 let a =
@@ -184,5 +200,12 @@ mod tests {
         assert!(refused.contains("password.min_classes = 1"), "{refused}");
         assert!(check("password.nothing > 1").is_err());
         assert!(Requirement::parse(">= 2").is_err());
+        let words = json!({"requests": {"content_type": "json"}});
+        let word = |text: &str| Requirement::parse(text).expect("parses").check(&words);
+        assert_eq!(word("requests.content_type == json"), Ok(()));
+        assert!(word("requests.content_type != json").is_err());
+        assert_eq!(word("requests.content_type != refused"), Ok(()));
+        let why = word("requests.content_type == refused").expect_err("json");
+        assert!(why.contains("requests.content_type = json"), "{why}");
     }
 }

@@ -208,7 +208,8 @@ fn call(name: &str, args: &[i64]) -> Result<Value, String> {
                     .collect::<String>(),
             ))
         }
-        ("letters", [n]) if (0..=4096).contains(n) => Ok(Value::from(cycle(
+        // Up to 16 MiB and a bit: bodies past any body cap a profile may give.
+        ("letters", [n]) if (0..=16_777_316).contains(n) => Ok(Value::from(cycle(
             *n as usize,
             b"abcdefghijklmnopqrstuvwxyz",
         ))),
@@ -242,7 +243,7 @@ fn call(name: &str, args: &[i64]) -> Result<Value, String> {
         ("classes", _) => Err("`classes(k, n)`: k classes from 1 to 4, n characters".into()),
         ("run", _) => Err("`run(k, n)`: a run of k from 1, at least n characters".into()),
         _ => Err(format!(
-            "`{name}()` takes one count (digits: 1-64, letters and password: 0-4096)"
+            "`{name}()` takes one count (digits: 1-64, letters: 0-16777316, password: 0-4096)"
         )),
     }
 }

@@ -78,3 +78,40 @@ async fn the_suite_passes_clean_and_catches_every_fault() {
         "faults no scenario catches: {uncaught:?}{table}"
     );
 }
+
+/// `strict_errors` has teeth both ways: a gateway that adds a field to its error bodies and
+/// drops `X-Request-Id` passes a profile that allows it and fails one that does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_error_shape_is_judged_as_the_profile_says() {
+    let lenient_gateway = gatecheck::gateway::GatewayConfig {
+        strict_errors: false,
+        ..config(Vec::new())
+    };
+    let judged = async |strict: bool| {
+        let mut profile = Profile::reference();
+        profile.strict_errors = strict;
+        let mut options = RunOptions::new(profile);
+        options.session.embedded = lenient_gateway.clone();
+        let suite = scenarios(&repo_path("scenarios/errors"), &options.session.profile);
+        run(suite, &options).await.0
+    };
+    let allowed = judged(false).await;
+    assert_eq!(
+        allowed.count(Verdict::Failed),
+        0,
+        "{}",
+        gatecheck::report::console::render(&allowed)
+    );
+    assert!(allowed
+        .scenarios
+        .iter()
+        .any(|s| s.file.ends_with("shape_lenient.yaml") && s.verdict == Verdict::Passed));
+    let strict = judged(true).await;
+    let failed = crate::support::failed_files(&strict);
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.ends_with("shape_and_request_id.yaml")),
+        "{failed:?}"
+    );
+}

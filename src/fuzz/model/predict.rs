@@ -5,12 +5,15 @@
 use super::state::{Kind, Pending};
 use super::{Expected, Model};
 use crate::fuzz::ops::{
-    Channel, Expiry, Guess, LoginWith, NewPassword, Op, Point, Slide, Tok, Who,
+    Channel, Expiry, Guess, LoginWith, Mutation, NewPassword, Op, Point, Slide, Tok, Who,
 };
 
 impl Model {
     pub(super) fn predict_with(&mut self, op: &Op, presented: Option<usize>) -> Expected {
         match *op {
+            Op::SendCaptcha { check_type, .. } if !self.accepts_check_type(check_type) => {
+                Expected::Error("invalid_request")
+            }
             Op::SendCaptcha {
                 who,
                 client_type,
@@ -57,6 +60,12 @@ impl Model {
                 } + 1;
                 Expected::Nothing
             }
+            Op::Malformed {
+                mutation: Mutation::WrongContentType,
+                ..
+            } if self.rules.requests.content_type == "unsupported" => {
+                Expected::Error("unsupported_media_type")
+            }
             Op::Malformed { .. } => Expected::Error("invalid_request"),
             Op::WrongCodes { .. } | Op::Twice(_) | Op::Reach(..) => Expected::Nothing,
         }
@@ -73,7 +82,7 @@ impl Model {
         point: Point,
         slide: Slide,
     ) -> Expected {
-        if token == Tok::Missing {
+        if token == Tok::Missing || !self.accepts_check_type(check_type) {
             return Expected::Error("invalid_request");
         }
         let Some(i) = self.use_token(presented, Kind::T1) else {
@@ -159,6 +168,14 @@ impl Model {
             }
         }
         Expected::Error("code_mismatch")
+    }
+
+    /// The checkTypes the profile lists (the fields are checked before any token).
+    fn accepts_check_type(&self, check_type: u8) -> bool {
+        self.rules
+            .requests
+            .check_types
+            .contains(&i64::from(check_type))
     }
 
     fn reset(&mut self, who: Who, presented: Option<usize>, password: NewPassword) -> Expected {

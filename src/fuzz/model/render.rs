@@ -67,7 +67,9 @@ impl Model {
                 login_password(with)
             ),
             Op::Wait(expiry) => format!("  - wait: {{expire_of: {}}}\n", expire_of(expiry)),
-            Op::Malformed { call, mutation } => malformed_yaml(call, mutation),
+            Op::Malformed { call, mutation } => {
+                malformed_yaml(call, mutation, &self.rules.requests)
+            }
             Op::WrongCodes { .. } | Op::Twice(_) | Op::Reach(..) => String::new(),
         }
     }
@@ -204,8 +206,14 @@ pub(super) fn call_expect_yaml(expected: &Expected, op: &Op) -> String {
     }
 }
 
-/// A request the gateway must refuse as `invalid_request`, whatever the flow's state.
-fn malformed_yaml(call: Call, mutation: Mutation) -> String {
+/// A request the gateway must refuse, whatever the flow's state: as `invalid_request`, or a
+/// wrong Content-Type as the profile's `requests.content_type` says. A duplicated key's
+/// winning value is a wrong type; a Content-Type read as JSON comes with no `user`.
+fn malformed_yaml(
+    call: Call,
+    mutation: Mutation,
+    requests: &crate::profile::RequestChoices,
+) -> String {
     let forged = forged_token();
     let (operation, fields) = match call {
         Call::SendCaptcha => (
@@ -247,17 +255,38 @@ fn malformed_yaml(call: Call, mutation: Mutation) -> String {
     };
     match mutation {
         Mutation::NotJson => raw("{\"user\": \"+8613600000000\", "),
-        Mutation::DuplicateKey => raw("{\"user\": \"+8613600000000\", \"user\": \"+8613600000001\", \"clientType\": 0, \"checkType\": 1}"),
-        Mutation::WrongContentType => format!("  - {name}: {{{fields}, content_type: text/plain}}\n"),
+        Mutation::DuplicateKey => raw(&duplicated(&requests.duplicate_keys)),
+        Mutation::WrongContentType if requests.content_type == "json" => {
+            format!("  - {name}: {{{fields}, content_type: text/plain, without: [user]}}\n")
+        }
+        Mutation::WrongContentType => {
+            format!("  - {name}: {{{fields}, content_type: text/plain}}\n")
+        }
         Mutation::MissingUser => format!("  - {name}: {{{fields}, without: [user]}}\n"),
         Mutation::UserNotAString => typed(&fields.replacen(user_field, "user: 8613600000000", 1)),
         Mutation::EmptyUser => typed(&fields.replacen(user_field, "user: \"\"", 1)),
-        Mutation::LongUser => typed(&fields.replacen(user_field, &format!("user: \"{}\"", "u".repeat(256)), 1)),
+        Mutation::LongUser => {
+            typed(&fields.replacen(user_field, &format!("user: \"{}\"", "u".repeat(256)), 1))
+        }
         Mutation::HugeNumber => match call {
-            Call::SendCaptcha | Call::CheckCaptcha => typed(&fields.replacen("client_type: 0", "client_type: 123456789012345678901234567890", 1)),
+            Call::SendCaptcha | Call::CheckCaptcha => typed(&fields.replacen(
+                "client_type: 0",
+                "client_type: 123456789012345678901234567890",
+                1,
+            )),
             _ => typed(&fields.replacen(user_field, "user: 123456789012345678901234567890", 1)),
         },
     }
+}
+
+/// A body with `user` twice, whichever the gateway keeps a number.
+fn duplicated(duplicate_keys: &str) -> String {
+    let (first, second) = match duplicate_keys {
+        "first" => ("5", "\"+8613600000001\""),
+        "last" => ("\"+8613600000001\"", "5"),
+        _ => ("\"+8613600000000\"", "\"+8613600000001\""),
+    };
+    format!("{{\"user\": {first}, \"user\": {second}, \"clientType\": 0, \"checkType\": 1}}")
 }
 
 /// The whole scenario of a case.

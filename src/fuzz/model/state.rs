@@ -57,6 +57,9 @@ pub(super) struct Rules {
     pub(super) min_classes: u64,
     pub(super) max_run: u64,
     pub(super) forbid_user_name: bool,
+    /// How requests are read (`requests:`): the checkTypes accepted, other Content-Types,
+    /// duplicate keys.
+    pub(super) requests: crate::profile::RequestChoices,
 }
 
 impl Rules {
@@ -86,6 +89,7 @@ impl Rules {
                 .get("forbid_user_name")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            requests: profile.requests.clone(),
         }
     }
 }

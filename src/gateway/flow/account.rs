@@ -35,10 +35,9 @@ impl Flow {
         let allowed = self.has(Fault::NoPasswordPolicy) || {
             let bindings = self.users.bindings(&user).unwrap_or_default();
             let user_name = bindings.account.as_deref().unwrap_or(&user);
-            self.config
-                .password_policy
-                .check(&new_password, user_name)
-                .is_ok()
+            let policy = &self.config.password_policy;
+            policy.check(&new_password, user_name).is_ok()
+                && !(policy.forbid_reuse && self.users.verify(&user, &new_password).is_some())
         };
         if !allowed && !self.config.burn_t3_on_policy {
             // Refused with T3 kept, if it is this user's live T3; any other T3 is judged (and

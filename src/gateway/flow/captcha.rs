@@ -21,8 +21,8 @@ struct SendCaptchaReply<'a> {
 impl Flow {
     pub fn send_captcha(&self, body: SendCaptchaBody) -> Result<Reply, Failure> {
         let user = request::user(body.user)?;
-        let client_type = request::client_type(body.client_type)?;
-        let check_type = request::check_type(body.check_type)?;
+        let client_type = request::client_type(body.client_type, &self.config.requests)?;
+        let check_type = request::check_type(body.check_type, &self.config.requests)?;
         if self.has(Fault::RevealUnknownUsers) && !self.users.exists(&user) {
             return Err(FailureKind::UserNotFound.into());
         }
@@ -54,8 +54,8 @@ impl Flow {
 
     pub fn check_captcha(&self, body: CheckCaptchaBody) -> Result<Reply, Failure> {
         let user = request::user(body.user)?;
-        let client_type = request::client_type(body.client_type)?;
-        let check_type = request::check_type(body.check_type)?;
+        let client_type = request::client_type(body.client_type, &self.config.requests)?;
+        let check_type = request::check_type(body.check_type, &self.config.requests)?;
         let t1 = request::text(
             request::required(body.token, "token")?,
             "token",

@@ -4,7 +4,13 @@
 use marked_yaml::Node;
 
 use super::{Decoder, EXPECT_KEYS};
-use crate::profile::KINDS;
+use crate::profile::{KINDS, OPTIONAL_KINDS};
+
+/// Every kind a scenario may name: the required ones, then those a profile may map.
+fn all_kinds() -> Vec<&'static str> {
+    let optional = OPTIONAL_KINDS.iter().map(|(kind, _, _)| *kind);
+    KINDS.iter().copied().chain(optional).collect()
+}
 use crate::scenario::diagnostic::{Diagnostic, Location};
 use crate::scenario::matcher::{JsonType, Matcher, MATCHER_NAMES, TYPE_NAMES};
 use crate::scenario::model::{Check, CheckTarget, Expect, TValue};
@@ -104,14 +110,14 @@ impl Decoder<'_> {
         let mut counts = Vec::new();
         for (name, count) in outcomes.iter() {
             let outcome = name.as_str();
-            if outcome != "success" && !KINDS.contains(&outcome) {
+            if outcome != "success" && !all_kinds().contains(&outcome) {
                 self.errors.push(
                     Diagnostic::new(
                         Location::of(name.span()),
                         outcome.chars().count(),
                         format!("unknown outcome `{outcome}`"),
                     )
-                    .suggest(outcome, KINDS.iter().copied().chain(["success"])),
+                    .suggest(outcome, all_kinds().into_iter().chain(["success"])),
                 );
             }
             if let Some(count) = self.errors.integer(count, "an outcome count") {
@@ -123,7 +129,8 @@ impl Decoder<'_> {
 
     fn kind(&mut self, node: &Node) -> Option<String> {
         let kind = self.errors.string(node, "`error`")?;
-        if KINDS.contains(&kind.as_str()) {
+        let kinds = all_kinds();
+        if kinds.contains(&kind.as_str()) {
             Some(kind)
         } else {
             self.errors.push(
@@ -132,8 +139,8 @@ impl Decoder<'_> {
                     kind.chars().count(),
                     format!("unknown failure kind `{kind}`"),
                 )
-                .suggest(&kind, KINDS.iter().copied())
-                .with_help(format!("kinds: {}", KINDS.join(", "))),
+                .suggest(&kind, kinds.iter().copied())
+                .with_help(format!("kinds: {}", kinds.join(", "))),
             );
             None
         }

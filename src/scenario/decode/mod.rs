@@ -139,6 +139,22 @@ impl Decoder<'_> {
                 one => vec![one.clone()],
             };
             for one in &either {
+                if let Requirement::Compare {
+                    left,
+                    right: crate::scenario::requirement::Operand::Path(word, 0),
+                    ..
+                } = one
+                {
+                    if let Some((_, words)) = crate::profile::WORDS.iter().find(|(p, _)| p == left)
+                    {
+                        if !words.contains(&word.as_str()) {
+                            let message = format!("`{left}` is one of: {}", words.join(", "));
+                            let d = Diagnostic::new(at, text.chars().count(), message);
+                            self.errors.push(d.suggest(word, words.iter().copied()));
+                        }
+                        continue;
+                    }
+                }
                 let (known, what) = match one {
                     Requirement::Compare { .. } => (&numbers, "a number of the profile"),
                     _ => (&switches, "a profile switch"),
@@ -193,6 +209,8 @@ impl Decoder<'_> {
         let mut switches = vec!["test_support".to_owned(), "strict_errors".to_owned()];
         switches.extend(self.profile.burns.keys().map(|k| format!("burns.{k}")));
         switches.push("password.forbid_user_name".into());
+        switches.push("password.user_name_reversed".into());
+        switches.push("password.forbid_reuse".into());
         switches.push("code.exceeded_on_last_attempt".into());
         switches
     }

@@ -15,6 +15,7 @@ pub const FLOW_NAMES: &[&str] = &[
     "user",
     "users",
     "account",
+    "account_reversed",
     "password",
     "new_password",
     "old_password",

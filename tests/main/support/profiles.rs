@@ -78,6 +78,76 @@ impl Generated {
     }
 }
 
+/// How requests are read, the second code and the password's extra rules (`docs/choices.md`
+/// C3, C6-C9, S1, S2, R4-R5). `forbid_reuse` is not drawn: the fuzz model resets to one fixed
+/// valid password, so it does not predict a refused reuse.
+#[derive(Debug, Clone)]
+pub struct Requests {
+    pub content_type: &'static str,
+    pub float_integers: &'static str,
+    pub null_fields: &'static str,
+    pub max_body_bytes: u32,
+    pub too_large: &'static str,
+    pub duplicate_keys: &'static str,
+    pub extra_client_type: Option<u8>,
+    pub check_types: (&'static str, u8),
+    /// A second code for `invalid_request` (a body that is not JSON), as nine digits.
+    pub second_code: Option<u32>,
+    pub user_name_reversed: bool,
+    pub charset: &'static str,
+}
+
+pub fn requests() -> impl Strategy<Value = Requests> {
+    let word = |words: &[&'static str]| prop::sample::select(words.to_vec());
+    (
+        (
+            word(&["refused", "json", "unsupported"]),
+            word(&["refused", "accepted"]),
+            word(&["absent", "refused"]),
+            prop::sample::select(vec![16_384u32, 65_536, 200_000]),
+            word(&["invalid_request", "payload_too_large"]),
+            word(&["refused", "last", "first"]),
+        ),
+        (
+            prop::option::of(7u8..=99),
+            prop::sample::select(vec![
+                ("[0, 1]", 0u8),
+                ("[0, 1]", 1),
+                ("[1]", 1),
+                ("[1, 2]", 2),
+            ]),
+            prop::option::of(290_000_000u32..=299_989_999),
+            any::<bool>(),
+            word(&["any", "ascii"]),
+        ),
+    )
+        .prop_map(|(a, b)| Requests {
+            content_type: a.0,
+            float_integers: a.1,
+            null_fields: a.2,
+            max_body_bytes: a.3,
+            too_large: a.4,
+            duplicate_keys: a.5,
+            extra_client_type: b.0,
+            check_types: b.1,
+            second_code: b.2,
+            user_name_reversed: b.3,
+            charset: b.4,
+        })
+}
+
+fn requests_yaml(r: &Requests) -> String {
+    let clients = match r.extra_client_type {
+        Some(extra) => format!("[0, 5, 6, {extra}]"),
+        None => "[0, 5, 6]".to_owned(),
+    };
+    format!(
+        "requests: {{content_type: {}, float_integers: {}, null_fields: {}, max_body_bytes: {}, too_large: {}, duplicate_keys: {}, client_types: {clients}, check_types: {}, check_type_default: {}}}
+",
+        r.content_type, r.float_integers, r.null_fields, r.max_body_bytes, r.too_large, r.duplicate_keys, r.check_types.0, r.check_types.1,
+    )
+}
+
 /// A profile's choices, generated: what `profile_yaml` writes.
 #[derive(Debug, Clone)]
 pub struct Choices {
@@ -90,6 +160,7 @@ pub struct Choices {
     pub burns: (bool, bool, bool),
     pub exceeded_on_last_attempt: bool,
     pub policy: Policy,
+    pub requests: Requests,
     /// Per failure kind but `internal`: status and the code's nine digits.
     pub answers: Vec<(u16, u32)>,
     pub users: Generated,
@@ -126,6 +197,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
         policies(),
         answers,
         generated_users(),
+        requests(),
     )
         .prop_map(
             |(
@@ -139,6 +211,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 policy,
                 answers,
                 users,
+                requests,
             )| Choices {
                 lifetimes,
                 tolerance,
@@ -151,6 +224,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 policy,
                 answers,
                 users,
+                requests,
             },
         )
 }
@@ -159,8 +233,14 @@ pub fn choices() -> impl Strategy<Value = Choices> {
 pub fn profile_yaml(c: &Choices) -> String {
     let errors: String = kinds()
         .zip(&c.answers)
-        .map(|(kind, (status, digits))| {
-            format!("  {kind}: {{status: {status}, code: USG.{digits:09}}}\n")
+        .enumerate()
+        // The kind's index in the last two digits: no two kinds share a code, even shrunk.
+        .map(|(i, (kind, (status, digits)))| (kind, status, digits / 100 * 100 + i as u32))
+        .map(|(kind, status, digits)| match c.requests.second_code {
+            Some(second) if kind == "invalid_request" => format!(
+                "  {kind}: {{status: {status}, code: USG.{digits:09}, codes: [USG.{second:09}]}}\n"
+            ),
+            _ => format!("  {kind}: {{status: {status}, code: USG.{digits:09}}}\n"),
         })
         .collect();
     let [t1, t2, code, t3] = c.lifetimes;
@@ -171,8 +251,9 @@ pub fn profile_yaml(c: &Choices) -> String {
          captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}}}\n\
          code: {{attempts: {}, exceeded_on_last_attempt: {}, resend_interval: {}s, length: {}}}\n\
          burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
-         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true}}\n{}",
+         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true, user_name_reversed: {}, charset: {}}}\n{}{}",
         c.tolerance, c.slide.0, c.slide.1, c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
-        p.min_length, p.max_length, p.min_classes, p.max_run, c.users.yaml(),
+        p.min_length, p.max_length, p.min_classes, p.max_run, c.requests.user_name_reversed, c.requests.charset,
+        requests_yaml(&c.requests), c.users.yaml(),
     )
 }

@@ -3,54 +3,34 @@
 //! `Content-Type` forms), exact field names, integer types, enum values and lengths. Unknown
 //! fields are ignored; a duplicated field is an error.
 
-use axum::http::{header, HeaderMap};
+mod json;
+
+use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::failure::{Failure, FailureKind};
 
-/// Bodies past this size are refused before parsing.
+pub use json::{
+    check_content_type, parse_call, CallBody, Duplicates, OtherContentType, RequestPolicy,
+};
+
+/// Bodies past this size are refused before parsing (the reference's cap; `RequestPolicy`'s
+/// `max_body_bytes` is the gateway's).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// `user`, tokens and account names: 1-255 characters.
 pub const MAX_NAME_CHARS: usize = 255;
 pub const MAX_CODE_CHARS: usize = 32;
 
-/// Accepts `application/json`, with or without `charset=UTF-8` (any case, any spacing), and a
-/// missing `Content-Type`; refuses everything else.
-pub fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let refuse = || Failure::invalid("Content-Type must be application/json");
-    let value = value.to_str().map_err(|_| refuse())?;
-    let mut parts = value.split(';');
-    let media_type = parts.next().unwrap_or("").trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
-        return Err(refuse());
-    }
-    for parameter in parts {
-        let parameter = parameter.trim();
-        if parameter.is_empty() {
-            continue;
-        }
-        let (name, value) = parameter.split_once('=').ok_or_else(refuse)?;
-        let value = value.trim().trim_matches('"');
-        if name.trim().eq_ignore_ascii_case("charset")
-            && !(value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8"))
-        {
-            return Err(refuse());
-        }
-    }
-    Ok(())
-}
-
-/// Parses a JSON body. `syntax_is_internal` is the `malformed-json-500` fault.
+/// Parses a JSON body as the reference reads one (test support reads every body so: it is the
+/// harness's oracle, not the API under test). `syntax_is_internal` is the `malformed-json-500`
+/// fault.
 pub fn parse_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
     syntax_is_internal: bool,
 ) -> Result<T, Failure> {
-    check_content_type(headers)?;
+    check_content_type(headers, OtherContentType::Refused)?;
     serde_json::from_slice(body).map_err(|e| {
         let not_json = matches!(
             e.classify(),
@@ -83,7 +63,7 @@ pub fn text(value: String, field: &str, min: usize, max: usize) -> Result<String
 }
 
 pub fn one_of(value: i32, field: &str, allowed: &[i32]) -> Result<u8, Failure> {
-    if allowed.contains(&value) {
+    if allowed.contains(&value) && (0..=255).contains(&value) {
         Ok(value as u8)
     } else {
         Err(Failure::invalid(format!(
@@ -96,12 +76,14 @@ pub fn user(value: Option<String>) -> Result<String, Failure> {
     text(required(value, "user")?, "user", 1, MAX_NAME_CHARS)
 }
 
-pub fn client_type(value: Option<i32>) -> Result<u8, Failure> {
-    one_of(required(value, "clientType")?, "clientType", &[0, 5, 6])
+pub fn client_type(value: Option<i32>, policy: &RequestPolicy) -> Result<u8, Failure> {
+    let value = required(value, "clientType")?;
+    one_of(value, "clientType", &policy.client_types)
 }
 
-pub fn check_type(value: Option<i32>) -> Result<u8, Failure> {
-    one_of(value.unwrap_or(0), "checkType", &[0, 1])
+pub fn check_type(value: Option<i32>, policy: &RequestPolicy) -> Result<u8, Failure> {
+    let value = value.unwrap_or(policy.check_type_default);
+    one_of(value, "checkType", &policy.check_types)
 }
 
 /// The raw bodies, as serde reads them. Every field is optional here so that a missing field
@@ -156,10 +138,45 @@ pub struct LoginBody {
     pub client_type: Option<i32>,
 }
 
+impl CallBody for SendCaptchaBody {
+    const FIELDS: &'static [&'static str] = &["user", "clientType", "checkType"];
+}
+
+impl CallBody for CheckCaptchaBody {
+    const FIELDS: &'static [&'static str] = &[
+        "user",
+        "clientType",
+        "checkType",
+        "token",
+        "pointX",
+        "slideTime",
+    ];
+}
+
+impl CallBody for SendCodeBody {
+    const FIELDS: &'static [&'static str] = &["user", "sendMethod", "token"];
+}
+
+impl CallBody for CheckCodeBody {
+    const FIELDS: &'static [&'static str] = &["user", "code"];
+}
+
+impl CallBody for ResetPasswordBody {
+    const FIELDS: &'static [&'static str] = &["user", "newPwd", "passWordType"];
+}
+
+impl CallBody for LoginBody {
+    const FIELDS: &'static [&'static str] = &["account", "clientType"];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
+
+    fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
+        json::check_content_type(headers, OtherContentType::Refused)
+    }
 
     fn with_content_type(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -1,0 +1,201 @@
+//! `gatecheck discover` gives a profile back: against the embedded gateway set to a generated
+//! profile P it writes P (every probed value, each with how it was found), within its
+//! request budget; without test support it flags what it could not learn; a spent budget
+//! stops it with what it found so far; the command writes a file that `validate` reads.
+
+use std::time::{Duration, Instant};
+
+use gatecheck::discover::{self, probe::Budget, Discovery};
+use gatecheck::gateway::GatewayConfig;
+use gatecheck::profile::Profile;
+use gatecheck::runner::target::{ClientOptions, Target};
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::support::profiles::{choices, profile_yaml};
+use crate::support::{
+    assert_exit, config, current_thread_runtime, gatecheck, spawn_gateway, temp_dir,
+};
+
+fn budget(max_requests: u32) -> Budget {
+    Budget {
+        max_requests,
+        deadline: Instant::now() + Duration::from_secs(60),
+    }
+}
+
+/// Discovers the embedded gateway configured as `gateway`, from the reference profile.
+fn discover_gateway(gateway: GatewayConfig, budget: Budget) -> Discovery {
+    current_thread_runtime().block_on(async {
+        let spawned = spawn_gateway(gateway).await;
+        let target = Target::new(&spawned.base_url(), ClientOptions::default()).expect("target");
+        discover::discover(target, &Profile::reference(), budget).await
+    })
+}
+
+/// The profile as scenarios read it, without its name (discover names its own).
+fn choices_of(profile: &Profile) -> Value {
+    let mut value = profile.to_value();
+    value.as_object_mut().expect("object").remove("name");
+    value
+}
+
+fn round_trip(yaml: &str) -> Result<Discovery, TestCaseError> {
+    let profile = Profile::parse("generated.yaml", yaml).expect("generated profile");
+    let gateway = gatecheck::runner::embedded::config_for(&profile, config(Vec::new()));
+    let discovery = discover_gateway(gateway, budget(5_000));
+    let written = discovery.to_yaml();
+    let again = Profile::parse("discovered.yaml", &written).map_err(|e| {
+        TestCaseError::fail(format!("discover wrote an invalid profile: {e}\n{written}"))
+    })?;
+    prop_assert_eq!(
+        choices_of(&again),
+        choices_of(&profile),
+        "P:\n{}\nwritten:\n{}",
+        yaml,
+        written
+    );
+    let review: Vec<&String> = discovery.findings.review.keys().collect();
+    prop_assert_eq!(review, vec!["errors.internal"], "{}", written);
+    prop_assert!(discovery.stops.is_empty(), "{:?}", discovery.stops);
+    // The figures of the closing note (`-- --nocapture`): the diff against P is empty.
+    eprintln!(
+        "discover: {} requests in {:.2} s, no difference from P",
+        discovery.requests,
+        discovery.elapsed.as_secs_f64()
+    );
+    Ok(discovery)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 5,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20_261_201),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn discover_gives_back_the_profile_it_probes(choices in choices()) {
+        let discovery = round_trip(&profile_yaml(&choices))?;
+        prop_assert!(discovery.requests < 5_000);
+    }
+}
+
+#[test]
+fn discover_gives_back_the_reference_profile() {
+    let discovery = discover_gateway(config(Vec::new()), budget(5_000));
+    let written = discovery.to_yaml();
+    assert!(
+        written.contains("  tolerance: 4  # 4 px accepted, 5 px refused\n"),
+        "{written}"
+    );
+    assert!(
+        written
+            .contains("  resend_interval: 60s  # a resend 60s after passed, 59s after was refused"),
+        "{written}"
+    );
+    let again = Profile::parse("discovered.yaml", &written).expect("parses");
+    assert_eq!(choices_of(&again), choices_of(&Profile::reference()));
+}
+
+#[test]
+fn without_test_support_every_probed_value_is_flagged() {
+    let gateway = GatewayConfig {
+        test_support: false,
+        ..config(Vec::new())
+    };
+    let discovery = discover_gateway(gateway, budget(100));
+    let written = discovery.to_yaml();
+    assert!(
+        written.contains("test_support: false  # no test-support outbox or clock answered"),
+        "{written}"
+    );
+    assert!(
+        written.contains("  tolerance: 4  # REVIEW: needs test support"),
+        "{written}"
+    );
+    // What needs no test support is still found.
+    assert!(
+        written.contains(
+            "invalid_request: {status: 400, code: \"USG.290000400\"}  # call 1 without `user`"
+        ),
+        "{written}"
+    );
+    assert!(discovery.requests < 10, "{} requests", discovery.requests);
+}
+
+#[test]
+fn a_spent_budget_stops_with_what_was_found() {
+    let discovery = discover_gateway(config(Vec::new()), budget(40));
+    assert_eq!(discovery.requests, 40);
+    assert!(
+        discovery
+            .stops
+            .iter()
+            .any(|s| s.contains("request budget (40) is spent")),
+        "{:?}",
+        discovery.stops
+    );
+    let written = discovery.to_yaml();
+    assert!(
+        written.contains("# Stopped early, calls 1-2: the request budget (40) is spent"),
+        "{written}"
+    );
+    assert!(
+        written.contains("  min_length: 8  # REVIEW: not determined"),
+        "{written}"
+    );
+    Profile::parse("partial.yaml", &written).expect("a partial profile still parses");
+}
+
+#[test]
+fn the_command_writes_a_profile_that_validate_reads() {
+    let dir = temp_dir("discover");
+    let out = dir.join("profile.yaml");
+    let output = gatecheck()
+        .args(["discover", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_exit(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("discover: probing http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("flagged REVIEW"), "{stderr}");
+    let validate = gatecheck()
+        .args(["validate", "scenarios", "--profile"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_exit(&validate, 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The same over 200 profiles drawn afresh:
+    /// `cargo test --release --test main discover:: -- --ignored`.
+    #[test]
+    #[ignore]
+    fn discover_gives_back_200_profiles(choices in choices()) {
+        round_trip(&profile_yaml(&choices))?;
+    }
+}
+
+/// The limit's boundary at its smallest: one wrong code, answered as the limit at once, so no
+/// wrong code ever answers `code_mismatch` (found by the 200-profile sweep).
+#[test]
+fn a_limit_of_one_answered_at_once_is_told_from_no_limit() {
+    let yaml = gatecheck::profile::REFERENCE_YAML.replace(
+        "code: {attempts: 5, exceeded_on_last_attempt: false,",
+        "code: {attempts: 1, exceeded_on_last_attempt: true,",
+    );
+    assert!(
+        yaml.contains("attempts: 1,"),
+        "the reference profile's code line changed"
+    );
+    round_trip(&yaml).expect("round trip");
+}
