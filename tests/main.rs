@@ -49,6 +49,8 @@ mod http2;
 mod limits;
 #[path = "main/load.rs"]
 mod load;
+#[path = "main/load_users.rs"]
+mod load_users;
 #[path = "main/merge.rs"]
 mod merge;
 #[path = "main/oracles.rs"]

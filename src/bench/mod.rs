@@ -99,7 +99,7 @@ pub fn run(args: &BenchSettings) -> Result<(), BenchError> {
 pub fn measure(args: &BenchSettings) -> Result<BenchOutcome, BenchError> {
     let pinned = available_cpus() >= 2;
     let config = GatewayConfig {
-        generated_users: 10_000_000,
+        generated: crate::gateway::users::GeneratedUsers::reference(10_000_000),
         // A load run must not be throttled by the per-user resend interval.
         resend_interval: Duration::ZERO,
         captcha_reuse: args.captcha_reuse,

@@ -14,7 +14,9 @@ use crate::load::interval_log::IntervalLogs;
 use crate::load::shard::{self, Shard, StartAt};
 use crate::load::sink::Sink;
 use crate::load::{engine, report as load_report, summary};
+use crate::profile::{parse_accounts_file, MAX_ACCOUNTS_BYTES};
 use crate::runner;
+use crate::runner::session::LoadSource;
 use crate::scenario::load_spec::{LoadSpec, Model};
 use crate::scenario::Scenario;
 
@@ -52,9 +54,18 @@ pub struct LoadArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub faults: FaultArgs,
-    /// The target is `gatecheck serve --generate-users N`: each flow takes one of its users.
-    #[arg(long)]
+    /// The target serves the profile's generated users (`users.generated`; the reference
+    /// numbering, as `gatecheck serve --generate-users N`, if none): each flow takes a new one.
+    #[arg(long, conflicts_with = "accounts")]
     pub generated_users: bool,
+    /// Test accounts for a target without test support: CSV with a header
+    /// `user,password[,kind,account]`, or a YAML list like the profile's `accounts:`.
+    #[arg(long, value_name = "FILE")]
+    pub accounts: Option<PathBuf>,
+    /// With test support: create this many users per scenario user before the run (default:
+    /// enough for the run's bound, see README).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub create_users: Option<u64>,
     /// Run shard I of N (I from 0): this process takes its share of the users or the arrival
     /// rate and its own slice of the user pool; `gatecheck merge` judges the thresholds.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
@@ -91,7 +102,8 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         session,
         late_after: args.late_after,
         progress: !args.output.quiet,
-        generated_users: args.generated_users,
+        users: users(args)?,
+        create_users: args.create_users,
         shard,
         start: start(args),
     };
@@ -206,6 +218,27 @@ fn spec(args: &LoadArgs, scenario: &Scenario) -> LoadSpec {
         spec.duration = Some(Duration::from_secs(10));
     }
     spec
+}
+
+/// Where the flows' users come from, as the flags say.
+fn users(args: &LoadArgs) -> Result<LoadSource, Error> {
+    if args.generated_users {
+        return Ok(LoadSource::Generated);
+    }
+    let Some(path) = &args.accounts else {
+        return Ok(LoadSource::Auto);
+    };
+    let shown = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::Invalid(format!("cannot read accounts file {shown}: {e}")))?
+        .len();
+    if size > MAX_ACCOUNTS_BYTES {
+        return Err(Error::Invalid(format!("accounts file {shown} has {size} bytes, more than the {MAX_ACCOUNTS_BYTES} gatecheck reads")));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Invalid(format!("cannot read accounts file {shown}: {e}")))?;
+    let accounts = parse_accounts_file(&shown, &text).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(LoadSource::Accounts(accounts))
 }
 
 fn start(args: &LoadArgs) -> Option<StartAt> {

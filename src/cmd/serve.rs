@@ -66,9 +66,10 @@ pub struct ServeArgs {
     /// JSON file with an array of users: {"user", "password", "phone"?, "email"?, "account"?}.
     #[arg(long)]
     pub users: Option<PathBuf>,
-    /// Also serve N generated users: +86139 followed by an 8-digit index, account load<index>.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub generate_users: u64,
+    /// Also serve N generated users: the profile's `users.generated` numbering, by default
+    /// +86139 followed by an 8-digit index, account load<index> (N wins over its `count`).
+    #[arg(long, value_name = "N")]
+    pub generate_users: Option<u64>,
     /// Do not serve the /test/v1 endpoints (captcha answers, outbox, clock, users).
     #[arg(long)]
     pub no_test_support: bool,
@@ -246,13 +247,15 @@ impl ServeArgs {
         let mut config = GatewayConfig {
             faults: FaultSet::new(faults),
             test_support: !self.no_test_support,
-            generated_users: self.generate_users,
             ..GatewayConfig::default()
         };
         self.choices.apply(&mut config);
         if let Some(path) = &self.profile {
             let profile = super::args::load_profile(Some(path))?;
             config = crate::runner::embedded::config_for(&profile, config);
+        }
+        if let Some(count) = self.generate_users {
+            config.generated.count = count;
         }
         if let Some(path) = &self.users {
             config.users = read_users(path).map_err(|e| Error::Invalid(e.to_string()))?;

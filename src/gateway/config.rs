@@ -9,7 +9,7 @@ use super::failure::FailureKind;
 use super::fault::FaultSet;
 use super::password::PasswordPolicy;
 use super::request::RequestPolicy;
-use super::users::UserSpec;
+use super::users::{GeneratedUsers, UserSpec};
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -65,7 +65,9 @@ pub struct GatewayConfig {
     pub faults: FaultSet,
     /// Users on top of the built-in ones.
     pub users: Vec<UserSpec>,
-    pub generated_users: u64,
+    /// Generated users (none unless `count` says how many), served without memory until a
+    /// reset changes one.
+    pub generated: GeneratedUsers,
 }
 
 impl Default for GatewayConfig {
@@ -102,7 +104,7 @@ impl Default for GatewayConfig {
             strict_errors: true,
             faults: FaultSet::default(),
             users: Vec::new(),
-            generated_users: 0,
+            generated: GeneratedUsers::reference(0),
         }
     }
 }

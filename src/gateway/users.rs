@@ -9,11 +9,99 @@ use serde::Deserialize;
 
 use super::password::PasswordHash;
 
-/// The password every generated user starts with.
+/// The password every generated user starts with (the reference numbering).
 pub const GENERATED_PASSWORD: &str = "Load#Pass2026";
 /// Generated user `i` is `+86139` followed by `i` in 8 digits; its account name is `load` + the same digits.
 pub const GENERATED_PHONE_PREFIX: &str = "+86139";
 pub const GENERATED_ACCOUNT_PREFIX: &str = "load";
+
+/// A numbering of generated users, as vendors' test environments offer one: user `i` (from
+/// `first`, `count` of them) is `prefix`, `i` in `digits` digits, `suffix`; it is known by that
+/// identity (of `kind`) and, with `account`, by the account name the template gives (`{n}` is
+/// the same digits). The one place such names are made and read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedUsers {
+    pub prefix: String,
+    pub suffix: String,
+    pub digits: u32,
+    pub first: u64,
+    pub count: u64,
+    pub password: String,
+    pub kind: IdentityKind,
+    pub account: Option<String>,
+}
+
+impl GeneratedUsers {
+    /// The reference gateway's numbering: `+86139` and 8 digits, account `load` + the digits.
+    pub fn reference(count: u64) -> Self {
+        Self {
+            prefix: GENERATED_PHONE_PREFIX.into(),
+            suffix: String::new(),
+            digits: 8,
+            first: 0,
+            count,
+            password: GENERATED_PASSWORD.into(),
+            kind: IdentityKind::Phone,
+            account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{{n}}")),
+        }
+    }
+
+    fn number(&self, index: u64) -> String {
+        format!("{index:0width$}", width = self.digits as usize)
+    }
+
+    /// The identity of user `index` (an index from `first`).
+    pub fn identity(&self, index: u64) -> String {
+        format!("{}{}{}", self.prefix, self.number(index), self.suffix)
+    }
+
+    /// The account name bound to user `index`, if the numbering gives one.
+    pub fn account(&self, index: u64) -> Option<String> {
+        let template = self.account.as_ref()?;
+        Some(template.replace("{n}", &self.number(index)))
+    }
+
+    /// Which user `name` is (its identity or its account name), if it is one of these.
+    pub fn index_of(&self, name: &str) -> Option<u64> {
+        let by_identity = Self::read(name, &self.prefix, &self.suffix, self.digits);
+        let by_account = || {
+            let (before, after) = self.account.as_deref()?.split_once("{n}")?;
+            Self::read(name, before, after, self.digits)
+        };
+        let index = by_identity.or_else(by_account)?;
+        (index >= self.first && index - self.first < self.count).then_some(index)
+    }
+
+    fn read(name: &str, before: &str, after: &str, digits: u32) -> Option<u64> {
+        let number = name.strip_prefix(before)?.strip_suffix(after)?;
+        if number.len() != digits as usize || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        number.parse().ok()
+    }
+
+    fn bindings(&self, index: u64) -> Bindings {
+        let identity = Some(self.identity(index));
+        let account = self.account(index);
+        match self.kind {
+            IdentityKind::Phone => Bindings {
+                phone: identity,
+                email: None,
+                account,
+            },
+            IdentityKind::Email => Bindings {
+                phone: None,
+                email: identity,
+                account,
+            },
+            IdentityKind::Account => Bindings {
+                phone: None,
+                email: None,
+                account: identity,
+            },
+        }
+    }
+}
 
 /// A user as the `--users` file and `POST /test/v1/users` describe one.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -122,7 +210,7 @@ struct Record {
 #[derive(Debug)]
 pub struct Directory {
     inner: RwLock<Inner>,
-    generated: u64,
+    generated: GeneratedUsers,
     generated_hash: PasswordHash,
 }
 
@@ -133,11 +221,11 @@ struct Inner {
 }
 
 impl Directory {
-    pub fn new(users: impl IntoIterator<Item = UserSpec>, generated: u64) -> Self {
+    pub fn new(users: impl IntoIterator<Item = UserSpec>, generated: GeneratedUsers) -> Self {
         let directory = Self {
             inner: RwLock::new(Inner::default()),
+            generated_hash: PasswordHash::new(&generated.password),
             generated,
-            generated_hash: PasswordHash::new(GENERATED_PASSWORD),
         };
         for user in users {
             directory.upsert(&user);
@@ -198,7 +286,9 @@ impl Directory {
         let inner = self.inner.read();
         match inner.index.get(identity) {
             Some(&id) => Some(inner.records[id].bindings.clone()),
-            None => self.generated_index(identity).map(generated_bindings),
+            None => self
+                .generated_index(identity)
+                .map(|i| self.generated.bindings(i)),
         }
     }
 
@@ -215,7 +305,7 @@ impl Directory {
             None => match self.generated_index(identity) {
                 // First change of a generated user: it becomes a stored record.
                 Some(i) => {
-                    let bindings = generated_bindings(i);
+                    let bindings = self.generated.bindings(i);
                     let names: Vec<String> = bindings.names().map(str::to_owned).collect();
                     inner.records.push(Record {
                         bindings,
@@ -255,22 +345,7 @@ impl Directory {
 
     /// Which generated user `identity` names, if any.
     fn generated_index(&self, identity: &str) -> Option<u64> {
-        let digits = identity
-            .strip_prefix(GENERATED_PHONE_PREFIX)
-            .or_else(|| identity.strip_prefix(GENERATED_ACCOUNT_PREFIX))?;
-        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let index: u64 = digits.parse().ok()?;
-        (index < self.generated).then_some(index)
-    }
-}
-
-fn generated_bindings(index: u64) -> Bindings {
-    Bindings {
-        phone: Some(format!("{GENERATED_PHONE_PREFIX}{index:08}")),
-        email: None,
-        account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{index:08}")),
+        self.generated.index_of(identity)
     }
 }
 
@@ -341,7 +416,7 @@ mod tests {
 
     #[test]
     fn users_are_found_by_every_binding_and_replaced_whole() {
-        let directory = Directory::new(builtin_users(), 0);
+        let directory = Directory::new(builtin_users(), GeneratedUsers::reference(0));
         let by_phone = directory.bindings("+8613600000003").expect("phone");
         let by_account = directory.bindings("acct_user3").expect("account");
         assert_eq!(by_phone, by_account);
@@ -361,7 +436,7 @@ mod tests {
 
     #[test]
     fn generated_users_exist_lazily_and_keep_their_reset() {
-        let directory = Directory::new([], 10);
+        let directory = Directory::new([], GeneratedUsers::reference(10));
         assert!(directory.exists("+8613900000009"));
         assert!(!directory.exists("+8613900000010"));
         assert!(directory
@@ -371,5 +446,38 @@ mod tests {
         assert_eq!(directory.verify("load00000009", "New#Pass99"), Some(true));
         assert_eq!(directory.verify("+8613900000009", GENERATED_PASSWORD), None);
         assert!(!directory.set_password("nobody", "New#Pass99", false));
+    }
+
+    #[test]
+    fn another_numbering_is_served_and_nothing_else() {
+        let pattern = GeneratedUsers {
+            prefix: "qa+".into(),
+            suffix: "@vendor.test".into(),
+            digits: 5,
+            first: 100,
+            count: 3,
+            password: "Vendor#Pw1".into(),
+            kind: IdentityKind::Email,
+            account: Some("qa{n}x".into()),
+        };
+        let directory = Directory::new([], pattern.clone());
+        assert_eq!(pattern.identity(101), "qa+00101@vendor.test");
+        assert!(directory.exists("qa+00100@vendor.test"));
+        assert!(directory.exists("qa00102x"));
+        assert!(!directory.exists("qa+00103@vendor.test"), "past count");
+        assert!(!directory.exists("qa+00099@vendor.test"), "before first");
+        assert!(!directory.exists("qa+0101@vendor.test"), "wrong width");
+        assert!(
+            !directory.exists("+8613900000000"),
+            "the reference numbering"
+        );
+        let bindings = directory.bindings("qa00101x").expect("by account");
+        assert_eq!(bindings.email.as_deref(), Some("qa+00101@vendor.test"));
+        assert!(directory
+            .verify("qa+00101@vendor.test", "Vendor#Pw1")
+            .is_some());
+        assert!(directory
+            .verify("qa+00101@vendor.test", GENERATED_PASSWORD)
+            .is_none());
     }
 }

@@ -18,8 +18,8 @@ use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
 use super::sink::{Sink, Sinks};
-use crate::runner::session::{Session, SessionOptions, Users};
-use crate::runner::users::EMBEDDED_USERS;
+use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Users};
+use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
 use crate::scenario::load_spec::{LoadSpec, Model};
 use crate::scenario::model::Scenario;
@@ -33,9 +33,12 @@ pub struct LoadOptions {
     /// A flow starting later than this after its intended start counts as late.
     pub late_after: Duration,
     pub progress: bool,
-    /// The target serves the reference gateway's generated users (`gatecheck serve
-    /// --generate-users N`): flows take them as the embedded gateway's flows do.
-    pub generated_users: bool,
+    /// Where the flows' users come from (`--generated-users`, `--accounts`, else as the
+    /// target and profile allow).
+    pub users: LoadSource,
+    /// Users to create per declared user when they are created (`--create-users`); else as
+    /// many as the run's bound needs (`users_needed`).
+    pub create_users: Option<u64>,
     /// Which part of a sharded run this process makes (`spec` is already its share).
     pub shard: Shard,
     /// A start agreed with the other shards; without one the run starts at once.
@@ -55,19 +58,64 @@ pub struct LoadOutcome {
     pub started_at: Option<std::time::SystemTime>,
 }
 
-/// Starts the session a load run needs: the embedded gateway with generated users and no
-/// resend interval, and users per flow from this shard's slice.
-async fn start_session(options: &LoadOptions) -> Result<(Session, Option<String>), RunError> {
+/// Starts the session a load run needs: the embedded gateway with generated users (the
+/// profile's numbering, else 50 million of the reference one) and no resend interval, and
+/// users per flow from this shard's slice, created before the run when they must be.
+async fn start_session(
+    scenario: &Scenario,
+    options: &LoadOptions,
+) -> Result<(Session, Option<String>), RunError> {
     let mut session_options = options.session.clone();
-    session_options.embedded.generated_users = EMBEDDED_USERS;
-    session_options.embedded.resend_interval = Duration::ZERO;
-    let users = Users::PerFlow {
-        generated: options.generated_users,
+    let profile = &session_options.profile;
+    crate::runner::embedded::for_load(profile, &mut session_options.embedded);
+    let users = Users::Load(LoadUsers {
+        source: options.users.clone(),
         slice: options.shard.users(),
-    };
+        kinds: scenario.users.iter().map(|u| u.kind).collect(),
+        create: options
+            .create_users
+            .unwrap_or_else(|| users_needed(&options.spec, options.shard)),
+    });
     let session = Session::start(&session_options, users).await?;
-    let relaxed = session.is_embedded().then(|| format!("embedded reference gateway with {EMBEDDED_USERS} generated users; resend interval relaxed from 60s to 0 so repeated flows are not throttled"));
+    if let Some(note) = &session.users_note {
+        eprintln!("users: {note}");
+    }
+    let relaxed = session.is_embedded().then(|| format!("embedded reference gateway with {} generated users; resend interval relaxed from 60s to 0 so repeated flows are not throttled", session_options.embedded.generated.count));
     Ok((session, relaxed))
+}
+
+/// Flows a user can assume per virtual user and second when a closed run's bound is its
+/// duration (a 10 ms flow); past them users are reused once their resend interval is over.
+const FLOWS_PER_VU_SECOND: u64 = 100;
+
+/// Fresh users this shard's run takes, one per flow: the open model's schedule over warm-up
+/// and duration (exact); a closed run's iterations plus one per virtual user, or else its
+/// virtual users times `FLOWS_PER_VU_SECOND` times its seconds, plus as many for its warm-up;
+/// at most what may be created.
+pub fn users_needed(spec: &LoadSpec, shard: Shard) -> u64 {
+    let seconds = |d: Duration| d.as_secs_f64().ceil() as u64;
+    let needed = match &spec.model {
+        Model::Open { rate, stages, .. } => {
+            let schedule = pacer(*rate, stages, spec.warmup, spec.duration);
+            let due = |at: Duration| shard.owned_below(schedule.due_by(at).ceil().max(0.0) as u64);
+            let warm = due(spec.warmup);
+            let scheduled = spec.duration.map(|d| due(spec.warmup + d));
+            match (scheduled, spec.iterations) {
+                (Some(all), Some(n)) => all.min(warm + n),
+                (Some(all), None) => all,
+                (None, n) => warm + n.unwrap_or(0),
+            }
+        }
+        Model::Closed { vus, .. } => {
+            let per_second = u64::from(*vus) * FLOWS_PER_VU_SECOND;
+            let measured = match spec.iterations {
+                Some(n) => n + u64::from(*vus),
+                None => per_second * seconds(spec.duration.unwrap_or_default()).max(1),
+            };
+            measured + per_second * seconds(spec.warmup)
+        }
+    };
+    needed.clamp(1, MAX_CREATED / u64::from(shard.count.max(1)))
 }
 
 /// Runs `scenario` under load until its bound, a stop, or `interrupted` resolves; every step,
@@ -78,7 +126,7 @@ pub async fn run(
     sinks: Vec<Box<dyn Sink>>,
     interrupted: impl Future<Output = ()>,
 ) -> Result<LoadOutcome, RunError> {
-    let (mut session, relaxed) = start_session(options).await?;
+    let (mut session, relaxed) = start_session(scenario, options).await?;
     // Stopped when the run returns, whatever still holds the session.
     let _gateway = session.detach_gateway();
     let target = session.url().to_owned();

@@ -15,7 +15,8 @@ use crate::runner::outcome::{Outcome, SetupKind, StepError, TransportFailure};
 use crate::runner::record::StepRecord;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
-use crate::scenario::model::{Action, Scenario};
+use crate::runner::users::UserPool;
+use crate::scenario::model::{Action, Operation, Scenario};
 
 pub(super) struct LoadRun {
     pub scenario: Scenario,
@@ -164,18 +165,67 @@ async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<S
         keep_exchanges: false,
         keeps_last: run.keeps_last,
     };
-    let users = session
-        .users
-        .take_now(run.scenario.users.len())
-        .ok_or_else(|| StepError::new(SetupKind::Users, "no users for load"));
-    let mut context = match users.and_then(|u| context_for(&run.scenario, &session.profile, &u)) {
-        Ok(context) => context,
-        Err(e) => return Some(e.failure_name()),
+    let UserPool::Load(pool) = &session.users else {
+        return Some(StepError::new(SetupKind::Users, "no users for load").failure_name());
     };
+    let kinds: Vec<_> = run.scenario.users.iter().map(|u| u.kind).collect();
+    let mut users = match pool.take(&kinds) {
+        Ok(users) => users,
+        Err(e) => return Some(StepError::new(SetupKind::Users, e).failure_name()),
+    };
+    let mut context = match context_for(&run.scenario, &session.profile, &users) {
+        Ok(context) => context,
+        Err(e) => {
+            pool.give_back(users);
+            return Some(e.failure_name());
+        }
+    };
+    let mut reset = Reset::NotYet;
+    let failure = run_steps(run, &env, &mut context, &mut reset, intended, measuring).await;
+    // The first user's password is what the flow left it (the runner moves `password` on
+    // when a reset passes); after a reset that got no clear answer nobody knows, so that user
+    // is not reused.
+    match (reset, context.text("password")) {
+        (Reset::Unclear, _) => {
+            users.remove(0);
+        }
+        (Reset::Done, Some(password)) => users[0].password = password,
+        _ => {}
+    }
+    pool.give_back(users);
+    failure
+}
+
+/// Whether the flow's first user had its password reset.
+#[derive(Clone, Copy)]
+enum Reset {
+    NotYet,
+    Done,
+    Unclear,
+}
+
+async fn run_steps(
+    run: &LoadRun,
+    env: &Env<'_>,
+    context: &mut crate::runner::context::Context,
+    reset: &mut Reset,
+    intended: Instant,
+    measuring: bool,
+) -> Option<String> {
     let mut step_intended = intended;
     for step in &run.scenario.steps {
         let began = Instant::now();
-        let result = run_step(step, &mut context, &env).await;
+        let result = run_step(step, context, env).await;
+        if let Action::Call(call) = &step.action {
+            if call.operation == Operation::ResetPassword {
+                *reset = match &result {
+                    Ok(record) if record.failures.is_empty() => Reset::Done,
+                    // Refused: the password stays what it was.
+                    Ok(record) if record.status().is_some_and(|s| s >= 400) => *reset,
+                    _ => Reset::Unclear,
+                };
+            }
+        }
         let ended = Instant::now();
         let (raw, status, kind) = match &result {
             // No answer came: the time until the step gave up.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use marked_yaml::Node;
 use serde_json::Value;
 
-use super::{Account, CaptchaOracle, CodeOracle, OracleChoice, Profile, UserKind};
+use super::{CaptchaOracle, CodeOracle, OracleChoice, Profile};
 use crate::yaml::Errors;
 
 const TOP_KEYS: &[&str] = &[
@@ -22,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "strict_errors",
     "oracle",
     "accounts",
+    "users",
     "requests",
 ];
 pub(super) const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
@@ -95,7 +96,10 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
         profile.oracle = super::oracle::decode(node, errors);
     }
     if let Some(node) = map.get_node("accounts") {
-        profile.accounts = decode_accounts(node, errors);
+        profile.accounts = super::users::decode_accounts(node, errors);
+    }
+    if let Some(node) = map.get_node("users") {
+        profile.generated = super::users::decode_users(node, errors);
     }
     profile
 }
@@ -124,6 +128,7 @@ fn empty() -> Profile {
             code: CodeOracle::Auto,
         },
         accounts: Vec::new(),
+        generated: None,
         value_cache: std::sync::OnceLock::new(),
     }
 }
@@ -312,50 +317,4 @@ fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             max,
         );
     }
-}
-
-fn decode_accounts(node: &Node, errors: &mut Errors) -> Vec<Account> {
-    let Node::Sequence(items) = node else {
-        errors.at(node, "`accounts` must be a list");
-        return Vec::new();
-    };
-    let mut accounts = Vec::new();
-    for item in items.iter() {
-        let Some(map) = errors.mapping(item, "an account") else {
-            continue;
-        };
-        errors.known_keys(map, &["user", "password", "kind", "account"], "an account");
-        let user = map
-            .get_node("user")
-            .and_then(|n| errors.string(n, "`user`"));
-        let password = map
-            .get_node("password")
-            .and_then(|n| errors.string(n, "`password`"));
-        let kind = match map
-            .get_node("kind")
-            .and_then(|n| errors.string(n, "`kind`"))
-        {
-            None => Some(UserKind::Phone),
-            Some(name) => {
-                let kind = UserKind::from_name(&name);
-                if kind.is_none() {
-                    errors.at(item, format!("unknown user kind `{name}`"));
-                }
-                kind
-            }
-        };
-        let account = map
-            .get_node("account")
-            .and_then(|n| errors.string(n, "`account`"));
-        match (user, password, kind) {
-            (Some(user), Some(password), Some(kind)) => accounts.push(Account {
-                user,
-                password,
-                kind,
-                account,
-            }),
-            _ => errors.at(item, "an account needs `user` and `password`"),
-        }
-    }
-    accounts
 }

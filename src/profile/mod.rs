@@ -1,8 +1,9 @@
 //! Profiles: what a gateway chose where the API is silent (failure kinds → status and code,
 //! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
-//! oracles, test accounts). Scenarios read these instead of hard-coding them. The reference
-//! gateway's profile is built in (`profiles/reference.yaml`). Part of the pure layer with the
-//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section,
+//! oracles, test accounts, generated users). Scenarios read these instead of hard-coding them.
+//! The reference gateway's profile is built in (`profiles/reference.yaml`). Part of the pure
+//! layer with the scenario language (which reads it); `decode` reads a file, `oracle` its
+//! `oracle:` section, `users` its `users:` and `accounts:` sections and accounts files,
 //! `captcha_image` its `captcha.image:`.
 
 use std::collections::BTreeMap;
@@ -13,15 +14,18 @@ use serde_json::{json, Value};
 use crate::yaml::diagnostic::FileErrors;
 use crate::yaml::{self, Errors};
 
+mod accounts_csv;
 mod captcha_image;
 mod codes;
 mod decode;
 mod oracle;
 pub mod render;
 mod requests;
+mod users;
 
 pub use codes::OPTIONAL_KINDS;
 pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
+pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
 
 pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
 
@@ -84,6 +88,8 @@ pub struct Profile {
     pub requests: RequestChoices,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
+    /// The generated users the gateway serves (`users.generated`), if it says.
+    pub generated: Option<GeneratedUsers>,
     /// `to_value()`, built once and shared by every flow of a run.
     value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }

@@ -88,6 +88,7 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
     requests(&mut out, &profile.requests);
     oracle(&mut out, profile);
     accounts(&mut out, profile);
+    users(&mut out, profile);
     out.text
 }
 
@@ -212,6 +213,33 @@ fn accounts(out: &mut Out, profile: &Profile) {
     }
 }
 
+/// `users.generated`, when the profile states it.
+fn users(out: &mut Out, profile: &Profile) {
+    let Some(g) = &profile.generated else {
+        return;
+    };
+    let kind = match g.kind {
+        UserKind::Email => "email",
+        UserKind::Account => "account",
+        UserKind::Phone | UserKind::Unknown => "phone",
+    };
+    let mut value = format!(
+        "{{prefix: {}, suffix: {}, digits: {}, first: {}, count: {}, password: {}, kind: {kind}",
+        quoted(&g.prefix),
+        quoted(&g.suffix),
+        g.digits,
+        g.first,
+        g.count,
+        quoted(&g.password)
+    );
+    if let Some(account) = &g.account {
+        value += &format!(", account: {}", quoted(account));
+    }
+    value.push('}');
+    out.section("users");
+    out.line(1, "generated", &value, "users.generated");
+}
+
 /// A YAML double-quoted scalar (JSON's string syntax is a subset of it).
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
@@ -262,6 +290,7 @@ mod tests {
         assert_eq!(again.to_value(), reference.to_value());
         assert_eq!(again.oracle, reference.oracle);
         assert_eq!(again.accounts, reference.accounts);
+        assert_eq!(again.generated, reference.generated);
     }
 
     #[test]

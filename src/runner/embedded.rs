@@ -2,7 +2,8 @@
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
 //! lifetimes, CAPTCHA tolerance, slideTime bounds and image style, code length, attempt limit and resend
 //! interval, which refusals burn a token, the password policy, the status and code of each
-//! failure kind, and whether it serves test support. The fault switches stay on top.
+//! failure kind, whether it serves test support, and the numbering of its generated users
+//! (`users.generated`). The fault switches stay on top.
 
 use std::time::Duration;
 
@@ -11,8 +12,9 @@ use serde_json::Value;
 use crate::gateway::captcha::style::{Format, Shape, Style, XFrom};
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::request::{Duplicates, OtherContentType, RequestPolicy};
+use crate::gateway::users::{GeneratedUsers, IdentityKind};
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::{CaptchaImage, ImageFormat, PieceShape, Profile, RequestChoices};
+use crate::profile::{CaptchaImage, ImageFormat, PieceShape, Profile, RequestChoices, UserKind};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -70,8 +72,40 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .collect(),
         requests: request_policy(&profile.requests),
         test_support: base.test_support && profile.test_support,
+        generated: profile
+            .generated
+            .as_ref()
+            .map_or(base.generated, generated_users),
         strict_errors: profile.strict_errors,
         ..base
+    }
+}
+
+/// The embedded gateway of a load run: the profile's generated users, else 50 million of the
+/// reference numbering, and no resend interval, so repeated flows are not throttled.
+pub fn for_load(profile: &Profile, config: &mut GatewayConfig) {
+    config.generated = profile.generated.as_ref().map_or_else(
+        || GeneratedUsers::reference(super::users::EMBEDDED_USERS),
+        generated_users,
+    );
+    config.resend_interval = Duration::ZERO;
+}
+
+/// The gateway's numbering of generated users as the profile's `users.generated` gives it.
+pub fn generated_users(pattern: &crate::profile::GeneratedUsers) -> GeneratedUsers {
+    GeneratedUsers {
+        prefix: pattern.prefix.clone(),
+        suffix: pattern.suffix.clone(),
+        digits: pattern.digits,
+        first: pattern.first,
+        count: pattern.count,
+        password: pattern.password.clone(),
+        kind: match pattern.kind {
+            UserKind::Email => IdentityKind::Email,
+            UserKind::Account => IdentityKind::Account,
+            UserKind::Phone | UserKind::Unknown => IdentityKind::Phone,
+        },
+        account: pattern.account.clone(),
     }
 }
 
@@ -137,9 +171,13 @@ mod tests {
     fn the_reference_profile_gives_the_reference_gateway() {
         let config = config_for(&Profile::reference(), GatewayConfig::default());
         let reference = GatewayConfig::default();
+        // The reference profile states the numbering the embedded gateway serves to load runs
+        // (50 million users); `serve` alone serves none until `--generate-users N`.
+        assert_eq!(config.generated, GeneratedUsers::reference(50_000_000));
         let without_answers = |c: &GatewayConfig| {
             let mut c = c.clone();
             c.answers.clear();
+            c.generated.count = 0;
             format!("{c:?}")
         };
         assert_eq!(without_answers(&config), without_answers(&reference));

@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod judge;
 pub mod oracle;
 pub mod outcome;
+pub mod pool;
 pub mod record;
 pub mod scenario;
 pub mod session;

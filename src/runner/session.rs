@@ -3,12 +3,15 @@
 //! chosen for it, and where the test users come from. Dropping the session stops the embedded
 //! gateway.
 
+use std::time::{Duration, Instant};
+
 use crate::gateway::{self, Clock, GatewayConfig, SpawnedGateway};
-use crate::profile::{CaptchaOracle, CodeOracle, Profile};
+use crate::profile::{Account, CaptchaOracle, CodeOracle, Profile, UserKind};
 
 use super::oracle::Oracles;
+use super::pool::{Fresh, LoadPool};
 use super::target::{ClientOptions, Target};
-use super::users::{Slice, UserPool};
+use super::users::{create_in_bulk, Slice, TestUser, UserPool};
 use super::RunError;
 
 /// What a session is made from.
@@ -39,14 +42,34 @@ impl SessionOptions {
 }
 
 /// Which users the session's flows take.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Users {
     /// Conformance: made fresh through test support, else the profile's accounts, each once.
     Fresh,
-    /// Load: the reference gateway's generated users when it is the embedded one (or
-    /// `generated` says the target is one), else the profile's accounts in turn; a shard takes
-    /// its slice.
-    PerFlow { generated: bool, slice: Slice },
+    /// Load: a pool of users per flow (`pool::LoadPool`), this shard's slice.
+    Load(LoadUsers),
+}
+
+/// Where a load run's users come from, and how many it needs.
+#[derive(Debug, Clone)]
+pub struct LoadUsers {
+    pub source: LoadSource,
+    pub slice: Slice,
+    /// The kinds of the scenario's users, one per declared user.
+    pub kinds: Vec<UserKind>,
+    /// Users of each declared user to create, when they are created.
+    pub create: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum LoadSource {
+    /// The embedded gateway's generated users; against a target: created through test
+    /// support, else the profile's `users.generated`, else its `accounts`, else an error.
+    Auto,
+    /// The target serves the profile's `users.generated` (the reference numbering if none).
+    Generated,
+    /// These accounts (`--accounts FILE`), in turn.
+    Accounts(Vec<Account>),
 }
 
 pub struct Session {
@@ -56,6 +79,8 @@ pub struct Session {
     pub users: UserPool,
     /// The target as reports name it (`... (embedded reference gateway)`).
     pub shown_target: String,
+    /// Where a load run's users came from (and how long creating them took), for the console.
+    pub users_note: Option<String>,
     embedded: Option<SpawnedGateway>,
 }
 
@@ -84,17 +109,13 @@ impl Session {
         .await
         .map_err(RunError::Config)?;
         let profile = &options.profile;
-        let users = match users {
-            Users::Fresh if oracles.clock || profile.test_support => UserPool::created(),
-            Users::Fresh => UserPool::accounts(profile.accounts.clone()),
-            Users::PerFlow { generated, slice } if generated || embedded.is_some() => {
-                UserPool::generated(slice)
-            }
-            Users::PerFlow { slice, .. } => {
-                if profile.accounts.is_empty() {
-                    eprintln!("note: the profile lists no test accounts; flows use made-up users the target does not know");
-                }
-                UserPool::in_turn(&profile.accounts, slice).map_err(RunError::Config)?
+        let (users, users_note) = match users {
+            Users::Fresh if oracles.clock || profile.test_support => (UserPool::created(), None),
+            Users::Fresh => (UserPool::accounts(profile.accounts.clone()), None),
+            Users::Load(load) => {
+                let embedded = embedded.as_ref().map(|_| &options.embedded.generated);
+                let (pool, note) = load_pool(&load, profile, &target, embedded).await?;
+                (UserPool::Load(Box::new(pool)), Some(note))
             }
         };
         let shown_target = match embedded {
@@ -107,6 +128,7 @@ impl Session {
             oracles,
             users,
             shown_target,
+            users_note,
             embedded,
         })
     }
@@ -130,4 +152,83 @@ impl Session {
     pub fn url(&self) -> &str {
         &self.target.base_url
     }
+}
+
+/// A load run's pool from its source (`LoadSource::Auto` decides as it says), with a note of
+/// where the users came from; an error before the run when no source fits.
+async fn load_pool(
+    load: &LoadUsers,
+    profile: &Profile,
+    target: &super::target::Target,
+    embedded: Option<&gateway::users::GeneratedUsers>,
+) -> Result<(LoadPool, String), RunError> {
+    // A reused user waits out the resend interval, with a second for the clocks' skew.
+    let cooldown = match profile.resend_interval {
+        Duration::ZERO => Duration::ZERO,
+        interval => interval + Duration::from_secs(1),
+    };
+    let pattern = || {
+        profile.generated.as_ref().map_or_else(
+            || gateway::users::GeneratedUsers::reference(super::users::EMBEDDED_USERS),
+            super::embedded::generated_users,
+        )
+    };
+    let (fresh, note) = match (&load.source, embedded) {
+        (LoadSource::Accounts(accounts), _) => listed(accounts, load.slice, "the accounts file")?,
+        (_, Some(generated)) => generated_note(generated.clone(), "the embedded gateway's"),
+        (LoadSource::Generated, None) => generated_note(pattern(), "the target's"),
+        (LoadSource::Auto, None) if profile.test_support => {
+            let started = Instant::now();
+            let users = create_in_bulk(target, &load.kinds, load.create, load.slice)
+                .await
+                .map_err(RunError::Config)?;
+            let note = format!("created {} test users through /test/v1/users in {:.1}s, before the measured window", users.len(), started.elapsed().as_secs_f64());
+            (Fresh::Listed(users), note)
+        }
+        (LoadSource::Auto, None) if profile.generated.is_some() => {
+            generated_note(pattern(), "the target's (the profile's `users.generated`)")
+        }
+        (LoadSource::Auto, None) if !profile.accounts.is_empty() => {
+            listed(&profile.accounts, load.slice, "the profile's `accounts`")?
+        }
+        (LoadSource::Auto, None) => return Err(RunError::Config("no test users for this target: the profile has no test support (`test_support: false`), no generated users (`users.generated`) and no `accounts`; pass --accounts FILE or --generated-users, or describe them in the profile".into())),
+    };
+    let pool = LoadPool::new(fresh, load.slice, cooldown);
+    for kind in &load.kinds {
+        if pool.available(*kind) == Some(0) {
+            return Err(RunError::Config(format!("the scenario needs a {kind:?} user and {note} has none of that kind for this shard")));
+        }
+    }
+    Ok((pool, note))
+}
+
+fn generated_note(pattern: gateway::users::GeneratedUsers, whose: &str) -> (Fresh, String) {
+    let note = format!(
+        "{whose} generated users {}..{} ({} of them)",
+        pattern.identity(pattern.first),
+        pattern.identity(pattern.first + pattern.count.saturating_sub(1)),
+        pattern.count
+    );
+    (Fresh::Generated(pattern), note)
+}
+
+/// This slice's accounts as fresh users; an error when the slice has none of its own.
+fn listed(accounts: &[Account], slice: Slice, what: &str) -> Result<(Fresh, String), RunError> {
+    let own: Vec<TestUser> = accounts
+        .iter()
+        .skip(slice.index as usize)
+        .step_by(slice.count.max(1) as usize)
+        .map(TestUser::from)
+        .collect();
+    if own.is_empty() {
+        return Err(RunError::Config(format!(
+            "shard {}/{} has no test account of its own: {what} lists {}, fewer than the {} shards",
+            slice.index,
+            slice.count,
+            accounts.len(),
+            slice.count
+        )));
+    }
+    let note = format!("{} accounts of {what}, in turn", own.len());
+    Ok((Fresh::Listed(own), note))
 }

@@ -1,15 +1,17 @@
 //! Where test users come from. A conformance run makes them fresh through the test-support
 //! endpoint when the target has it, or hands out each of the profile's accounts once, so no two
-//! scenarios share a user. A load run takes the reference gateway's generated users (a new one
-//! per flow) or the profile's accounts in turn; a shard takes only its own slice of either.
+//! scenarios share a user. A load run's users are a `pool::LoadPool`: the target's generated
+//! users, users created in bulk before the run (`create_in_bulk`), or accounts; a shard takes
+//! only its own slice of any of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use serde_json::json;
 
+use super::pool::LoadPool;
 use super::target::{Prepared, Target};
-use crate::gateway::users::{GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX};
+use crate::gateway::users::IdentityKind;
 use crate::profile::Account;
 use crate::scenario::model::UserKind;
 
@@ -44,14 +46,8 @@ pub enum UserPool {
     Created { nonce: u64, next: AtomicU64 },
     /// The profile's accounts, each handed out once.
     Accounts(Mutex<Vec<Account>>),
-    /// The reference gateway's generated users, a new one each time.
-    Generated { next: AtomicU64, slice: Slice },
-    /// The slice's accounts taken in turn (made-up identities when there are none).
-    InTurn {
-        accounts: Vec<TestUser>,
-        next: AtomicU64,
-        slice: Slice,
-    },
+    /// A load run's users, fresh then reused (`pool`).
+    Load(Box<LoadPool>),
 }
 
 impl UserPool {
@@ -67,124 +63,26 @@ impl UserPool {
         UserPool::Accounts(Mutex::new(accounts))
     }
 
-    pub fn generated(slice: Slice) -> Self {
-        UserPool::Generated {
-            next: AtomicU64::new(0),
-            slice,
-        }
-    }
-
-    /// The accounts of `slice`, taken in turn; an error when the slice has none of its own.
-    pub fn in_turn(accounts: &[Account], slice: Slice) -> Result<Self, String> {
-        let own: Vec<TestUser> = accounts
-            .iter()
-            .skip(slice.index as usize)
-            .step_by(slice.count.max(1) as usize)
-            .map(TestUser::from)
-            .collect();
-        if own.is_empty() && !accounts.is_empty() {
-            return Err(format!(
-                "shard {}/{} has no test account of its own: the profile lists {}, fewer than the {} shards",
-                slice.index,
-                slice.count,
-                accounts.len(),
-                slice.count
-            ));
-        }
-        Ok(UserPool::InTurn {
-            accounts: own,
-            next: AtomicU64::new(0),
-            slice,
-        })
-    }
-
-    /// Users for one flow of a load run, without a request: generated or in turn.
-    pub fn take_now(&self, count: usize) -> Option<Vec<TestUser>> {
-        let next_of = |next: &AtomicU64| next.fetch_add(1, Ordering::Relaxed);
-        match self {
-            UserPool::Generated { next, slice } => Some(
-                (0..count)
-                    .map(|_| generated(slice.global(next_of(next)) % EMBEDDED_USERS))
-                    .collect(),
-            ),
-            UserPool::InTurn { accounts, next, .. } if !accounts.is_empty() => Some(
-                (0..count)
-                    .map(|_| accounts[next_of(next) as usize % accounts.len()].clone())
-                    .collect(),
-            ),
-            // No accounts listed: made-up identities, enough for scenarios that need no real user.
-            UserPool::InTurn { next, slice, .. } => Some(
-                (0..count)
-                    .map(|_| TestUser {
-                        identity: format!("+86138{:08}", slice.global(next_of(next)) % 100_000_000),
-                        password: GENERATED_PASSWORD.to_owned(),
-                        account: None,
-                        kind: UserKind::Unknown,
-                    })
-                    .collect(),
-            ),
-            UserPool::Created { .. } | UserPool::Accounts(_) => None,
-        }
-    }
-
     /// One user of `kind` for a scenario.
     pub async fn take(&self, kind: UserKind, target: &Target) -> Result<TestUser, String> {
         match self {
-            UserPool::Generated { .. } | UserPool::InTurn { .. } => self
-                .take_now(1)
-                .and_then(|mut users| users.pop())
-                .ok_or_else(|| "no user".to_owned()),
+            UserPool::Load(pool) => pool.take(&[kind]).map(|mut users| users.remove(0)),
             UserPool::Created { nonce, next } => {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let digits = format!("{:04}{:04}", nonce, n % 10_000);
-                let phone = format!("+86135{digits}");
-                // Letters between the digits: no character three times in a row, so a password
-                // built from the account name breaks only the rule a scenario means it to.
-                let spaced: String = digits
-                    .chars()
-                    .zip("abcdefgh".chars())
-                    .flat_map(|(d, l)| [d, l])
-                    .collect();
-                let account = format!("gc{spaced}");
-                let email = format!("gc{spaced}@example.test");
                 let password = format!("Gc#Start{}", n % 97 + 3);
-                let identity = match kind {
-                    UserKind::Phone => phone.clone(),
-                    UserKind::Email => email.clone(),
-                    UserKind::Account => account.clone(),
+                if kind == UserKind::Unknown {
                     // Never created: a shape the gateway has never seen.
-                    UserKind::Unknown => {
-                        return Ok(TestUser {
-                            identity: format!("+86134{digits}"),
-                            password,
-                            account: None,
-                            kind,
-                        })
-                    }
-                };
-                let body = json!({"user": identity, "password": password, "phone": phone, "email": email, "account": account});
-                let request = Prepared {
-                    method: hyper::Method::POST,
-                    path: crate::api::test_support::USERS.into(),
-                    headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: Some(body.to_string().into()),
-                };
-                let answer = target
-                    .send(&request)
-                    .await
-                    .map_err(|e| format!("cannot create a test user: {e}"))?;
-                if answer.status != 201 && answer.status != 200 {
-                    return Err(format!(
-                        "cannot create a test user: the test-support endpoint answered {}",
-                        answer.status
-                    ));
+                    return Ok(TestUser {
+                        identity: format!("+86134{digits}"),
+                        password,
+                        account: None,
+                        kind,
+                    });
                 }
-                Ok(TestUser {
-                    identity,
-                    password,
-                    account: Some(account),
-                    kind,
-                })
+                let made = made_user("+86135", "gc", &digits, password, kind);
+                create(target, &made).await?;
+                Ok(made.user)
             }
             UserPool::Accounts(accounts) => {
                 let mut accounts = accounts.lock();
@@ -204,6 +102,137 @@ impl UserPool {
     }
 }
 
+/// A user to create: identity of `kind` from `digits`, with a phone, an e-mail address and an
+/// account name made from them.
+fn made_user(phone: &str, name: &str, digits: &str, password: String, kind: UserKind) -> Made {
+    // Letters between the digits: no character three times in a row, so a password built from
+    // the account name breaks only the rule a scenario means it to.
+    let spaced: String = digits
+        .chars()
+        .zip("abcdefgh".chars())
+        .flat_map(|(d, l)| [d, l])
+        .collect();
+    let account = format!("{name}{spaced}");
+    let (phone, email) = (
+        format!("{phone}{digits}"),
+        format!("{account}@example.test"),
+    );
+    let identity = match kind {
+        UserKind::Email => email.clone(),
+        UserKind::Account => account.clone(),
+        UserKind::Phone | UserKind::Unknown => phone.clone(),
+    };
+    let user = TestUser {
+        identity,
+        password,
+        account: Some(account),
+        kind,
+    };
+    Made { user, phone, email }
+}
+
+/// A user to create and the bindings it is created with.
+#[derive(Clone)]
+struct Made {
+    user: TestUser,
+    phone: String,
+    email: String,
+}
+
+/// Creates (or replaces) `user` through `POST /test/v1/users`.
+async fn create(target: &Target, made: &Made) -> Result<(), String> {
+    let user = &made.user;
+    let body = json!({"user": user.identity, "password": user.password, "phone": made.phone, "email": made.email, "account": user.account});
+    let request = Prepared {
+        method: hyper::Method::POST,
+        path: crate::api::test_support::USERS.into(),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(body.to_string().into()),
+    };
+    let answer = target
+        .send(&request)
+        .await
+        .map_err(|e| format!("cannot create a test user: {e}"))?;
+    if answer.status != 201 && answer.status != 200 {
+        return Err(format!(
+            "cannot create a test user: the test-support endpoint answered {}",
+            answer.status
+        ));
+    }
+    Ok(())
+}
+
+/// Most users a load run creates, all shards together (the numbering has six digits for them).
+pub const MAX_CREATED: u64 = 1_000_000;
+/// Creation requests in flight at once.
+const CREATE_CONCURRENCY: u64 = 32;
+
+/// Creates `per_kind` users of each of `kinds` (unknown ones are never created) for this
+/// slice through test support, `CREATE_CONCURRENCY` requests at a time. Load users are
+/// `+86137`, a two-digit run nonce and the six-digit index of the whole run's numbering, so
+/// shards' users never meet (a shard's indices are its slice) and a run meets another only
+/// if both drew the same nonce at once.
+pub async fn create_in_bulk(
+    target: &Target,
+    kinds: &[UserKind],
+    per_kind: u64,
+    slice: Slice,
+) -> Result<Vec<TestUser>, String> {
+    use rand::Rng;
+    let kinds: Vec<UserKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != UserKind::Unknown)
+        .collect();
+    let total = per_kind.saturating_mul(kinds.len() as u64);
+    if slice.global(total.saturating_sub(1)) >= MAX_CREATED {
+        return Err(format!("{total} users to create for this shard, more than the {MAX_CREATED} a load run may create (all shards together)"));
+    }
+    let nonce = rand::rng().random_range(0..100u64);
+    let users: std::sync::Arc<Vec<Made>> = std::sync::Arc::new(
+        (0..total)
+            .map(|k| {
+                let digits = format!("{nonce:02}{:06}", slice.global(k));
+                let password = format!("Gc#Load{}", k % 89 + 11);
+                made_user(
+                    "+86137",
+                    "gcl",
+                    &digits,
+                    password,
+                    kinds[(k % kinds.len() as u64) as usize],
+                )
+            })
+            .collect(),
+    );
+    let next = std::sync::Arc::new(AtomicU64::new(0));
+    let mut workers: tokio::task::JoinSet<Result<(), String>> = tokio::task::JoinSet::new();
+    for _ in 0..CREATE_CONCURRENCY.min(total.max(1)) {
+        let (target, users, next) = (target.clone(), users.clone(), next.clone());
+        workers.spawn(async move {
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(user) = users.get(k) else {
+                    return Ok(());
+                };
+                create(&target, user).await?;
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.map_err(|e| format!("a creation task failed: {e}"))??;
+    }
+    Ok(users.iter().map(|made| made.user.clone()).collect())
+}
+
+/// The scenario kind of a gateway identity kind.
+pub fn kind_of(kind: IdentityKind) -> UserKind {
+    match kind {
+        IdentityKind::Phone => UserKind::Phone,
+        IdentityKind::Email => UserKind::Email,
+        IdentityKind::Account => UserKind::Account,
+    }
+}
+
 impl From<&Account> for TestUser {
     fn from(account: &Account) -> Self {
         TestUser {
@@ -212,15 +241,5 @@ impl From<&Account> for TestUser {
             account: account.account.clone(),
             kind: account.kind,
         }
-    }
-}
-
-/// The embedded gateway's generated user number `i`.
-fn generated(i: u64) -> TestUser {
-    TestUser {
-        identity: format!("{GENERATED_PHONE_PREFIX}{i:08}"),
-        password: GENERATED_PASSWORD.to_owned(),
-        account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{i:08}")),
-        kind: UserKind::Phone,
     }
 }

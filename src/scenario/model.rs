@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::matcher::Matcher;
 use super::path::JsonPath;
 use super::template::Template;
-use crate::api::Operation;
+pub use crate::api::Operation;
 use crate::yaml::diagnostic::Location;
 
 #[derive(Debug, Clone)]

@@ -12,9 +12,21 @@ use diagnostic::{Diagnostic, FileErrors, Location};
 
 /// Parses `text` as one YAML mapping. Quoted scalars stay strings; duplicate keys are errors.
 pub fn parse(path: &str, text: &str) -> Result<Node, FileErrors> {
-    let options = LoaderOptions::default()
+    parse_with(path, text, false)
+}
+
+/// Parses `text` as one YAML list, as `parse` does a mapping.
+pub fn parse_list(path: &str, text: &str) -> Result<Node, FileErrors> {
+    parse_with(path, text, true)
+}
+
+fn parse_with(path: &str, text: &str, list: bool) -> Result<Node, FileErrors> {
+    let mut options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
+    if list {
+        options = options.toplevel_sequence();
+    }
     marked_yaml::parse_yaml_with_options(0, text, options).map_err(|error| {
         use marked_yaml::LoadError;
         let (at, message) = match &error {

@@ -132,7 +132,7 @@ async fn every_response_carries_the_documented_headers() {
 #[tokio::test]
 async fn generated_users_can_reset() {
     let h = start(gatecheck::gateway::GatewayConfig {
-        generated_users: 1000,
+        generated: gatecheck::gateway::users::GeneratedUsers::reference(1000),
         ..config(Vec::new())
     })
     .await;

@@ -43,7 +43,8 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
         },
         late_after: Duration::from_millis(10),
         progress: false,
-        generated_users: false,
+        users: gatecheck::runner::session::LoadSource::Auto,
+        create_users: None,
         shard: gatecheck::load::shard::Shard::WHOLE,
         start: None,
     }

@@ -109,7 +109,7 @@ impl Flow {
             builtin_users()
                 .into_iter()
                 .chain(config.users.iter().cloned()),
-            config.generated_users,
+            config.generated.clone(),
         );
         Ok(Self {
             pool: CaptchaPool::new(

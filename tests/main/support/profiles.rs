@@ -26,6 +26,58 @@ pub fn policies() -> impl Strategy<Value = Policy> {
         })
 }
 
+/// A generated-user numbering (`users.generated`, docs/choices.md T5): user `i` is `prefix`,
+/// `i` in `digits` digits, `suffix`.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub prefix: String,
+    pub suffix: String,
+    pub digits: u32,
+    pub first: u64,
+    pub count: u64,
+    pub kind: &'static str,
+    pub account: bool,
+}
+
+pub fn generated_users() -> impl Strategy<Value = Generated> {
+    let shape = prop::sample::select(vec![
+        ("+86", "", "phone"),
+        ("+1555", "", "phone"),
+        ("qa.", "@vendor.test", "email"),
+        ("acct_", "", "account"),
+    ]);
+    (shape, 1u32..=18, any::<u64>(), any::<u64>(), any::<bool>()).prop_map(
+        |((prefix, suffix, kind), digits, first, count, account)| {
+            let space = 10u64.pow(digits);
+            let first = first % space;
+            Generated {
+                prefix: prefix.into(),
+                suffix: suffix.into(),
+                digits,
+                first,
+                count: 1 + count % (space - first),
+                kind,
+                account,
+            }
+        },
+    )
+}
+
+impl Generated {
+    /// The `users:` section these choices make.
+    pub fn yaml(&self) -> String {
+        let account = if self.account {
+            ", account: \"gen{n}x\""
+        } else {
+            ""
+        };
+        format!(
+            "users:\n  generated: {{prefix: \"{}\", suffix: \"{}\", digits: {}, first: {}, count: {}, password: \"Gen#Pass2026\", kind: {}{account}}}\n",
+            self.prefix, self.suffix, self.digits, self.first, self.count, self.kind
+        )
+    }
+}
+
 /// How requests are read, the second code and the password's extra rules (`docs/choices.md`
 /// C3, C6-C9, S1, S2, R4-R5). `forbid_reuse` is not drawn: the fuzz model resets to one fixed
 /// valid password, so it does not predict a refused reuse.
@@ -176,6 +228,7 @@ pub struct Choices {
     /// Per failure kind but `internal`: status and the code's nine digits.
     pub answers: Vec<(u16, u32)>,
     pub image: CaptchaImage,
+    pub users: Generated,
 }
 
 /// The failure kinds a profile maps, but `internal` (kept at 500: it must never happen).
@@ -208,6 +261,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
         any::<(bool, bool, bool, bool)>(),
         policies(),
         answers,
+        generated_users(),
         // The sections added since: one element, so the tuple stays within proptest's 12.
         (requests(), captcha_images()),
     )
@@ -222,6 +276,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 burns,
                 policy,
                 answers,
+                users,
                 (requests, image),
             )| Choices {
                 lifetimes,
@@ -234,6 +289,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 exceeded_on_last_attempt: burns.3,
                 policy,
                 answers,
+                users,
                 requests,
                 image,
             },
@@ -262,9 +318,9 @@ pub fn profile_yaml(c: &Choices) -> String {
          captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}, image: {}}}\n\
          code: {{attempts: {}, exceeded_on_last_attempt: {}, resend_interval: {}s, length: {}}}\n\
          burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
-         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true, user_name_reversed: {}, charset: {}}}\n{}",
+         password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true, user_name_reversed: {}, charset: {}}}\n{}{}",
         c.tolerance, c.slide.0, c.slide.1, c.image.yaml(), c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0, c.burns.1, c.burns.2,
         p.min_length, p.max_length, p.min_classes, p.max_run, c.requests.user_name_reversed, c.requests.charset,
-        requests_yaml(&c.requests),
+        requests_yaml(&c.requests), c.users.yaml(),
     )
 }
