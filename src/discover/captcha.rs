@@ -36,6 +36,7 @@ pub async fn probe(flows: &mut Flows<'_>, found: &mut Findings) -> Result<(), Pr
             "call 2 with a token never issued",
         );
     }
+    super::image::probe(flows, found, &user.user).await?;
     flows.slide_ms = accepted_slide_time(flows, &user.user).await?;
     let slide = flows.slide_ms;
 

@@ -20,6 +20,10 @@ pub struct Captcha {
     pub t1: String,
     pub x: i64,
     pub expire: Option<i64>,
+    /// The answer's `shadowImage`, `cutImage` and `pointY`, as sent.
+    pub shadow: Option<String>,
+    pub cut: Option<String>,
+    pub point_y: Option<i64>,
 }
 
 /// A token issued by calls 2 or 4, with the lifetime the answer gave.
@@ -78,6 +82,9 @@ impl<'a> Flows<'a> {
             t1,
             x,
             expire: reply.number("expire"),
+            shadow: reply.text("shadowImage"),
+            cut: reply.text("cutImage"),
+            point_y: reply.number("pointY"),
         })
     }
 

@@ -12,6 +12,7 @@ mod captcha;
 mod code;
 pub mod findings;
 mod flow;
+mod image;
 mod password;
 pub mod probe;
 mod requests;
@@ -136,7 +137,8 @@ impl Discovery {
         let mut text = format!(
             "# Written by `gatecheck discover` against {}: {} requests in {:.1} s.\n\
              # Each value says how it was found. {flagged} marked REVIEW could not be determined:\n\
-             # they are the base profile's; check them against the gateway's documentation.\n",
+             # they are the base profile's; check them against the gateway's documentation.\n\
+             # Not probed: `users` and `accounts` (the test environment's users) and `oracle`.\n",
             self.url,
             self.requests,
             self.elapsed.as_secs_f64()

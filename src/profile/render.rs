@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::decode::{BURNS, LIFETIMES, PASSWORD};
 use super::{
-    CaptchaOracle, CodeOracle, ErrorSpec, Profile, RequestChoices, UserKind, KINDS, OPTIONAL_KINDS,
+    CaptchaImage, CaptchaOracle, CodeOracle, ErrorSpec, ImageFormat, PieceShape, Profile,
+    RequestChoices, UserKind, XFrom, KINDS, OPTIONAL_KINDS,
 };
 
 /// The comment for the value at a dotted path (`captcha.tolerance`, `errors.code_mismatch`).
@@ -58,6 +59,7 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
     ] {
         out.line(1, key, &value.to_string(), &format!("captcha.{key}"));
     }
+    captcha_image(&mut out, &profile.captcha_image);
     out.section("code");
     let code = [
         ("attempts", profile.code_attempts.to_string()),
@@ -116,6 +118,38 @@ impl Out<'_> {
             Some(note) => writeln!(self.text, "{indent}{key}: {value}  # {}", one_line(&note)),
             None => writeln!(self.text, "{indent}{key}: {value}"),
         };
+    }
+}
+
+fn captcha_image(out: &mut Out, image: &CaptchaImage) {
+    let _ = writeln!(out.text, "  image:");
+    let format = match image.format {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpeg",
+    };
+    let shape = match image.shape {
+        PieceShape::Puzzle => "puzzle",
+        PieceShape::Square => "square",
+        PieceShape::Round => "round",
+    };
+    let x_from = match image.x_from {
+        XFrom::Image => "image",
+        XFrom::Piece => "piece",
+    };
+    let entries = [
+        ("format", format.to_owned()),
+        ("width", image.width.to_string()),
+        ("height", image.height.to_string()),
+        ("piece_width", image.piece_width.to_string()),
+        ("piece_height", image.piece_height.to_string()),
+        ("shape", shape.to_owned()),
+        ("margin", image.margin.to_string()),
+        ("x_from", x_from.to_owned()),
+        ("decoys", image.decoys.to_string()),
+        ("noise", image.noise.to_string()),
+    ];
+    for (key, value) in entries {
+        out.line(2, key, &value, &format!("captcha.image.{key}"));
     }
 }
 
@@ -302,6 +336,15 @@ mod tests {
         profile.requests.client_types = vec![0, 5, 6, 7];
         profile.requests.max_body_bytes = 2048;
         profile.password.insert("charset".into(), "ascii".into());
+        profile.captcha_image = CaptchaImage {
+            format: ImageFormat::Jpeg,
+            shape: PieceShape::Round,
+            margin: 3,
+            x_from: XFrom::Piece,
+            decoys: 2,
+            noise: 9,
+            ..CaptchaImage::default()
+        };
         let again = Profile::parse("written.yaml", &to_yaml(&profile, &Bare)).expect("parses");
         assert_eq!(again.to_value(), profile.to_value());
         assert_eq!(again.errors, profile.errors);

@@ -33,12 +33,76 @@ fn discover_gateway(gateway: GatewayConfig, budget: Budget) -> Discovery {
     })
 }
 
-/// The profile as scenarios read it, without its name (discover names its own).
+/// The profile as scenarios read it, without what discover does not claim to find: its name
+/// (discover names its own), the CAPTCHA's decoys and noise (drawing details it flags). The
+/// piece is compared as what the images show: its mask, and how far right of cutImage's edge
+/// pointX is (small puzzle pieces draw the same pixels for two sizes and margins).
 fn choices_of(profile: &Profile) -> Value {
     let mut value = profile.to_value();
     value.as_object_mut().expect("object").remove("name");
+    let image = value["captcha"]["image"]
+        .as_object_mut()
+        .expect("captcha.image");
+    for drawn in [
+        "decoys",
+        "noise",
+        "shape",
+        "margin",
+        "piece_width",
+        "piece_height",
+        "x_from",
+    ] {
+        image.remove(drawn);
+    }
+    let (mask, offset) = piece_as_drawn(&profile.captcha_image);
+    image.insert("mask".into(), mask.into());
+    image.insert("offset".into(), offset.into());
     value
 }
+
+/// The piece's opaque pixels in cutImage (row by row, `#` and `.`), and pointX's offset from
+/// cutImage's left edge.
+fn piece_as_drawn(image: &gatecheck::profile::CaptchaImage) -> (String, u32) {
+    use gatecheck::gateway::captcha::style::Shape;
+    use gatecheck::profile::{PieceShape, XFrom};
+    let shape = match image.shape {
+        PieceShape::Puzzle => Shape::Puzzle,
+        PieceShape::Square => Shape::Square,
+        PieceShape::Round => Shape::Round,
+    };
+    let (w, h, m) = (
+        image.piece_width as i32,
+        image.piece_height as i32,
+        image.margin as i32,
+    );
+    let mask = (0..h + 2 * m)
+        .map(|y| {
+            (0..w + 2 * m)
+                .map(|x| {
+                    if shape.contains(w, h, x - m, y - m) {
+                        '#'
+                    } else {
+                        '.'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let offset = if image.x_from == XFrom::Piece {
+        image.margin
+    } else {
+        0
+    };
+    (mask, offset)
+}
+
+/// What discover flags for review on a gateway with test support.
+const FLAGGED: [&str; 3] = [
+    "captcha.image.decoys",
+    "captcha.image.noise",
+    "errors.internal",
+];
 
 fn round_trip(yaml: &str) -> Result<Discovery, TestCaseError> {
     let profile = Profile::parse("generated.yaml", yaml).expect("generated profile");
@@ -48,15 +112,30 @@ fn round_trip(yaml: &str) -> Result<Discovery, TestCaseError> {
     let again = Profile::parse("discovered.yaml", &written).map_err(|e| {
         TestCaseError::fail(format!("discover wrote an invalid profile: {e}\n{written}"))
     })?;
-    prop_assert_eq!(
-        choices_of(&again),
-        choices_of(&profile),
-        "P:\n{}\nwritten:\n{}",
-        yaml,
-        written
-    );
-    let review: Vec<&String> = discovery.findings.review.keys().collect();
-    prop_assert_eq!(review, vec!["errors.internal"], "{}", written);
+    let (mut found, mut drawn) = (choices_of(&again), choices_of(&profile));
+    // Where the solver cannot place the piece (a piece as tall as the background leaves it
+    // nothing to go by) discover says so instead of guessing where pointX is measured.
+    let x_from_flagged = discovery.findings.review.get("captcha.image.x_from");
+    if let Some(why) = x_from_flagged {
+        prop_assert!(
+            why.starts_with("pointX is") || why.contains("solver"),
+            "{why}"
+        );
+        for value in [&mut found, &mut drawn] {
+            value["captcha"]["image"]
+                .as_object_mut()
+                .map(|i| i.remove("offset"));
+        }
+    }
+    prop_assert_eq!(found, drawn, "P:\n{}\nwritten:\n{}", yaml, written);
+    let review: Vec<&str> = discovery
+        .findings
+        .review
+        .keys()
+        .map(String::as_str)
+        .filter(|p| *p != "captcha.image.x_from")
+        .collect();
+    prop_assert_eq!(review, FLAGGED.to_vec(), "{}", written);
     prop_assert!(discovery.stops.is_empty(), "{:?}", discovery.stops);
     // The figures of the closing note (`-- --nocapture`): the diff against P is empty.
     eprintln!(

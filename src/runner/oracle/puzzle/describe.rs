@@ -41,6 +41,30 @@ impl Description {
     }
 }
 
+/// Which pixels of `cutImage` are the piece (alpha above half), row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mask {
+    pub width: usize,
+    pub height: usize,
+    pub opaque: Vec<bool>,
+}
+
+impl Mask {
+    pub fn at(&self, x: usize, y: usize) -> bool {
+        self.opaque[y * self.width + x]
+    }
+}
+
+/// The piece's mask, read from `cutImage` (for telling its shape and margin).
+pub fn piece_mask(cut_image: &str) -> Result<Mask, String> {
+    let cut = decode(cut_image)?;
+    Ok(Mask {
+        width: cut.width,
+        height: cut.height,
+        opaque: cut.alpha.iter().map(|a| *a > 127).collect(),
+    })
+}
+
 /// Describes the two images of a send_captcha answer; an error (never a panic) for anything
 /// that is not a plausible PNG or JPEG, or a piece with no opaque pixel.
 pub fn describe(shadow_image: &str, cut_image: &str) -> Result<Description, String> {

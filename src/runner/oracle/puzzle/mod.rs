@@ -21,7 +21,7 @@ mod tests;
 #[cfg(test)]
 mod vendor;
 
-pub use describe::{describe, Bounds, Description, ImageInfo};
+pub use describe::{describe, piece_mask, Bounds, Description, ImageInfo, Mask};
 pub use image::Format;
 use image::{decode, Gray};
 
