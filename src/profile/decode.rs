@@ -24,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "strict_errors",
     "oracle",
     "accounts",
+    "tokens",
 ];
 const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
 const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
@@ -75,6 +76,10 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
     for key in BURNS {
         profile.burns.entry((*key).to_owned()).or_insert(true);
     }
+    profile.tokens = super::tokens::decode(map.get_node("tokens"), map.get_node("burns"), errors);
+    // "The first wrong answer uses T1 up", whichever of the two fields said so.
+    let first_burns = profile.tokens.t1_tries == Some(1);
+    profile.burns.insert("t1_on_mismatch".into(), first_burns);
     if let Some(node) = map.get_node("password") {
         decode_password(node, errors, &mut profile);
     }
@@ -109,12 +114,13 @@ fn empty() -> Profile {
             code: CodeOracle::Auto,
         },
         accounts: Vec::new(),
+        tokens: super::TokenChoices::default(),
         value_cache: std::sync::OnceLock::new(),
     }
 }
 
 /// An integer within `range`, else an error saying which range.
-fn bounded(
+pub(super) fn bounded(
     errors: &mut Errors,
     node: &Node,
     what: &str,

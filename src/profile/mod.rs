@@ -1,8 +1,9 @@
 //! Profiles: what a gateway chose where the API is silent (failure kinds → status and code,
 //! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
-//! oracles, test accounts). Scenarios read these instead of hard-coding them. The reference
-//! gateway's profile is built in (`profiles/reference.yaml`). Part of the pure layer with the
-//! scenario language (which reads it); `decode` reads a file, `oracle` its `oracle:` section.
+//! oracles, test accounts, token and code semantics). Scenarios read these instead of
+//! hard-coding them. The reference gateway's profile is built in (`profiles/reference.yaml`).
+//! Part of the pure layer with the scenario language (which reads it); `decode` reads a file,
+//! `oracle` its `oracle:` section, `tokens` its `tokens:` section.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,6 +15,9 @@ use crate::yaml::{self, Errors};
 
 mod decode;
 mod oracle;
+mod tokens;
+
+pub use tokens::{OtherUserCode, TokenChoices};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 
@@ -57,6 +61,8 @@ pub struct Profile {
     pub strict_errors: bool,
     pub oracle: OracleChoice,
     pub accounts: Vec<Account>,
+    /// What the gateway does with T1, T2 and codes where the API is silent (`tokens:`).
+    pub tokens: TokenChoices,
     /// `to_value()`, built once and shared by every flow of a run.
     value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }
@@ -220,6 +226,7 @@ impl Profile {
             "burns": self.burns,
             "password": self.password,
             "strict_errors": self.strict_errors,
+            "tokens": self.tokens.to_value(),
         })
     }
 }

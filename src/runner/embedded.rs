@@ -1,16 +1,18 @@
 //! The embedded reference gateway set to a profile's choices, so that `run`, `load` and `fuzz`
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
 //! lifetimes, CAPTCHA tolerance and slideTime bounds, code length, attempt limit and resend
-//! interval, which refusals burn a token, the password policy, the status and code of each
-//! failure kind, and whether it serves test support. The fault switches stay on top.
+//! interval, which refusals burn a token, the token and code semantics (`tokens:`), the
+//! password policy, the status and code of each failure kind, and whether it serves test
+//! support. The fault switches stay on top.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::gateway::config;
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::Profile;
+use crate::profile::{OtherUserCode, Profile};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -45,7 +47,17 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
                 .and_then(Value::as_bool)
                 .unwrap_or(reference.forbid_user_name),
         },
-        burn_t1_on_mismatch: burns("t1_on_mismatch"),
+        t1_tries: profile.tokens.t1_tries,
+        t1_bound_to_client: profile.tokens.t1_bound_to_client,
+        t1_consumed_by_invalid_body: profile.tokens.t1_consumed_by_invalid_body,
+        t2_consumed_by_too_frequent: profile.tokens.t2_consumed_by_too_frequent,
+        new_code_resets_counter: profile.tokens.new_code_resets_counter,
+        other_user_code: match profile.tokens.other_user_code {
+            OtherUserCode::Intact => config::OtherUserCode::Intact,
+            OtherUserCode::Counts => config::OtherUserCode::Counts,
+            OtherUserCode::UsedUp => config::OtherUserCode::UsedUp,
+        },
+        new_captcha_replaces: profile.tokens.new_captcha_replaces,
         burn_t3_on_policy: burns("t3_on_policy"),
         burn_other_user: burns("other_user"),
         answers: FailureKind::ALL

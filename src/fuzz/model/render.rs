@@ -88,12 +88,14 @@ impl Model {
     }
 
     /// A slide time inside the profile's window, or one millisecond outside it.
-    fn slide_time(&self, slide: Slide) -> i64 {
+    fn slide_time(&self, slide: Slide) -> String {
         let (min, max) = (self.rules.slide_min, self.rules.slide_max);
         match slide {
-            Slide::Plausible => 1500.clamp(min, max.max(min)),
-            Slide::TooFast => min - 1,
-            Slide::TooSlow => max + 1,
+            Slide::Plausible => 1500.clamp(min, max.max(min)).to_string(),
+            Slide::TooFast => (min - 1).to_string(),
+            Slide::TooSlow => (max + 1).to_string(),
+            // A field set to null is left out.
+            Slide::Missing => "null".to_owned(),
         }
     }
 

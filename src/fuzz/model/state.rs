@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::fuzz::ops::{Op, Tok, Who};
-use crate::profile::Profile;
+use crate::profile::{OtherUserCode, Profile, TokenChoices};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -25,6 +25,8 @@ pub(super) struct Token {
     pub(super) check_type: u8,
     pub(super) issued: u64,
     pub(super) used: bool,
+    /// Wrong CAPTCHA answers this T1 took.
+    pub(super) wrong: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +51,7 @@ pub(super) struct Rules {
     pub(super) slide_min: i64,
     pub(super) slide_max: i64,
     pub(super) attempts: u64,
-    pub(super) burns_t1_on_mismatch: bool,
+    pub(super) tokens: TokenChoices,
     pub(super) burns_t3_on_policy: bool,
     pub(super) burns_other_user: bool,
     pub(super) exceeded_on_last_attempt: bool,
@@ -74,7 +76,7 @@ impl Rules {
             slide_min: profile.slide_time_min,
             slide_max: profile.slide_time_max,
             attempts: profile.code_attempts.max(1) as u64,
-            burns_t1_on_mismatch: profile.burns.get("t1_on_mismatch").copied().unwrap_or(true),
+            tokens: profile.tokens.clone(),
             burns_t3_on_policy: profile.burns.get("t3_on_policy").copied().unwrap_or(true),
             burns_other_user: profile.burns.get("other_user").copied().unwrap_or(true),
             exceeded_on_last_attempt: profile.exceeded_on_last_attempt,
@@ -157,6 +159,7 @@ impl Model {
             check_type,
             issued: self.now,
             used: false,
+            wrong: 0,
         });
         let slot = match kind {
             Kind::T1 => 0,
@@ -227,6 +230,66 @@ impl Model {
             Some(Who::Ghost) => false,
             Some(_) => true,
             None => self.code_held.is_some(),
+        }
+    }
+
+    /// A new T1 for `who`: with `new_captcha_replaces`, that user's pending T1s are used up.
+    pub(super) fn issue_t1(&mut self, who: Who, client_type: u8, check_type: u8) {
+        if self.rules.tokens.new_captcha_replaces {
+            self.tokens
+                .iter_mut()
+                .filter(|t| t.kind == Kind::T1 && t.user == who)
+                .for_each(|t| t.used = true);
+        }
+        self.issue(Kind::T1, who, client_type, check_type);
+    }
+
+    /// A wrong answer for T1 `i`: used up at `t1_tries`, else kept for another try.
+    pub(super) fn missed_t1(&mut self, i: usize) {
+        let token = &mut self.tokens[i];
+        token.wrong += 1;
+        token.used = self
+            .rules
+            .tokens
+            .t1_tries
+            .is_some_and(|tries| token.wrong >= u64::from(tries));
+    }
+
+    /// A new send's wrong-check count: 0, or the live pending code's (`new_code_resets_counter`
+    /// off).
+    pub(super) fn carried_wrong(&self, who: Who) -> u64 {
+        if self.rules.tokens.new_code_resets_counter {
+            return 0;
+        }
+        self.codes
+            .get(&who)
+            .filter(|p| self.live_code(p))
+            .map_or(0, |p| p.wrong)
+    }
+
+    /// A failed check for `who` with `presented`, another user's live code: what
+    /// `other_user_code` says happens to it.
+    pub(super) fn against_owner(&mut self, who: Who, presented: Option<(Who, u64)>) {
+        let Some((owner, send)) = presented.filter(|(owner, _)| *owner != who) else {
+            return;
+        };
+        let (now, lifetime, attempts) = (self.now, self.rules.code, self.rules.attempts);
+        let Some(pending) = self
+            .codes
+            .get_mut(&owner)
+            .filter(|p| p.send == send && p.deliverable && !p.burnt && now - p.issued < lifetime)
+        else {
+            return;
+        };
+        match self.rules.tokens.other_user_code {
+            OtherUserCode::Intact => {}
+            OtherUserCode::Counts => {
+                pending.wrong += 1;
+                pending.burnt = pending.wrong >= attempts;
+            }
+            OtherUserCode::UsedUp => {
+                self.codes.remove(&owner);
+            }
         }
     }
 }

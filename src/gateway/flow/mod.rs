@@ -59,6 +59,8 @@ struct CaptchaEntry {
     point_y: u32,
     /// Kept after use so the test-support oracle can answer until T1 expires.
     used: bool,
+    /// Wrong answers so far (the profile's `t1_tries` uses T1 up at its limit).
+    wrong: u32,
 }
 
 #[derive(Debug)]
