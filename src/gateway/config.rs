@@ -20,6 +20,15 @@ pub enum OtherUserCode {
     UsedUp,
 }
 
+/// Which tokens a successful use consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SingleUse {
+    pub t1: bool,
+    pub t2: bool,
+    pub code: bool,
+    pub t3: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub t1_lifetime: Duration,
@@ -66,6 +75,9 @@ pub struct GatewayConfig {
     pub other_user_code: OtherUserCode,
     /// send_captcha uses up the user's pending T1s (else a new T1 lives beside them).
     pub new_captcha_replaces: bool,
+    /// A successful use consumes T1, T2, the code, T3 (else each is reusable until it
+    /// expires; failed uses still burn it as the other choices say).
+    pub single_use: SingleUse,
     /// A new password the policy refuses uses T3 up (else T3 may be used again).
     pub burn_t3_on_policy: bool,
     /// A token presented for another user (or T1 for another client or check type) is used
@@ -110,6 +122,12 @@ impl Default for GatewayConfig {
             new_code_resets_counter: true,
             other_user_code: OtherUserCode::Intact,
             new_captcha_replaces: false,
+            single_use: SingleUse {
+                t1: true,
+                t2: true,
+                code: true,
+                t3: true,
+            },
             burn_t3_on_policy: true,
             burn_other_user: true,
             answers: Vec::new(),

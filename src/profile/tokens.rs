@@ -61,6 +61,18 @@ pub struct TokenChoices {
     /// Call 1 for a user uses up that user's pending T1s (else a new T1 lives beside them)
     /// (S10).
     pub new_captcha_replaces: bool,
+    /// A successful use uses the token up (else it is reusable until it expires; failed uses
+    /// burn it as the other fields say) (K8, D7, V7, R9).
+    pub single_use: SingleUse,
+}
+
+/// Which of T1, T2, the code and T3 a successful use consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SingleUse {
+    pub t1: bool,
+    pub t2: bool,
+    pub code: bool,
+    pub t3: bool,
 }
 
 impl Default for TokenChoices {
@@ -73,6 +85,12 @@ impl Default for TokenChoices {
             new_code_resets_counter: true,
             other_user_code: OtherUserCode::Intact,
             new_captcha_replaces: false,
+            single_use: SingleUse {
+                t1: true,
+                t2: true,
+                code: true,
+                t3: true,
+            },
         }
     }
 }
@@ -85,6 +103,10 @@ const KEYS: &[&str] = &[
     "new_code_resets_counter",
     "other_user_code",
     "new_captcha_replaces",
+    "t1_single_use",
+    "t2_single_use",
+    "code_single_use",
+    "t3_single_use",
 ];
 
 impl TokenChoices {
@@ -110,6 +132,10 @@ impl TokenChoices {
             "other_user_code": self.other_user_code.name(),
             "other_user_code_is": is,
             "new_captcha_replaces": self.new_captcha_replaces,
+            "t1_single_use": self.single_use.t1,
+            "t2_single_use": self.single_use.t2,
+            "code_single_use": self.single_use.code,
+            "t3_single_use": self.single_use.t3,
         })
     }
 }
@@ -171,6 +197,10 @@ pub(super) fn decode(
         &mut choices.new_code_resets_counter,
     );
     switch("new_captcha_replaces", &mut choices.new_captcha_replaces);
+    switch("t1_single_use", &mut choices.single_use.t1);
+    switch("t2_single_use", &mut choices.single_use.t2);
+    switch("code_single_use", &mut choices.single_use.code);
+    switch("t3_single_use", &mut choices.single_use.t3);
     if let Some(n) = map.get_node("other_user_code") {
         if let Some(name) = errors.string(n, "`tokens.other_user_code`") {
             match OtherUserCode::from_name(&name) {

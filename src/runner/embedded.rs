@@ -58,6 +58,12 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             OtherUserCode::UsedUp => config::OtherUserCode::UsedUp,
         },
         new_captcha_replaces: profile.tokens.new_captcha_replaces,
+        single_use: config::SingleUse {
+            t1: profile.tokens.single_use.t1,
+            t2: profile.tokens.single_use.t2,
+            code: profile.tokens.single_use.code,
+            t3: profile.tokens.single_use.t3,
+        },
         burn_t3_on_policy: burns("t3_on_policy"),
         burn_other_user: burns("other_user"),
         answers: FailureKind::ALL

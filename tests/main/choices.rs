@@ -2,8 +2,9 @@
 //! choices (`docs/choices.md`). For generated profiles, and the embedded gateway set to each
 //! (`runner::embedded`): the password scenarios follow generated policies and fail with the
 //! policy switched off; the whole suite passes (or skips, saying why), a fuzz run finds
-//! nothing, and a fault switch drawn for the profile is still caught. A failing profile
-//! shrinks and is printed as the YAML a user would write.
+//! nothing, and a fault switch drawn for the profile is still caught (drawn among the switches
+//! the profile can tell apart: a `reuse-*` switch is left out where the profile makes that
+//! token reusable). A failing profile shrinks and is printed as the YAML a user would write.
 
 use gatecheck::gateway::fault::Fault;
 use gatecheck::gateway::password::PasswordPolicy;
@@ -201,7 +202,19 @@ fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestC
             .first()
             .map(|f| (f.kind, &f.step, &f.expected, &f.actual, &f.repro))
     );
-    let faults = crate::suite_teeth::every_fault();
+    // Drawn among the faults the profile can tell apart: where it says a token is reusable,
+    // the switch that lets that token be reused is the profile's own behaviour.
+    let single_use = profile.tokens.single_use;
+    let faults: Vec<Fault> = crate::suite_teeth::every_fault()
+        .into_iter()
+        .filter(|fault| match fault {
+            Fault::ReuseT1 => single_use.t1,
+            Fault::ReuseT2 => single_use.t2,
+            Fault::ReuseCode => single_use.code,
+            Fault::ReuseT3 => single_use.t3,
+            _ => true,
+        })
+        .collect();
     let fault = faults[fault % faults.len()].clone();
     let broken = run_suite(&profile, vec![fault.clone()]);
     prop_assert!(

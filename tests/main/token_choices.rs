@@ -80,6 +80,83 @@ fn send_code() -> Op {
     }
 }
 
+/// Each token reusable, then single use, with a fuzz case that uses it twice.
+fn reuse_cases() -> Vec<Case> {
+    let reset = || Op::Reset {
+        who: Who::Main,
+        token: Tok::T3,
+        password: gatecheck::fuzz::ops::NewPassword::Valid,
+    };
+    let right = check_captcha(Point::Right, Slide::Plausible);
+    let twice = [
+        vec![Op::Reach(Who::Main, Stage::T2), right],
+        vec![Op::Reach(Who::Main, Stage::Code), send_code()],
+        vec![
+            Op::Reach(Who::Main, Stage::T3),
+            check_code(Who::Main, Guess::Right),
+        ],
+        vec![Op::Reach(Who::Main, Stage::T3), reset(), reset()],
+    ];
+    let reusable: [(&[&str], &[&str], &[&str]); 4] = [
+        (
+            &["t1_single_use: false"],
+            &["t1_single_use: true"],
+            &["tokens/t1_reusable.yaml"],
+        ),
+        (
+            &["t2_single_use: false"],
+            &["t2_single_use: true"],
+            &["tokens/t2_reusable.yaml"],
+        ),
+        (
+            &["code_single_use: false"],
+            &["code_single_use: true"],
+            &["tokens/code_reusable.yaml"],
+        ),
+        (
+            &["t3_single_use: false"],
+            &["t3_single_use: true"],
+            &["tokens/t3_reusable.yaml"],
+        ),
+    ];
+    let single: [&[&str]; 4] = [
+        &[
+            "tokens/t1_replayed.yaml",
+            "tokens/t1_replayed_concurrently.yaml",
+        ],
+        &[
+            "tokens/t2_replayed.yaml",
+            "tokens/t2_replayed_concurrently.yaml",
+        ],
+        &[
+            "tokens/code_replayed.yaml",
+            "tokens/code_replayed_concurrently.yaml",
+        ],
+        &[
+            "tokens/t3_replayed.yaml",
+            "tokens/t3_replayed_concurrently.yaml",
+        ],
+    ];
+    let mut cases = Vec::new();
+    for (((says, other, scenarios), replayed), ops) in reusable.into_iter().zip(single).zip(twice) {
+        cases.push(Case {
+            what: "reusable until expiry",
+            says,
+            other,
+            scenarios,
+            ops: ops.clone(),
+        });
+        cases.push(Case {
+            what: "single use",
+            says: other,
+            other: says,
+            scenarios: replayed,
+            ops,
+        });
+    }
+    cases
+}
+
 fn cases() -> Vec<Case> {
     let wrong = || check_captcha(Point::Beyond, Slide::Plausible);
     let right = || check_captcha(Point::Right, Slide::Plausible);
@@ -245,7 +322,7 @@ fn verdicts(record: &RunRecord) -> Vec<(String, Verdict)> {
 #[test]
 fn each_token_choice_is_followed_and_its_opposite_caught() {
     let dir = temp_dir("token-choices");
-    for case in cases() {
+    for case in cases().into_iter().chain(reuse_cases()) {
         let said = profile(case.says);
         let other = profile(case.other);
         let files: Vec<String> = case
@@ -256,8 +333,9 @@ fn each_token_choice_is_followed_and_its_opposite_caught() {
         let same = judge(&files, &said, &said);
         assert!(
             same.scenarios.iter().all(|s| s.verdict == Verdict::Passed),
-            "{}: {:?}\n{}",
+            "{} {:?}: {:?}\n{}",
             case.what,
+            case.says,
             verdicts(&same),
             gatecheck::report::console::render(&same)
         );
@@ -267,8 +345,9 @@ fn each_token_choice_is_followed_and_its_opposite_caught() {
                 .scenarios
                 .iter()
                 .any(|s| s.verdict == Verdict::Failed),
-            "{}: the other choice passed {:?}",
+            "{} {:?}: the other choice passed {:?}",
             case.what,
+            case.says,
             verdicts(&caught)
         );
         if case.ops.is_empty() {

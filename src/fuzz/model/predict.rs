@@ -101,6 +101,8 @@ impl Model {
             self.missed_t1(i);
             return Expected::Error("captcha_mismatch");
         }
+        // A reusable T1 stays live after a success.
+        self.tokens[i].used = self.rules.tokens.single_use.t1;
         self.issue(Kind::T2, who, 0, 0);
         Expected::Success
     }
@@ -140,6 +142,7 @@ impl Model {
             },
         );
         self.code_pending_for = Some(who);
+        self.tokens[t2].used = self.rules.tokens.single_use.t2;
         Expected::Success
     }
 
@@ -166,7 +169,9 @@ impl Model {
             return Expected::Error("code_attempts_exceeded");
         }
         if pending.deliverable && presented == Some((who, pending.send)) {
-            self.codes.remove(&who);
+            if self.rules.tokens.single_use.code {
+                self.codes.remove(&who);
+            }
             self.issue(Kind::T3, who, 0, 0);
             return Expected::Success;
         }
@@ -197,6 +202,7 @@ impl Model {
             }
             return Expected::Error("password_policy");
         }
+        self.tokens[i].used = self.rules.tokens.single_use.t3;
         if who == Who::Main {
             self.main_reset = true;
         }

@@ -126,7 +126,7 @@ impl Flow {
             entry.used |= config.t1_tries.is_some_and(|tries| entry.wrong >= tries);
             return Err(FailureKind::CaptchaMismatch.into());
         }
-        entry.used = true;
+        entry.used = config.single_use.t1;
         Ok(())
     }
 }

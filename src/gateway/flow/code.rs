@@ -141,10 +141,17 @@ impl Flow {
         let key = user.to_owned();
         let busy = timers.get(&key, now).is_some() && !self.has(Fault::NoResendInterval);
         let keep = !self.config.t2_consumed_by_too_frequent;
-        if busy && keep && self.consume_access_token(t2, user, false).is_ok() {
-            return Err(FailureKind::SendTooFrequent.into());
+        // A T2 that passes is only looked at where a success leaves it (reusable) or the
+        // refusal keeps it; any other outcome is judged, and T2 used up, as always.
+        let reuse = !self.config.single_use.t2 && !busy;
+        let looked = (busy && keep) || reuse;
+        if looked && self.consume_access_token(t2, user, false).is_ok() {
+            if busy {
+                return Err(FailureKind::SendTooFrequent.into());
+            }
+        } else {
+            self.consume_access_token(t2, user, true)?;
         }
-        self.consume_access_token(t2, user, true)?;
         if self.has(Fault::RevealUnknownUsers) && !self.users.exists(user) {
             return Err(FailureKind::UserNotFound.into());
         }
@@ -223,7 +230,7 @@ impl Flow {
         }
         let right = pending.deliverable && token::matches(&pending.code, presented);
         if right || (self.has(Fault::AnyCode) && pending.deliverable) {
-            if !self.has(Fault::ReuseCode) {
+            if !self.has(Fault::ReuseCode) && self.config.single_use.code {
                 codes.take(&key, now);
             }
             return Ok(());

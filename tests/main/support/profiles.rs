@@ -54,20 +54,27 @@ pub struct TokenChoices {
     pub new_code_resets_counter: bool,
     pub other_user_code: &'static str,
     pub new_captcha_replaces: bool,
+    /// T1, T2, the code, T3: a success uses it up (else reusable until it expires).
+    pub single_use: [bool; 4],
 }
 
 pub fn token_choices() -> impl Strategy<Value = TokenChoices> {
     let tries = prop_oneof![2 => Just(None), 1 => Just(Some(2)), 1 => Just(Some(3))];
     let other = prop::sample::select(vec!["intact", "counts", "used_up"]);
-    (tries, any::<[bool; 5]>(), other).prop_map(|(t1_tries, b, other_user_code)| TokenChoices {
-        t1_tries,
-        t1_bound_to_client: b[0],
-        t1_consumed_by_invalid_body: b[1],
-        t2_consumed_by_too_frequent: b[2],
-        new_code_resets_counter: b[3],
-        other_user_code,
-        new_captcha_replaces: b[4],
-    })
+    let single = || prop::bool::weighted(0.75);
+    let single_use = [single(), single(), single(), single()];
+    (tries, any::<[bool; 5]>(), other, single_use).prop_map(
+        |(t1_tries, b, other_user_code, single_use)| TokenChoices {
+            t1_tries,
+            t1_bound_to_client: b[0],
+            t1_consumed_by_invalid_body: b[1],
+            t2_consumed_by_too_frequent: b[2],
+            new_code_resets_counter: b[3],
+            other_user_code,
+            new_captcha_replaces: b[4],
+            single_use,
+        },
+    )
 }
 
 impl TokenChoices {
@@ -78,13 +85,18 @@ impl TokenChoices {
         format!(
             "tokens: {{{tries}t1_bound_to_client: {}, t1_consumed_by_invalid_body: {}, \
              t2_consumed_by_too_frequent: {}, new_code_resets_counter: {}, other_user_code: {}, \
-             new_captcha_replaces: {}}}\n",
+             new_captcha_replaces: {}, t1_single_use: {}, t2_single_use: {}, code_single_use: {}, \
+             t3_single_use: {}}}\n",
             self.t1_bound_to_client,
             self.t1_consumed_by_invalid_body,
             self.t2_consumed_by_too_frequent,
             self.new_code_resets_counter,
             self.other_user_code,
             self.new_captcha_replaces,
+            self.single_use[0],
+            self.single_use[1],
+            self.single_use[2],
+            self.single_use[3],
         )
     }
 }
