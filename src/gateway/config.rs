@@ -20,6 +20,15 @@ pub enum OtherUserCode {
     UsedUp,
 }
 
+/// What one resend interval covers: sends for one user string, to one destination, or for
+/// one account (whichever identity names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendScope {
+    User,
+    Destination,
+    Account,
+}
+
 /// Which tokens a successful use consumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SingleUse {
@@ -78,6 +87,8 @@ pub struct GatewayConfig {
     /// A successful use consumes T1, T2, the code, T3 (else each is reusable until it
     /// expires; failed uses still burn it as the other choices say).
     pub single_use: SingleUse,
+    /// What one resend interval covers.
+    pub resend_scope: ResendScope,
     /// A new password the policy refuses uses T3 up (else T3 may be used again).
     pub burn_t3_on_policy: bool,
     /// A token presented for another user (or T1 for another client or check type) is used
@@ -128,6 +139,7 @@ impl Default for GatewayConfig {
                 code: true,
                 t3: true,
             },
+            resend_scope: ResendScope::User,
             burn_t3_on_policy: true,
             burn_other_user: true,
             answers: Vec::new(),

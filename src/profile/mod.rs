@@ -17,7 +17,7 @@ mod decode;
 mod oracle;
 mod tokens;
 
-pub use tokens::{OtherUserCode, SingleUse, TokenChoices};
+pub use tokens::{OtherUserCode, ResendScope, SingleUse, TokenChoices};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 

@@ -42,6 +42,36 @@ impl OtherUserCode {
     }
 }
 
+/// What one resend interval covers (D4): sends for one user string, to one destination (a
+/// phone number or mailbox, whichever user string names it), or for one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendScope {
+    User,
+    Destination,
+    Account,
+}
+
+impl ResendScope {
+    pub const NAMES: &'static [&'static str] = &["user", "destination", "account"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ResendScope::User => "user",
+            ResendScope::Destination => "destination",
+            ResendScope::Account => "account",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "user" => ResendScope::User,
+            "destination" => ResendScope::Destination,
+            "account" => ResendScope::Account,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenChoices {
     /// Checks of one T1 with a wrong answer before it is used up (K4); `None`: unlimited.
@@ -64,6 +94,8 @@ pub struct TokenChoices {
     /// A successful use uses the token up (else it is reusable until it expires; failed uses
     /// burn it as the other fields say) (K8, D7, V7, R9).
     pub single_use: SingleUse,
+    /// D4.
+    pub resend_scope: ResendScope,
 }
 
 /// Which of T1, T2, the code and T3 a successful use consumes.
@@ -91,6 +123,7 @@ impl Default for TokenChoices {
                 code: true,
                 t3: true,
             },
+            resend_scope: ResendScope::User,
         }
     }
 }
@@ -107,21 +140,13 @@ const KEYS: &[&str] = &[
     "t2_single_use",
     "code_single_use",
     "t3_single_use",
+    "resend_scope",
 ];
 
 impl TokenChoices {
     /// As templates and `requires:` see it. `t1_tries` is 0 when unlimited, so read it with
     /// `tokens.t1_tries_limited`; `other_user_code_is.NAME` is the V5 choice as switches.
     pub fn to_value(&self) -> Value {
-        let is: serde_json::Map<String, Value> = OtherUserCode::NAMES
-            .iter()
-            .map(|name| {
-                (
-                    (*name).to_owned(),
-                    json!(*name == self.other_user_code.name()),
-                )
-            })
-            .collect();
         json!({
             "t1_tries": self.t1_tries.unwrap_or(0),
             "t1_tries_limited": self.t1_tries.is_some(),
@@ -130,12 +155,14 @@ impl TokenChoices {
             "t2_consumed_by_too_frequent": self.t2_consumed_by_too_frequent,
             "new_code_resets_counter": self.new_code_resets_counter,
             "other_user_code": self.other_user_code.name(),
-            "other_user_code_is": is,
+            "other_user_code_is": switches(OtherUserCode::NAMES, self.other_user_code.name()),
             "new_captcha_replaces": self.new_captcha_replaces,
             "t1_single_use": self.single_use.t1,
             "t2_single_use": self.single_use.t2,
             "code_single_use": self.single_use.code,
             "t3_single_use": self.single_use.t3,
+            "resend_scope": self.resend_scope.name(),
+            "resend_scope_is": switches(ResendScope::NAMES, self.resend_scope.name()),
         })
     }
 }
@@ -202,25 +229,55 @@ pub(super) fn decode(
     switch("code_single_use", &mut choices.single_use.code);
     switch("t3_single_use", &mut choices.single_use.t3);
     if let Some(n) = map.get_node("other_user_code") {
-        if let Some(name) = errors.string(n, "`tokens.other_user_code`") {
-            match OtherUserCode::from_name(&name) {
-                Some(choice) => choices.other_user_code = choice,
-                None => errors.push(
-                    crate::yaml::diagnostic::Diagnostic::new(
-                        crate::yaml::at(n),
-                        name.chars().count(),
-                        format!("`tokens.other_user_code` cannot be `{name}`"),
-                    )
-                    .suggest(&name, OtherUserCode::NAMES.iter().copied())
-                    .with_help(format!(
-                        "expected one of: {}",
-                        OtherUserCode::NAMES.join(", ")
-                    )),
-                ),
-            }
-        }
+        let names = OtherUserCode::NAMES;
+        let parsed = one_of(
+            n,
+            errors,
+            "other_user_code",
+            names,
+            OtherUserCode::from_name,
+        );
+        choices.other_user_code = parsed.unwrap_or(choices.other_user_code);
+    }
+    if let Some(n) = map.get_node("resend_scope") {
+        let names = ResendScope::NAMES;
+        let parsed = one_of(n, errors, "resend_scope", names, ResendScope::from_name);
+        choices.resend_scope = parsed.unwrap_or(choices.resend_scope);
     }
     choices
+}
+
+/// Each of `names` as a switch, on for `chosen` only.
+fn switches(names: &[&str], chosen: &str) -> Value {
+    let map: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|name| ((*name).to_owned(), json!(*name == chosen)))
+        .collect();
+    Value::Object(map)
+}
+
+/// One of `names`, else an error with a "did you mean".
+fn one_of<T>(
+    node: &Node,
+    errors: &mut Errors,
+    key: &str,
+    names: &[&'static str],
+    parse: fn(&str) -> Option<T>,
+) -> Option<T> {
+    let name = errors.string(node, &format!("`tokens.{key}`"))?;
+    let parsed = parse(&name);
+    if parsed.is_none() {
+        errors.push(
+            crate::yaml::diagnostic::Diagnostic::new(
+                crate::yaml::at(node),
+                name.chars().count(),
+                format!("`tokens.{key}` cannot be `{name}`"),
+            )
+            .suggest(&name, names.iter().copied())
+            .with_help(format!("expected one of: {}", names.join(", "))),
+        );
+    }
+    parsed
 }
 
 /// A number of tries (1-1000) or `unlimited`.

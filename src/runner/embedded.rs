@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::gateway::config;
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::{OtherUserCode, Profile};
+use crate::profile::{OtherUserCode, Profile, ResendScope};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -63,6 +63,11 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             t2: profile.tokens.single_use.t2,
             code: profile.tokens.single_use.code,
             t3: profile.tokens.single_use.t3,
+        },
+        resend_scope: match profile.tokens.resend_scope {
+            ResendScope::User => config::ResendScope::User,
+            ResendScope::Destination => config::ResendScope::Destination,
+            ResendScope::Account => config::ResendScope::Account,
         },
         burn_t3_on_policy: burns("t3_on_policy"),
         burn_other_user: burns("other_user"),

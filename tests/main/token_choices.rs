@@ -1,8 +1,9 @@
-//! Each choice of a profile's `tokens:` section, both ways (`docs/choices.md` K4, K6, K7, D5,
-//! D8, V5, S10): the scenarios written for a choice pass against the embedded gateway set to
-//! the same profile, and fail against a gateway that made the other choice while the profile
-//! still says the first; and the fuzz model's prediction for a sequence that depends on the
-//! choice holds against the first gateway and fails against the other.
+//! Each choice of a profile's `tokens:` section, both ways (`docs/choices.md` K4, K6, K7, D4,
+//! D5, D8, V5, S10, and single use: K8, D7, V7, R9): the scenarios written for a choice pass
+//! against the embedded gateway set to the same profile, and fail against a gateway that made
+//! the other choice while the profile still says the first; and the fuzz model's prediction
+//! for a sequence that depends on the choice holds against the first gateway and fails against
+//! the other.
 
 use gatecheck::fuzz::model::{scenario_yaml, Model};
 use gatecheck::fuzz::ops::{Channel, Expiry, Guess, Op, Point, Slide, Stage, Tok, Who};
@@ -267,6 +268,35 @@ fn cases() -> Vec<Case> {
             other: &["other_user_code: used_up"],
             scenarios: &["tokens/other_user_code.yaml"],
             ops: other_users_check(),
+        },
+        // D4: unseen by fuzz cases, whose users share no destination and no account.
+        Case {
+            what: "D4 per user string",
+            says: &["resend_scope: user"],
+            other: &["resend_scope: account"],
+            scenarios: &["code/resend_scope_user.yaml"],
+            ops: Vec::new(),
+        },
+        Case {
+            what: "D4 per destination, not user string",
+            says: &["resend_scope: destination"],
+            other: &["resend_scope: user"],
+            scenarios: &["code/resend_scope_destination.yaml"],
+            ops: Vec::new(),
+        },
+        Case {
+            what: "D4 per destination, not account",
+            says: &["resend_scope: destination"],
+            other: &["resend_scope: account"],
+            scenarios: &["code/resend_scope_destination.yaml"],
+            ops: Vec::new(),
+        },
+        Case {
+            what: "D4 per account",
+            says: &["resend_scope: account"],
+            other: &["resend_scope: destination"],
+            scenarios: &["code/resend_scope_account.yaml"],
+            ops: Vec::new(),
         },
         Case {
             what: "S10 replaces",

@@ -30,11 +30,12 @@ impl Model {
             Op::SendCode { who, channel, .. } => self.send_code(who, channel, presented),
             Op::CheckCode { who, guess } => {
                 // As `render` chose: `{{ code }}` or `{{ wrong_code }}` when the flow can read
-                // a code (which makes the oracle fetch it), a literal otherwise.
+                // a code (which makes the oracle fetch it; `{{ wrong_code }}` only where it is
+                // surely wrong for `who`), a literal otherwise.
                 let readable = self.code_readable();
                 let presented = match guess {
                     Guess::Right if readable => self.read_code(),
-                    Guess::Wrong if readable => {
+                    Guess::Wrong if readable && self.wrong_code_sure(who) => {
                         let _ = self.read_code();
                         None
                     }

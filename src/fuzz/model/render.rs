@@ -50,7 +50,7 @@ impl Model {
             Op::CheckCode { who, guess } => format!(
                 "  - check_code: {{user: {}, code: {}}}\n",
                 user(who),
-                self.code_yaml(guess)
+                self.code_yaml(who, guess)
             ),
             Op::Reset {
                 who,
@@ -101,10 +101,13 @@ impl Model {
 
     /// The code a check sends: the flow's (right or deliberately wrong) when it can read one,
     /// else a literal no gateway sends.
-    fn code_yaml(&self, guess: Guess) -> String {
+    fn code_yaml(&self, who: Who, guess: Guess) -> String {
+        let readable = self.code_readable();
         match guess {
-            Guess::Right if self.code_readable() => "\"{{ code }}\"".to_owned(),
-            Guess::Wrong if self.code_readable() => "\"{{ wrong_code }}\"".to_owned(),
+            Guess::Right if readable => "\"{{ code }}\"".to_owned(),
+            Guess::Wrong if readable && self.wrong_code_sure(who) => {
+                "\"{{ wrong_code }}\"".to_owned()
+            }
             Guess::Unicode => "\"\\u0661\\u0662\\u0663\\u0664\\u0665\\u0666\"".to_owned(),
             Guess::Right | Guess::Wrong => format!("\"{}\"", wrong_literal()),
         }

@@ -105,6 +105,8 @@ pub struct Model {
     pub(super) sends: u64,
     /// The last successful send to each user.
     pub(super) last_send: BTreeMap<Who, u64>,
+    /// Per user: the model's users share no destination and no account, so this is exact for
+    /// every `tokens.resend_scope`.
     pub(super) resend_until: BTreeMap<Who, u64>,
     /// The user of the last code sent, until a step reads `{{ code }}` (the oracle's fetch).
     pub(super) code_pending_for: Option<Who>,
@@ -221,6 +223,18 @@ impl Model {
             }
         }
         self.code_held
+    }
+
+    /// Whether `{{ wrong_code }}` is surely wrong for `who`: the code the flow holds after the
+    /// fetch is `who`'s pending one. (It is only the held code changed, so for anyone else it
+    /// may happen to be their code: one in 10^length.)
+    pub(super) fn wrong_code_sure(&self, who: Who) -> bool {
+        let held = match self.code_pending_for {
+            Some(w) if w != Who::Ghost => self.last_send.get(&w).map(|s| (w, *s)),
+            _ => None,
+        }
+        .or(self.code_held);
+        held.is_some() && held == self.codes.get(&who).map(|p| (who, p.send))
     }
 
     /// Whether a step may read `{{ code }}`: the oracle has, or will fetch, a code (a code

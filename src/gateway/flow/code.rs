@@ -7,7 +7,7 @@ use super::{
     consume_token, peek_token, seconds, Flow, OutboxMessage, PendingCode, Reply, TokenReply,
 };
 use crate::gateway::clock::Millis;
-use crate::gateway::config::OtherUserCode;
+use crate::gateway::config::{OtherUserCode, ResendScope};
 use crate::gateway::failure::{Failure, FailureKind};
 use crate::gateway::fault::Fault;
 use crate::gateway::request::{self, CheckCodeBody, SendCodeBody, MAX_CODE_CHARS, MAX_NAME_CHARS};
@@ -61,9 +61,20 @@ impl Flow {
             None => return Err(FailureKind::AccessTokenInvalid.into()),
             Some(t2) => request::text(t2, "token", 1, MAX_NAME_CHARS)?,
         };
-        self.use_t2_and_start_timer(&t2, &user)?;
-
         let destination = self.destination(&user, kind, channel);
+        let scope = match self.config.resend_scope {
+            ResendScope::User => user.clone(),
+            ResendScope::Destination => destination
+                .clone()
+                .unwrap_or_else(|| made_up(channel, &user)),
+            ResendScope::Account => self
+                .users
+                .bindings(&user)
+                .and_then(|bindings| bindings.account)
+                .unwrap_or_else(|| user.clone()),
+        };
+        self.use_t2_and_start_timer(&t2, &user, scope)?;
+
         let code = match &self.config.fixed_code {
             Some(code) => code.clone(),
             None => token::new_digits(self.config.code_digits),
@@ -135,10 +146,10 @@ impl Flow {
     /// T2 first (used up pass or fail), then the resend interval. The timers' lock is held
     /// throughout, so a refusal that keeps T2 (`t2_consumed_by_too_frequent` off) judges T2
     /// and the interval as one step: concurrent sends see one order.
-    fn use_t2_and_start_timer(&self, t2: &str, user: &str) -> Result<(), Failure> {
+    /// `key` is the interval's: the user string, the destination or the account.
+    fn use_t2_and_start_timer(&self, t2: &str, user: &str, key: String) -> Result<(), Failure> {
         let now = self.clock.now_ms();
         let mut timers = self.resend_timers.lock();
-        let key = user.to_owned();
         let busy = timers.get(&key, now).is_some() && !self.has(Fault::NoResendInterval);
         let keep = !self.config.t2_consumed_by_too_frequent;
         // A T2 that passes is only looked at where a success leaves it (reusable) or the

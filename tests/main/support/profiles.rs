@@ -56,6 +56,7 @@ pub struct TokenChoices {
     pub new_captcha_replaces: bool,
     /// T1, T2, the code, T3: a success uses it up (else reusable until it expires).
     pub single_use: [bool; 4],
+    pub resend_scope: &'static str,
 }
 
 pub fn token_choices() -> impl Strategy<Value = TokenChoices> {
@@ -63,8 +64,9 @@ pub fn token_choices() -> impl Strategy<Value = TokenChoices> {
     let other = prop::sample::select(vec!["intact", "counts", "used_up"]);
     let single = || prop::bool::weighted(0.75);
     let single_use = [single(), single(), single(), single()];
-    (tries, any::<[bool; 5]>(), other, single_use).prop_map(
-        |(t1_tries, b, other_user_code, single_use)| TokenChoices {
+    let scope = prop::sample::select(vec!["user", "destination", "account"]);
+    (tries, any::<[bool; 5]>(), (other, single_use, scope)).prop_map(
+        |(t1_tries, b, (other_user_code, single_use, resend_scope))| TokenChoices {
             t1_tries,
             t1_bound_to_client: b[0],
             t1_consumed_by_invalid_body: b[1],
@@ -73,6 +75,7 @@ pub fn token_choices() -> impl Strategy<Value = TokenChoices> {
             other_user_code,
             new_captcha_replaces: b[4],
             single_use,
+            resend_scope,
         },
     )
 }
@@ -86,7 +89,7 @@ impl TokenChoices {
             "tokens: {{{tries}t1_bound_to_client: {}, t1_consumed_by_invalid_body: {}, \
              t2_consumed_by_too_frequent: {}, new_code_resets_counter: {}, other_user_code: {}, \
              new_captcha_replaces: {}, t1_single_use: {}, t2_single_use: {}, code_single_use: {}, \
-             t3_single_use: {}}}\n",
+             t3_single_use: {}, resend_scope: {}}}\n",
             self.t1_bound_to_client,
             self.t1_consumed_by_invalid_body,
             self.t2_consumed_by_too_frequent,
@@ -97,6 +100,7 @@ impl TokenChoices {
             self.single_use[1],
             self.single_use[2],
             self.single_use[3],
+            self.resend_scope,
         )
     }
 }
