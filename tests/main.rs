@@ -69,6 +69,8 @@ mod shards;
 mod suite_teeth;
 #[path = "main/tls.rs"]
 mod tls;
+#[path = "main/token_choices.rs"]
+mod token_choices;
 #[path = "main/tokens.rs"]
 mod tokens;
 #[path = "main/transport.rs"]

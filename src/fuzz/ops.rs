@@ -52,6 +52,8 @@ pub enum Slide {
     Plausible,
     TooFast,
     TooSlow,
+    /// Left out: the body is invalid (with the flow's T1 in it).
+    Missing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +252,12 @@ fn point() -> impl Strategy<Value = Point> {
 }
 
 fn slide() -> impl Strategy<Value = Slide> {
-    prop_oneof![8 => Just(Slide::Plausible), 1 => Just(Slide::TooFast), 1 => Just(Slide::TooSlow)]
+    prop_oneof![
+        8 => Just(Slide::Plausible),
+        1 => Just(Slide::TooFast),
+        1 => Just(Slide::TooSlow),
+        1 => Just(Slide::Missing)
+    ]
 }
 
 fn check_captcha() -> impl Strategy<Value = Op> {

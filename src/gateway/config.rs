@@ -11,6 +11,35 @@ use super::password::PasswordPolicy;
 use super::request::RequestPolicy;
 use super::users::{GeneratedUsers, UserSpec};
 
+/// What check_code for user B with user A's pending code does to A's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherUserCode {
+    /// Nothing: only B's own pending code (if any) counts the wrong check.
+    Intact,
+    /// One wrong check against A's code (burnt at the attempt limit).
+    Counts,
+    /// A's code is used up.
+    UsedUp,
+}
+
+/// What one resend interval covers: sends for one user string, to one destination, or for
+/// one account (whichever identity names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendScope {
+    User,
+    Destination,
+    Account,
+}
+
+/// Which tokens a successful use consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SingleUse {
+    pub t1: bool,
+    pub t2: bool,
+    pub code: bool,
+    pub t3: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub t1_lifetime: Duration,
@@ -44,8 +73,26 @@ pub struct GatewayConfig {
     /// What the CAPTCHAs look like, and where their `pointX` is measured.
     pub captcha_style: CaptchaStyle,
     pub password_policy: PasswordPolicy,
-    /// A wrong CAPTCHA answer uses T1 up (else T1 may be tried again).
-    pub burn_t1_on_mismatch: bool,
+    /// Wrong CAPTCHA answers one T1 takes before it is used up (None: unlimited).
+    pub t1_tries: Option<u32>,
+    /// T1 is bound to `clientType` and `checkType` as well as to the user.
+    pub t1_bound_to_client: bool,
+    /// A check_captcha whose fields fail validation uses up the live T1 it carries.
+    pub t1_consumed_by_invalid_body: bool,
+    /// A send_code refused for the resend interval uses its T2 up (else T2 stays usable).
+    pub t2_consumed_by_too_frequent: bool,
+    /// A new send starts the wrong-check count again (else the new code inherits the count of
+    /// the live pending code it replaces).
+    pub new_code_resets_counter: bool,
+    /// What a code checked for another user does to its owner's pending code.
+    pub other_user_code: OtherUserCode,
+    /// send_captcha uses up the user's pending T1s (else a new T1 lives beside them).
+    pub new_captcha_replaces: bool,
+    /// A successful use consumes T1, T2, the code, T3 (else each is reusable until it
+    /// expires; failed uses still burn it as the other choices say).
+    pub single_use: SingleUse,
+    /// What one resend interval covers.
+    pub resend_scope: ResendScope,
     /// A new password the policy refuses uses T3 up (else T3 may be used again).
     pub burn_t3_on_policy: bool,
     /// A token presented for another user (or T1 for another client or check type) is used
@@ -94,7 +141,20 @@ impl Default for GatewayConfig {
             captcha_render_budget: 0.05,
             captcha_style: CaptchaStyle::default(),
             password_policy: PasswordPolicy::default(),
-            burn_t1_on_mismatch: true,
+            t1_tries: Some(1),
+            t1_bound_to_client: true,
+            t1_consumed_by_invalid_body: false,
+            t2_consumed_by_too_frequent: true,
+            new_code_resets_counter: true,
+            other_user_code: OtherUserCode::Intact,
+            new_captcha_replaces: false,
+            single_use: SingleUse {
+                t1: true,
+                t2: true,
+                code: true,
+                t3: true,
+            },
+            resend_scope: ResendScope::User,
             burn_t3_on_policy: true,
             burn_other_user: true,
             answers: Vec::new(),

@@ -93,6 +93,14 @@ impl<K: Hash + Eq + Clone, V> ExpiringStore<K, V> {
             .map(|(key, slot)| (key, &slot.value))
     }
 
+    /// Live entries to change in place (a choice that touches every entry of one user).
+    pub fn iter_live_mut(&mut self, now: Millis) -> impl Iterator<Item = (&K, &mut V)> {
+        self.map
+            .iter_mut()
+            .filter(move |(_, slot)| slot.expires_at > now)
+            .map(|(key, slot)| (key, &mut slot.value))
+    }
+
     /// Drops expired entries from the front of the order. Every store gives its entries one
     /// lifetime, so insertion order is expiry order and the scan stops at the first live entry.
     pub fn purge(&mut self, now: Millis) {

@@ -24,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "accounts",
     "users",
     "requests",
+    "tokens",
 ];
 pub(super) const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
 pub(super) const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
@@ -78,6 +79,10 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
     for key in BURNS {
         profile.burns.entry((*key).to_owned()).or_insert(true);
     }
+    profile.tokens = super::tokens::decode(map.get_node("tokens"), map.get_node("burns"), errors);
+    // "The first wrong answer uses T1 up", whichever of the two fields said so.
+    let first_burns = profile.tokens.t1_tries == Some(1);
+    profile.burns.insert("t1_on_mismatch".into(), first_burns);
     if let Some(node) = map.get_node("password") {
         decode_password(node, errors, &mut profile);
     }
@@ -129,6 +134,7 @@ fn empty() -> Profile {
         },
         accounts: Vec::new(),
         generated: None,
+        tokens: super::TokenChoices::default(),
         value_cache: std::sync::OnceLock::new(),
     }
 }

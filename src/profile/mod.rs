@@ -1,10 +1,10 @@
 //! Profiles: what a gateway chose where the API is silent (failure kinds → status and code,
 //! lifetimes, tolerance, limits, which failed uses burn a token, password rules, test support,
-//! oracles, test accounts, generated users). Scenarios read these instead of hard-coding them.
+//! oracles, test accounts, generated users, token and code semantics). Scenarios read these instead of hard-coding them.
 //! The reference gateway's profile is built in (`profiles/reference.yaml`). Part of the pure
 //! layer with the scenario language (which reads it); `decode` reads a file, `oracle` its
 //! `oracle:` section, `users` its `users:` and `accounts:` sections and accounts files,
-//! `captcha_image` its `captcha.image:`.
+//! `captcha_image` its `captcha.image:`, `tokens` its `tokens:` section.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +21,7 @@ mod decode;
 mod oracle;
 pub mod render;
 mod requests;
+mod tokens;
 mod users;
 
 pub use codes::OPTIONAL_KINDS;
@@ -28,6 +29,7 @@ pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
 pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
 
 pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
+pub use tokens::{OtherUserCode, ResendScope, SingleUse, TokenChoices};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
 
@@ -90,6 +92,8 @@ pub struct Profile {
     pub accounts: Vec<Account>,
     /// The generated users the gateway serves (`users.generated`), if it says.
     pub generated: Option<GeneratedUsers>,
+    /// What the gateway does with T1, T2 and codes where the API is silent (`tokens:`).
+    pub tokens: TokenChoices,
     /// `to_value()`, built once and shared by every flow of a run.
     value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }
@@ -255,6 +259,7 @@ impl Profile {
             "password": self.password,
             "strict_errors": self.strict_errors,
             "requests": self.requests.to_value(),
+            "tokens": self.tokens.to_value(),
         })
     }
 }

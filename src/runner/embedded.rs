@@ -1,7 +1,7 @@
 //! The embedded reference gateway set to a profile's choices, so that `run`, `load` and `fuzz`
 //! with `--profile P` (and `serve --profile P`) meet a gateway that behaves as P says: its
 //! lifetimes, CAPTCHA tolerance, slideTime bounds and image style, code length, attempt limit and resend
-//! interval, which refusals burn a token, the password policy, the status and code of each
+//! interval, which refusals burn a token, the token and code semantics (`tokens:`), the password policy, the status and code of each
 //! failure kind, whether it serves test support, and the numbering of its generated users
 //! (`users.generated`). The fault switches stay on top.
 
@@ -10,11 +10,15 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::gateway::captcha::style::{Format, Shape, Style, XFrom};
+use crate::gateway::config;
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::request::{Duplicates, OtherContentType, RequestPolicy};
 use crate::gateway::users::{GeneratedUsers, IdentityKind};
 use crate::gateway::{FailureKind, GatewayConfig};
-use crate::profile::{CaptchaImage, ImageFormat, PieceShape, Profile, RequestChoices, UserKind};
+use crate::profile::{
+    CaptchaImage, ImageFormat, OtherUserCode, PieceShape, Profile, RequestChoices, ResendScope,
+    UserKind,
+};
 
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
@@ -53,7 +57,28 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             forbid_reuse: switch("forbid_reuse", reference.forbid_reuse),
             ascii_only: password("charset").and_then(Value::as_str) == Some("ascii"),
         },
-        burn_t1_on_mismatch: burns("t1_on_mismatch"),
+        t1_tries: profile.tokens.t1_tries,
+        t1_bound_to_client: profile.tokens.t1_bound_to_client,
+        t1_consumed_by_invalid_body: profile.tokens.t1_consumed_by_invalid_body,
+        t2_consumed_by_too_frequent: profile.tokens.t2_consumed_by_too_frequent,
+        new_code_resets_counter: profile.tokens.new_code_resets_counter,
+        other_user_code: match profile.tokens.other_user_code {
+            OtherUserCode::Intact => config::OtherUserCode::Intact,
+            OtherUserCode::Counts => config::OtherUserCode::Counts,
+            OtherUserCode::UsedUp => config::OtherUserCode::UsedUp,
+        },
+        new_captcha_replaces: profile.tokens.new_captcha_replaces,
+        single_use: config::SingleUse {
+            t1: profile.tokens.single_use.t1,
+            t2: profile.tokens.single_use.t2,
+            code: profile.tokens.single_use.code,
+            t3: profile.tokens.single_use.t3,
+        },
+        resend_scope: match profile.tokens.resend_scope {
+            ResendScope::User => config::ResendScope::User,
+            ResendScope::Destination => config::ResendScope::Destination,
+            ResendScope::Account => config::ResendScope::Account,
+        },
         burn_t3_on_policy: burns("t3_on_policy"),
         burn_other_user: burns("other_user"),
         answers: FailureKind::ALL

@@ -3,7 +3,9 @@
 //! (`runner::embedded`): the password scenarios follow generated policies and fail with the
 //! policy switched off (those that refuse one); the whole suite passes (or skips, saying why), a fuzz run finds
 //! nothing, the happy path completes with the CAPTCHA solved from the images (drawn in the
-//! profile's `captcha.image` style), and a fault switch drawn for the profile is still caught. A failing profile
+//! profile's `captcha.image` style), and a fault switch drawn for the profile is still caught (drawn among the switches
+//! the profile can tell apart: a `reuse-*` switch is left out where the profile makes that
+//! token reusable). A failing profile
 //! shrinks and is printed as the YAML a user would write.
 
 use gatecheck::gateway::fault::Fault;
@@ -149,6 +151,19 @@ fn solve_happy_path(profile: &Profile) -> RunRecord {
     current_thread_runtime().block_on(run(suite, &options)).0
 }
 
+/// The files of the scenarios that require a `tokens:` choice one way.
+fn alternatives(profile: &Profile) -> Vec<String> {
+    scenarios(&repo_path("scenarios"), profile)
+        .into_iter()
+        .filter(|s| {
+            s.requires
+                .iter()
+                .any(|(r, _)| r.paths().iter().any(|p| p.starts_with("tokens.")))
+        })
+        .map(|s| s.path)
+        .collect()
+}
+
 /// The built-in suite passes, and a fuzz run finds nothing, against the embedded gateway set to
 /// the generated profile; the fault switch drawn for it is still caught.
 fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestCaseError> {
@@ -180,17 +195,20 @@ fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestC
         );
     }
     let passed = clean.count(Verdict::Passed);
-    // The alternatives of a choice with several words (one scenario per word, all but one
-    // skipped under any profile) are not counted; of the rest, most applies to any profile.
+    // Alternatives are not counted: a word choice's other words, and the `tokens:` scenarios
+    // (one per way a choice goes, a profile runs one of each); of the rest, most applies to
+    // any profile.
+    let token_alternatives = alternatives(&profile);
     let alternatives = clean
         .scenarios
         .iter()
         .filter(|s| s.verdict == Verdict::Skipped)
         .filter(|s| {
             let reason = s.reason.as_deref().unwrap_or_default();
-            gatecheck::profile::WORDS
-                .iter()
-                .any(|(path, _)| reason.contains(&format!("{path} = ")))
+            token_alternatives.contains(&s.file)
+                || gatecheck::profile::WORDS
+                    .iter()
+                    .any(|(path, _)| reason.contains(&format!("{path} = ")))
         })
         .count();
     prop_assert!(
@@ -212,7 +230,19 @@ fn check_profile(choices: &Choices, seed: u64, fault: usize) -> Result<(), TestC
             .first()
             .map(|f| (f.kind, &f.step, &f.expected, &f.actual, &f.repro))
     );
-    let faults = crate::suite_teeth::every_fault();
+    // Drawn among the faults the profile can tell apart: where it says a token is reusable,
+    // the switch that lets that token be reused is the profile's own behaviour.
+    let single_use = profile.tokens.single_use;
+    let faults: Vec<Fault> = crate::suite_teeth::every_fault()
+        .into_iter()
+        .filter(|fault| match fault {
+            Fault::ReuseT1 => single_use.t1,
+            Fault::ReuseT2 => single_use.t2,
+            Fault::ReuseCode => single_use.code,
+            Fault::ReuseT3 => single_use.t3,
+            _ => true,
+        })
+        .collect();
     let fault = faults[fault % faults.len()].clone();
     let broken = run_suite(&profile, vec![fault.clone()]);
     prop_assert!(

@@ -19,7 +19,7 @@ impl Model {
                 client_type,
                 check_type,
             } => {
-                self.issue(Kind::T1, who, client_type, check_type);
+                self.issue_t1(who, client_type, check_type);
                 Expected::Success
             }
             Op::CheckCaptcha {
@@ -33,11 +33,12 @@ impl Model {
             Op::SendCode { who, channel, .. } => self.send_code(who, channel, presented),
             Op::CheckCode { who, guess } => {
                 // As `render` chose: `{{ code }}` or `{{ wrong_code }}` when the flow can read
-                // a code (which makes the oracle fetch it), a literal otherwise.
+                // a code (which makes the oracle fetch it; `{{ wrong_code }}` only where it is
+                // surely wrong for `who`), a literal otherwise.
                 let readable = self.code_readable();
                 let presented = match guess {
                     Guess::Right if readable => self.read_code(),
-                    Guess::Wrong if readable => {
+                    Guess::Wrong if readable && self.wrong_code_sure(who) => {
                         let _ = self.read_code();
                         None
                     }
@@ -85,11 +86,20 @@ impl Model {
         if token == Tok::Missing || !self.accepts_check_type(check_type) {
             return Expected::Error("invalid_request");
         }
+        if slide == Slide::Missing {
+            // Refused before T1 is judged; a live T1 is used up if the profile says so.
+            if self.rules.tokens.t1_consumed_by_invalid_body {
+                let _ = self.use_token(presented, Kind::T1);
+            }
+            return Expected::Error("invalid_request");
+        }
         let Some(i) = self.use_token(presented, Kind::T1) else {
             return Expected::Error("captcha_token_invalid");
         };
         let t1 = &self.tokens[i];
-        if (t1.user, t1.client_type, t1.check_type) != (who, client_type, check_type) {
+        let client = (t1.client_type, t1.check_type) == (client_type, check_type);
+        let bound_to_client = self.rules.tokens.t1_bound_to_client;
+        if t1.user != who || (bound_to_client && !client) {
             self.tokens[i].used = self.rules.burns_other_user;
             return Expected::Error("captcha_token_invalid");
         }
@@ -98,11 +108,11 @@ impl Model {
         let point_ok = matches!(point, Point::Right | Point::AtTolerance) && aimed_at_this;
         let slide_ok = slide == Slide::Plausible;
         if !(point_ok && slide_ok) {
-            if !self.rules.burns_t1_on_mismatch {
-                self.tokens[i].used = false;
-            }
+            self.missed_t1(i);
             return Expected::Error("captcha_mismatch");
         }
+        // A reusable T1 stays live after a success.
+        self.tokens[i].used = self.rules.tokens.single_use.t1;
         self.issue(Kind::T2, who, 0, 0);
         Expected::Success
     }
@@ -114,16 +124,20 @@ impl Model {
             return Expected::Error("invalid_request");
         }
         // A missing T2 presents nothing, and fails as an unknown one does.
-        if self.use_token_of(presented, Kind::T2, who).is_none() {
+        let Some(t2) = self.use_token_of(presented, Kind::T2, who) else {
             return Expected::Error("access_token_invalid");
-        }
+        };
         if self
             .resend_until
             .get(&who)
             .is_some_and(|until| self.now < *until)
         {
+            if !self.rules.tokens.t2_consumed_by_too_frequent {
+                self.tokens[t2].used = false;
+            }
             return Expected::Error("send_too_frequent");
         }
+        let wrong = self.carried_wrong(who);
         self.resend_until.insert(who, self.now + self.rules.resend);
         self.sends += 1;
         self.last_send.insert(who, self.sends);
@@ -132,16 +146,25 @@ impl Model {
             Pending {
                 send: self.sends,
                 issued: self.now,
-                wrong: 0,
-                burnt: false,
+                wrong,
+                burnt: wrong >= self.rules.attempts,
                 deliverable: who != Who::Ghost,
             },
         );
         self.code_pending_for = Some(who);
+        self.tokens[t2].used = self.rules.tokens.single_use.t2;
         Expected::Success
     }
 
     pub(super) fn check_code(&mut self, who: Who, presented: Option<(Who, u64)>) -> Expected {
+        let expected = self.check_own_code(who, presented);
+        if expected != Expected::Success {
+            self.against_owner(who, presented);
+        }
+        expected
+    }
+
+    fn check_own_code(&mut self, who: Who, presented: Option<(Who, u64)>) -> Expected {
         let attempts = self.rules.attempts;
         let now = self.now;
         let code_lifetime = self.rules.code;
@@ -156,7 +179,9 @@ impl Model {
             return Expected::Error("code_attempts_exceeded");
         }
         if pending.deliverable && presented == Some((who, pending.send)) {
-            self.codes.remove(&who);
+            if self.rules.tokens.single_use.code {
+                self.codes.remove(&who);
+            }
             self.issue(Kind::T3, who, 0, 0);
             return Expected::Success;
         }
@@ -195,6 +220,7 @@ impl Model {
             }
             return Expected::Error("password_policy");
         }
+        self.tokens[i].used = self.rules.tokens.single_use.t3;
         if who == Who::Main {
             self.main_reset = true;
         }

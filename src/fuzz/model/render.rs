@@ -50,7 +50,7 @@ impl Model {
             Op::CheckCode { who, guess } => format!(
                 "  - check_code: {{user: {}, code: {}}}\n",
                 user(who),
-                self.code_yaml(guess)
+                self.code_yaml(who, guess)
             ),
             Op::Reset {
                 who,
@@ -90,21 +90,26 @@ impl Model {
     }
 
     /// A slide time inside the profile's window, or one millisecond outside it.
-    fn slide_time(&self, slide: Slide) -> i64 {
+    fn slide_time(&self, slide: Slide) -> String {
         let (min, max) = (self.rules.slide_min, self.rules.slide_max);
         match slide {
-            Slide::Plausible => 1500.clamp(min, max.max(min)),
-            Slide::TooFast => min - 1,
-            Slide::TooSlow => max + 1,
+            Slide::Plausible => 1500.clamp(min, max.max(min)).to_string(),
+            Slide::TooFast => (min - 1).to_string(),
+            Slide::TooSlow => (max + 1).to_string(),
+            // A field set to null is left out.
+            Slide::Missing => "null".to_owned(),
         }
     }
 
     /// The code a check sends: the flow's (right or deliberately wrong) when it can read one,
     /// else a literal no gateway sends.
-    fn code_yaml(&self, guess: Guess) -> String {
+    fn code_yaml(&self, who: Who, guess: Guess) -> String {
+        let readable = self.code_readable();
         match guess {
-            Guess::Right if self.code_readable() => "\"{{ code }}\"".to_owned(),
-            Guess::Wrong if self.code_readable() => "\"{{ wrong_code }}\"".to_owned(),
+            Guess::Right if readable => "\"{{ code }}\"".to_owned(),
+            Guess::Wrong if readable && self.wrong_code_sure(who) => {
+                "\"{{ wrong_code }}\"".to_owned()
+            }
             Guess::Unicode => "\"\\u0661\\u0662\\u0663\\u0664\\u0665\\u0666\"".to_owned(),
             Guess::Right | Guess::Wrong => format!("\"{}\"", wrong_literal()),
         }

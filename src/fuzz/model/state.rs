@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::fuzz::ops::{Op, Tok, Who};
-use crate::profile::Profile;
+use crate::profile::{OtherUserCode, Profile, TokenChoices};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -25,6 +25,8 @@ pub(super) struct Token {
     pub(super) check_type: u8,
     pub(super) issued: u64,
     pub(super) used: bool,
+    /// Wrong CAPTCHA answers this T1 took.
+    pub(super) wrong: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +51,7 @@ pub(super) struct Rules {
     pub(super) slide_min: i64,
     pub(super) slide_max: i64,
     pub(super) attempts: u64,
-    pub(super) burns_t1_on_mismatch: bool,
+    pub(super) tokens: TokenChoices,
     pub(super) burns_t3_on_policy: bool,
     pub(super) burns_other_user: bool,
     pub(super) exceeded_on_last_attempt: bool,
@@ -77,7 +79,7 @@ impl Rules {
             slide_min: profile.slide_time_min,
             slide_max: profile.slide_time_max,
             attempts: profile.code_attempts.max(1) as u64,
-            burns_t1_on_mismatch: profile.burns.get("t1_on_mismatch").copied().unwrap_or(true),
+            tokens: profile.tokens.clone(),
             burns_t3_on_policy: profile.burns.get("t3_on_policy").copied().unwrap_or(true),
             burns_other_user: profile.burns.get("other_user").copied().unwrap_or(true),
             exceeded_on_last_attempt: profile.exceeded_on_last_attempt,
@@ -107,6 +109,8 @@ pub struct Model {
     pub(super) sends: u64,
     /// The last successful send to each user.
     pub(super) last_send: BTreeMap<Who, u64>,
+    /// Per user: the model's users share no destination and no account, so this is exact for
+    /// every `tokens.resend_scope`.
     pub(super) resend_until: BTreeMap<Who, u64>,
     /// The user of the last code sent, until a step reads `{{ code }}` (the oracle's fetch).
     pub(super) code_pending_for: Option<Who>,
@@ -161,6 +165,7 @@ impl Model {
             check_type,
             issued: self.now,
             used: false,
+            wrong: 0,
         });
         let slot = match kind {
             Kind::T1 => 0,
@@ -224,6 +229,18 @@ impl Model {
         self.code_held
     }
 
+    /// Whether `{{ wrong_code }}` is surely wrong for `who`: the code the flow holds after the
+    /// fetch is `who`'s pending one. (It is only the held code changed, so for anyone else it
+    /// may happen to be their code: one in 10^length.)
+    pub(super) fn wrong_code_sure(&self, who: Who) -> bool {
+        let held = match self.code_pending_for {
+            Some(w) if w != Who::Ghost => self.last_send.get(&w).map(|s| (w, *s)),
+            _ => None,
+        }
+        .or(self.code_held);
+        held.is_some() && held == self.codes.get(&who).map(|p| (who, p.send))
+    }
+
     /// Whether a step may read `{{ code }}`: the oracle has, or will fetch, a code (a code
     /// "sent" to an unknown user goes nowhere, so the oracle has none).
     pub(super) fn code_readable(&self) -> bool {
@@ -231,6 +248,66 @@ impl Model {
             Some(Who::Ghost) => false,
             Some(_) => true,
             None => self.code_held.is_some(),
+        }
+    }
+
+    /// A new T1 for `who`: with `new_captcha_replaces`, that user's pending T1s are used up.
+    pub(super) fn issue_t1(&mut self, who: Who, client_type: u8, check_type: u8) {
+        if self.rules.tokens.new_captcha_replaces {
+            self.tokens
+                .iter_mut()
+                .filter(|t| t.kind == Kind::T1 && t.user == who)
+                .for_each(|t| t.used = true);
+        }
+        self.issue(Kind::T1, who, client_type, check_type);
+    }
+
+    /// A wrong answer for T1 `i`: used up at `t1_tries`, else kept for another try.
+    pub(super) fn missed_t1(&mut self, i: usize) {
+        let token = &mut self.tokens[i];
+        token.wrong += 1;
+        token.used = self
+            .rules
+            .tokens
+            .t1_tries
+            .is_some_and(|tries| token.wrong >= u64::from(tries));
+    }
+
+    /// A new send's wrong-check count: 0, or the live pending code's (`new_code_resets_counter`
+    /// off).
+    pub(super) fn carried_wrong(&self, who: Who) -> u64 {
+        if self.rules.tokens.new_code_resets_counter {
+            return 0;
+        }
+        self.codes
+            .get(&who)
+            .filter(|p| self.live_code(p))
+            .map_or(0, |p| p.wrong)
+    }
+
+    /// A failed check for `who` with `presented`, another user's live code: what
+    /// `other_user_code` says happens to it.
+    pub(super) fn against_owner(&mut self, who: Who, presented: Option<(Who, u64)>) {
+        let Some((owner, send)) = presented.filter(|(owner, _)| *owner != who) else {
+            return;
+        };
+        let (now, lifetime, attempts) = (self.now, self.rules.code, self.rules.attempts);
+        let Some(pending) = self
+            .codes
+            .get_mut(&owner)
+            .filter(|p| p.send == send && p.deliverable && !p.burnt && now - p.issued < lifetime)
+        else {
+            return;
+        };
+        match self.rules.tokens.other_user_code {
+            OtherUserCode::Intact => {}
+            OtherUserCode::Counts => {
+                pending.wrong += 1;
+                pending.burnt = pending.wrong >= attempts;
+            }
+            OtherUserCode::UsedUp => {
+                self.codes.remove(&owner);
+            }
         }
     }
 }

@@ -47,7 +47,12 @@ impl Flow {
                 return Err(FailureKind::PasswordPolicy.into());
             }
         }
-        self.consume_reset_token(t3, &user)?;
+        // A reusable T3 that passes is only looked at; any other is judged as always.
+        let reusable = allowed && !self.config.single_use.t3;
+        let own = || peek_token(&self.reset_tokens, t3, self.clock.now_ms()) == Some(user.clone());
+        if !(reusable && own()) {
+            self.consume_reset_token(t3, &user)?;
+        }
         if !allowed {
             return Err(FailureKind::PasswordPolicy.into());
         }

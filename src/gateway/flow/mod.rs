@@ -1,7 +1,7 @@
 //! The reset flow's state and rules, free of HTTP: each call takes a validated request and
-//! answers with a reply body or a failure. Tokens are single use and bound to their user; every
-//! "check and consume" happens under one lock, so concurrent uses of one token see exactly one
-//! success.
+//! answers with a reply body or a failure. Tokens are single use (unless the configuration makes
+//! one reusable until it expires) and bound to their user; every "check and consume" happens
+//! under one lock, so concurrent uses of one token see exactly one success.
 
 mod account;
 mod captcha;
@@ -59,6 +59,8 @@ struct CaptchaEntry {
     point_y: u32,
     /// Kept after use so the test-support oracle can answer until T1 expires.
     used: bool,
+    /// Wrong answers so far (the profile's `t1_tries` uses T1 up at its limit).
+    wrong: u32,
 }
 
 #[derive(Debug)]

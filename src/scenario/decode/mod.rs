@@ -212,6 +212,17 @@ impl Decoder<'_> {
         switches.push("password.user_name_reversed".into());
         switches.push("password.forbid_reuse".into());
         switches.push("code.exceeded_on_last_attempt".into());
+        let tokens = self.profile.tokens.to_value();
+        let tokens = tokens.as_object().into_iter().flatten();
+        for (key, value) in tokens {
+            match value {
+                serde_json::Value::Bool(_) => switches.push(format!("tokens.{key}")),
+                serde_json::Value::Object(map) => {
+                    switches.extend(map.keys().map(|name| format!("tokens.{key}.{name}")))
+                }
+                _ => {}
+            }
+        }
         switches
     }
 
