@@ -67,7 +67,6 @@ pub async fn probe(flows: &mut Flows<'_>, found: &mut Findings) -> Result<(), Pr
     found.profile.slide_time_max = max;
     found.found("captcha.slide_time_max", bound_note(max, SLIDE_CAP, "ms"));
 
-    burns_on_mismatch(flows, found, tolerance).await?;
     burns_other_user(flows, found).await
 }
 
@@ -124,42 +123,6 @@ async fn offset_accepted(
         }
         None => Err(unexpected("call 2", &reply)),
     }
-}
-
-/// A wrong answer, then the right one with the same T1.
-async fn burns_on_mismatch(
-    flows: &Flows<'_>,
-    found: &mut Findings,
-    tolerance: i64,
-) -> Result<(), ProbeError> {
-    let user = flows.user().await?;
-    let captcha = flows.captcha(&user.user).await?;
-    let far = tolerance + 50;
-    let wrong = if captcha.x < TOLERANCE_CAP {
-        captcha.x + far
-    } else {
-        captcha.x - far
-    };
-    let probe = flows.probe;
-    let first = probe
-        .check_captcha(&user.user, &captcha.t1, wrong, flows.slide_ms)
-        .await?;
-    if first.ok() {
-        return Err(unexpected(&format!("call 2 {far} px off"), &first));
-    }
-    let again = probe
-        .check_captcha(&user.user, &captcha.t1, captcha.x, flows.slide_ms)
-        .await?;
-    found
-        .profile
-        .burns
-        .insert("t1_on_mismatch".into(), !again.ok());
-    let note = match again.ok() {
-        true => "the right answer after a wrong one passed with the same T1",
-        false => "the right answer after a wrong one was refused",
-    };
-    found.found("burns.t1_on_mismatch", note);
-    Ok(())
 }
 
 /// User A's T1 presented for user B, then for A.

@@ -6,7 +6,8 @@
 //!
 //! `probe` is the wire, `flow` the flow's steps, `search` the boundary searches, `findings`
 //! what was learnt; one file per part of the flow: `captcha` (calls 1-2), `code` (3-4),
-//! `password` (5-6), and `requests` (how a body is read, probed on call 1).
+//! `password` (5-6), `requests` (how a body is read, probed on call 1), `image` (what the
+//! CAPTCHAs look like) and `tokens` (what each use and refusal does to a token or code).
 
 mod captcha;
 mod code;
@@ -17,6 +18,7 @@ mod password;
 pub mod probe;
 mod requests;
 mod search;
+mod tokens;
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +69,9 @@ pub async fn discover(target: Target, base: &Profile, budget: Budget) -> Discove
             }
             if let Err(e) = requests::probe(&flows, &mut found).await {
                 stopped("request parsing", e);
+            }
+            if let Err(e) = tokens::probe(&flows, &mut found).await {
+                stopped("tokens", e);
             }
         }
         Ok(false) => {

@@ -255,6 +255,11 @@ async fn check_type_default(
             passing.push(check_type);
         }
     }
+    // Undetermined, the default still has to be one of the values found.
+    let requests = &mut found.profile.requests;
+    if !requests.check_types.contains(&requests.check_type_default) {
+        requests.check_type_default = requests.check_types.first().copied().unwrap_or(1);
+    }
     match passing.as_slice() {
         [default] => {
             found.profile.requests.check_type_default = *default;
@@ -263,9 +268,13 @@ async fn check_type_default(
                 format!("a T1 sent without checkType passed call 2 with checkType {default} only"),
             );
         }
-        other => found.undetermined(
+        [] => found.undetermined(
             &["requests.check_type_default".into()],
-            &format!("a T1 sent without checkType passed call 2 with checkType {other:?}"),
+            "a T1 sent without checkType passed call 2 with no checkType",
+        ),
+        several => found.undetermined(
+            &["requests.check_type_default".into()],
+            &format!("a T1 sent without checkType passed call 2 with each of {several:?} (T1 is not bound to a checkType), so the choice cannot show"),
         ),
     }
     Ok(())

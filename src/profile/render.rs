@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::decode::{BURNS, LIFETIMES, PASSWORD};
 use super::{
     CaptchaImage, CaptchaOracle, CodeOracle, ErrorSpec, ImageFormat, PieceShape, Profile,
-    RequestChoices, UserKind, XFrom, KINDS, OPTIONAL_KINDS,
+    RequestChoices, TokenChoices, UserKind, XFrom, KINDS, OPTIONAL_KINDS,
 };
 
 /// The comment for the value at a dotted path (`captcha.tolerance`, `errors.code_mismatch`).
@@ -75,8 +75,14 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
     }
     out.section("burns");
     for (key, burns) in in_order(&profile.burns, BURNS) {
+        // `t1_on_mismatch` is `tokens.t1_tries: 1` in other words: written so they agree.
+        let burns = match key {
+            "t1_on_mismatch" => profile.tokens.t1_tries == Some(1),
+            _ => *burns,
+        };
         out.line(1, key, &burns.to_string(), &format!("burns.{key}"));
     }
+    tokens(&mut out, &profile.tokens);
     out.section("password");
     for (key, value) in in_order(&profile.password, PASSWORD) {
         out.line(1, key, &scalar(value), &format!("password.{key}"));
@@ -162,6 +168,42 @@ fn error_spec(spec: &ErrorSpec) -> String {
     }
     value.push('}');
     value
+}
+
+fn tokens(out: &mut Out, tokens: &TokenChoices) {
+    out.section("tokens");
+    let tries = tokens
+        .t1_tries
+        .map_or("unlimited".to_owned(), |n| n.to_string());
+    let entries = [
+        ("t1_tries", tries),
+        ("t1_bound_to_client", tokens.t1_bound_to_client.to_string()),
+        (
+            "t1_consumed_by_invalid_body",
+            tokens.t1_consumed_by_invalid_body.to_string(),
+        ),
+        (
+            "t2_consumed_by_too_frequent",
+            tokens.t2_consumed_by_too_frequent.to_string(),
+        ),
+        (
+            "new_code_resets_counter",
+            tokens.new_code_resets_counter.to_string(),
+        ),
+        ("other_user_code", tokens.other_user_code.name().to_owned()),
+        (
+            "new_captcha_replaces",
+            tokens.new_captcha_replaces.to_string(),
+        ),
+        ("t1_single_use", tokens.single_use.t1.to_string()),
+        ("t2_single_use", tokens.single_use.t2.to_string()),
+        ("code_single_use", tokens.single_use.code.to_string()),
+        ("t3_single_use", tokens.single_use.t3.to_string()),
+        ("resend_scope", tokens.resend_scope.name().to_owned()),
+    ];
+    for (key, value) in entries {
+        out.line(1, key, &value, &format!("tokens.{key}"));
+    }
 }
 
 fn requests(out: &mut Out, requests: &RequestChoices) {
@@ -336,6 +378,11 @@ mod tests {
         profile.requests.client_types = vec![0, 5, 6, 7];
         profile.requests.max_body_bytes = 2048;
         profile.password.insert("charset".into(), "ascii".into());
+        profile.tokens.t1_tries = Some(3);
+        profile.burns.insert("t1_on_mismatch".into(), false);
+        profile.tokens.other_user_code = super::super::OtherUserCode::Counts;
+        profile.tokens.resend_scope = super::super::ResendScope::Account;
+        profile.tokens.single_use.t2 = false;
         profile.captcha_image = CaptchaImage {
             format: ImageFormat::Jpeg,
             shape: PieceShape::Round,
