@@ -213,25 +213,31 @@ async fn t2_kept(flows: &Flows<'_>, found: &mut Findings) -> Result<(), ProbeErr
 /// How many wrong codes `user`'s pending code answers `code_mismatch` before the limit.
 async fn mismatches_until_limit(
     flows: &Flows<'_>,
+    found: &Findings,
     user: &str,
     code: &str,
 ) -> Result<i64, ProbeError> {
+    let mismatch = found.profile.error("code_mismatch").cloned();
+    let is_mismatch = |reply: &super::probe::Reply| {
+        reply.refusal().is_some_and(|(status, code)| {
+            mismatch
+                .as_ref()
+                .is_some_and(|m| m.status == status && m.accepts(&code))
+        })
+    };
     let wrong = super::code::wrong_code(code);
-    let first = flows.probe.check_code(user, &wrong).await?;
-    let mismatch = found_refusal(&first)?;
     let mut count = 0;
-    let mut reply = first;
-    while reply.refusal().as_ref() == Some(&mismatch) && count < 64 {
+    while count < 64 {
+        let reply = flows.probe.check_code(user, &wrong).await?;
+        if !is_mismatch(&reply) {
+            reply
+                .refusal()
+                .ok_or_else(|| unexpected("call 4 with a wrong code", &reply))?;
+            break;
+        }
         count += 1;
-        reply = flows.probe.check_code(user, &wrong).await?;
     }
     Ok(count)
-}
-
-fn found_refusal(reply: &super::probe::Reply) -> Result<(u16, String), ProbeError> {
-    reply
-        .refusal()
-        .ok_or_else(|| unexpected("call 4 with a wrong code", reply))
 }
 
 /// A new send after one wrong code, and another user's check of a pending code: the wrong
@@ -286,7 +292,7 @@ async fn new_send(
     flows.probe.advance(interval + 1).await?;
     flows.code_sent(&user).await?;
     let code = flows.probe.latest_code(&user).await?;
-    let left = mismatches_until_limit(flows, &user, &code).await?;
+    let left = mismatches_until_limit(flows, found, &user, &code).await?;
     let how = format!("after one wrong code and a new send, {left} wrong codes answered code_mismatch (a fresh code takes {full})");
     set(found, "new_code_resets_counter", left >= full, how);
     Ok(())
@@ -325,7 +331,7 @@ async fn other_user(
         flows.code_sent(&owner).await?;
         let code = flows.probe.latest_code(&owner).await?;
         flows.probe.check_code(&other, &code).await?;
-        let left = mismatches_until_limit(flows, &owner, &code).await?;
+        let left = mismatches_until_limit(flows, found, &owner, &code).await?;
         let choice = if left >= full {
             crate::profile::OtherUserCode::Intact
         } else {
