@@ -228,6 +228,8 @@ pub struct Choices {
     /// Per failure kind but `internal`: status and the code's nine digits.
     pub answers: Vec<(u16, u32)>,
     pub image: CaptchaImage,
+    /// `strict_errors`: the error body's exact shape and `X-Request-Id` (C4).
+    pub strict_errors: bool,
     pub users: Generated,
     pub tokens: TokenChoices,
 }
@@ -326,7 +328,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
         answers,
         generated_users(),
         // The sections added since: one element, so the tuple stays within proptest's 12.
-        (requests(), captcha_images()),
+        (requests(), captcha_images(), prop::bool::weighted(0.7)),
     )
         .prop_map(
             |(
@@ -340,7 +342,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 (policy, tokens),
                 answers,
                 users,
-                (requests, image),
+                (requests, image, strict_errors),
             )| Choices {
                 lifetimes,
                 tolerance,
@@ -354,6 +356,7 @@ pub fn choices() -> impl Strategy<Value = Choices> {
                 users,
                 requests,
                 image,
+                strict_errors,
                 // Another user's code touches the owner's only where codes cannot collide:
                 // the whole suite shares one gateway, and a wrong code that happens to be
                 // another scenario's live one would count against it.
@@ -384,12 +387,13 @@ pub fn profile_yaml(c: &Choices) -> String {
     let [t1, t2, code, t3] = c.lifetimes;
     let p = c.policy;
     format!(
-        "name: generated\ntest_support: true\nerrors:\n{errors}  internal: {{status: 500, code: USG.290000500}}\n\
+        "name: generated\ntest_support: true\nstrict_errors: {}\nerrors:\n{errors}  internal: {{status: 500, code: USG.290000500}}\n\
          lifetimes: {{t1: {t1}s, t2: {t2}s, code: {code}s, t3: {t3}s}}\n\
          captcha: {{tolerance: {}, slide_time_min: {}, slide_time_max: {}, image: {}}}\n\
          code: {{attempts: {}, exceeded_on_last_attempt: {}, resend_interval: {}s, length: {}}}\n\
          burns: {{t1_on_mismatch: {}, t3_on_policy: {}, other_user: {}}}\n\
          password: {{min_length: {}, max_length: {}, min_classes: {}, max_run: {}, forbid_user_name: true, user_name_reversed: {}, charset: {}}}\n{}{}{}",
+        c.strict_errors,
         // With 2 or 3 tries the first wrong answer does not use T1 up.
         c.tolerance, c.slide.0, c.slide.1, c.image.yaml(), c.attempts, c.exceeded_on_last_attempt, c.resend, c.code_length, c.burns.0 && c.tokens.t1_tries.is_none(), c.burns.1, c.burns.2,
         p.min_length, p.max_length, p.min_classes, p.max_run, c.requests.user_name_reversed, c.requests.charset,
