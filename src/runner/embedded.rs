@@ -23,17 +23,8 @@ use crate::profile::{
 /// `base` (faults, pools, caps) with every choice the profile states.
 pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
     let lifetime = |name: &str, default: Duration| profile.lifetime(name).unwrap_or(default);
-    let password = |name: &str| profile.password.get(name);
-    let number = |name: &str, default: usize| {
-        password(name)
-            .and_then(Value::as_u64)
-            .map_or(default, |n| n as usize)
-    };
-    let switch =
-        |name: &str, default: bool| password(name).and_then(Value::as_bool).unwrap_or(default);
-    let reference = PasswordPolicy::default();
     let burns = |name: &str| profile.burns.get(name).copied().unwrap_or(true);
-    GatewayConfig {
+    let config = GatewayConfig {
         t1_lifetime: lifetime("t1", base.t1_lifetime),
         t2_lifetime: lifetime("t2", base.t2_lifetime),
         code_lifetime: lifetime("code", base.code_lifetime),
@@ -47,38 +38,7 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
         exceeded_on_last_attempt: profile.exceeded_on_last_attempt,
         code_digits: usize::try_from(profile.code_length).unwrap_or(base.code_digits),
         resend_interval: profile.resend_interval,
-        password_policy: PasswordPolicy {
-            min_len: number("min_length", reference.min_len),
-            max_len: number("max_length", reference.max_len),
-            min_classes: number("min_classes", reference.min_classes),
-            max_run: number("max_run", reference.max_run),
-            forbid_user_name: switch("forbid_user_name", reference.forbid_user_name),
-            user_name_reversed: switch("user_name_reversed", reference.user_name_reversed),
-            forbid_reuse: switch("forbid_reuse", reference.forbid_reuse),
-            ascii_only: password("charset").and_then(Value::as_str) == Some("ascii"),
-        },
-        t1_tries: profile.tokens.t1_tries,
-        t1_bound_to_client: profile.tokens.t1_bound_to_client,
-        t1_consumed_by_invalid_body: profile.tokens.t1_consumed_by_invalid_body,
-        t2_consumed_by_too_frequent: profile.tokens.t2_consumed_by_too_frequent,
-        new_code_resets_counter: profile.tokens.new_code_resets_counter,
-        other_user_code: match profile.tokens.other_user_code {
-            OtherUserCode::Intact => config::OtherUserCode::Intact,
-            OtherUserCode::Counts => config::OtherUserCode::Counts,
-            OtherUserCode::UsedUp => config::OtherUserCode::UsedUp,
-        },
-        new_captcha_replaces: profile.tokens.new_captcha_replaces,
-        single_use: config::SingleUse {
-            t1: profile.tokens.single_use.t1,
-            t2: profile.tokens.single_use.t2,
-            code: profile.tokens.single_use.code,
-            t3: profile.tokens.single_use.t3,
-        },
-        resend_scope: match profile.tokens.resend_scope {
-            ResendScope::User => config::ResendScope::User,
-            ResendScope::Destination => config::ResendScope::Destination,
-            ResendScope::Account => config::ResendScope::Account,
-        },
+        password_policy: password_policy(profile),
         burn_t3_on_policy: burns("t3_on_policy"),
         burn_other_user: burns("other_user"),
         answers: FailureKind::ALL
@@ -102,6 +62,60 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .as_ref()
             .map_or(base.generated, generated_users),
         strict_errors: profile.strict_errors,
+        ..base
+    };
+    with_tokens(config, profile)
+}
+
+/// The profile's `password:` rules, the reference's where it says nothing.
+fn password_policy(profile: &Profile) -> PasswordPolicy {
+    let password = |name: &str| profile.password.get(name);
+    let number = |name: &str, default: usize| {
+        password(name)
+            .and_then(Value::as_u64)
+            .map_or(default, |n| n as usize)
+    };
+    let switch =
+        |name: &str, default: bool| password(name).and_then(Value::as_bool).unwrap_or(default);
+    let reference = PasswordPolicy::default();
+    PasswordPolicy {
+        min_len: number("min_length", reference.min_len),
+        max_len: number("max_length", reference.max_len),
+        min_classes: number("min_classes", reference.min_classes),
+        max_run: number("max_run", reference.max_run),
+        forbid_user_name: switch("forbid_user_name", reference.forbid_user_name),
+        user_name_reversed: switch("user_name_reversed", reference.user_name_reversed),
+        forbid_reuse: switch("forbid_reuse", reference.forbid_reuse),
+        ascii_only: password("charset").and_then(Value::as_str) == Some("ascii"),
+    }
+}
+
+/// `base` with the profile's `tokens:` choices.
+fn with_tokens(base: GatewayConfig, profile: &Profile) -> GatewayConfig {
+    let tokens = &profile.tokens;
+    GatewayConfig {
+        t1_tries: tokens.t1_tries,
+        t1_bound_to_client: tokens.t1_bound_to_client,
+        t1_consumed_by_invalid_body: tokens.t1_consumed_by_invalid_body,
+        t2_consumed_by_too_frequent: tokens.t2_consumed_by_too_frequent,
+        new_code_resets_counter: tokens.new_code_resets_counter,
+        other_user_code: match tokens.other_user_code {
+            OtherUserCode::Intact => config::OtherUserCode::Intact,
+            OtherUserCode::Counts => config::OtherUserCode::Counts,
+            OtherUserCode::UsedUp => config::OtherUserCode::UsedUp,
+        },
+        new_captcha_replaces: tokens.new_captcha_replaces,
+        single_use: config::SingleUse {
+            t1: tokens.single_use.t1,
+            t2: tokens.single_use.t2,
+            code: tokens.single_use.code,
+            t3: tokens.single_use.t3,
+        },
+        resend_scope: match tokens.resend_scope {
+            ResendScope::User => config::ResendScope::User,
+            ResendScope::Destination => config::ResendScope::Destination,
+            ResendScope::Account => config::ResendScope::Account,
+        },
         ..base
     }
 }
