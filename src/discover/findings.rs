@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 use crate::profile::render::Notes;
 use crate::profile::{ErrorSpec, Profile};
 
-use super::probe::ProbeError;
-
 #[derive(Debug, Clone)]
 pub struct Findings {
     pub profile: Profile,
@@ -73,11 +71,6 @@ impl Findings {
                     .or_insert_with(|| why.to_owned());
             }
         }
-    }
-
-    /// A section that stopped: what it had not found yet is flagged with the reason.
-    pub fn stopped(&mut self, paths: &[String], error: &ProbeError) {
-        self.undetermined(paths, &format!("not determined: {error}"));
     }
 }
 
