@@ -143,11 +143,21 @@ impl Probe {
     }
 
     pub async fn call(&self, operation: Operation, body: Value) -> Result<Reply, ProbeError> {
+        self.call_with(operation, body, &[]).await
+    }
+
+    /// A JSON call with these headers besides `Content-Type`.
+    async fn call_with(
+        &self,
+        operation: Operation,
+        body: Value,
+        headers: &[(&str, String)],
+    ) -> Result<Reply, ProbeError> {
         self.send(json_request(
             operation.method(),
             operation.path(),
             &body,
-            &[],
+            headers,
         ))
         .await
     }
@@ -199,31 +209,18 @@ impl Probe {
     }
 
     pub async fn reset(&self, user: &str, t3: &str, password: &str) -> Result<Reply, ProbeError> {
-        let operation = Operation::ResetPassword;
         let body = json!({"user": user, "newPwd": password});
         let headers = [("X-Access-Token", t3.to_owned())];
-        self.send(json_request(
-            operation.method(),
-            operation.path(),
-            &body,
-            &headers,
-        ))
-        .await
+        self.call_with(Operation::ResetPassword, body, &headers)
+            .await
     }
 
     pub async fn login(&self, account: &str, password: &str) -> Result<Reply, ProbeError> {
-        let operation = Operation::Login;
         let basic =
             base64::engine::general_purpose::STANDARD.encode(format!("{account}:{password}"));
         let headers = [("Authorization", format!("Basic {basic}"))];
         let body = json!({"account": account, "clientType": 72});
-        self.send(json_request(
-            operation.method(),
-            operation.path(),
-            &body,
-            &headers,
-        ))
-        .await
+        self.call_with(Operation::Login, body, &headers).await
     }
 
     /// Whether the target serves test support: the outbox answers (200 or 404 with JSON) and

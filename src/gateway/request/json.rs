@@ -148,25 +148,39 @@ fn integral(n: serde_json::Number) -> serde_json::Number {
     }
 }
 
+/// Why a body did not parse: not JSON at all (answered 500 under the `malformed-json-500`
+/// fault, and marked as `invalid_request`'s second case where the caller tells it apart), or
+/// JSON of the wrong shape.
+pub(super) fn body_failure(
+    e: &serde_json::Error,
+    syntax_is_internal: bool,
+    second_case: bool,
+) -> Failure {
+    let not_json = matches!(
+        e.classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    );
+    match (not_json, syntax_is_internal) {
+        (true, true) => FailureKind::Internal.into(),
+        (true, false) => {
+            let failure = Failure::invalid(format!("body is not JSON: {e}"));
+            if second_case {
+                failure.second_case()
+            } else {
+                failure
+            }
+        }
+        (false, _) => Failure::invalid(e.to_string()),
+    }
+}
+
 /// The members of a JSON object, in order, duplicates kept.
 fn read_members(body: &[u8], syntax_is_internal: bool) -> Result<Vec<(String, Value)>, Failure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let members = deserializer
         .deserialize_map(MembersVisitor)
         .and_then(|members| deserializer.end().map(|()| members));
-    members.map_err(|e| {
-        let not_json = matches!(
-            e.classify(),
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-        );
-        if not_json && syntax_is_internal {
-            FailureKind::Internal.into()
-        } else if not_json {
-            Failure::invalid(format!("body is not JSON: {e}")).second_case()
-        } else {
-            Failure::invalid(e.to_string())
-        }
-    })
+    members.map_err(|e| body_failure(&e, syntax_is_internal, true))
 }
 
 struct MembersVisitor;

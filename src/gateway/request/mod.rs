@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::failure::{Failure, FailureKind};
+use super::failure::Failure;
 
 pub use json::{
     check_content_type, parse_call, CallBody, Duplicates, OtherContentType, RequestPolicy,
@@ -31,19 +31,8 @@ pub fn parse_json<T: DeserializeOwned>(
     syntax_is_internal: bool,
 ) -> Result<T, Failure> {
     check_content_type(headers, OtherContentType::Refused)?;
-    serde_json::from_slice(body).map_err(|e| {
-        let not_json = matches!(
-            e.classify(),
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-        );
-        if not_json && syntax_is_internal {
-            FailureKind::Internal.into()
-        } else if not_json {
-            Failure::invalid(format!("body is not JSON: {e}"))
-        } else {
-            Failure::invalid(e.to_string())
-        }
-    })
+    // Test support tells no sub-case apart.
+    serde_json::from_slice(body).map_err(|e| json::body_failure(&e, syntax_is_internal, false))
 }
 
 pub fn required<T>(value: Option<T>, field: &str) -> Result<T, Failure> {
@@ -172,6 +161,7 @@ impl CallBody for LoginBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::failure::FailureKind;
     use axum::http::{header, HeaderValue};
 
     fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
