@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod load;
 pub mod output;
 pub mod profile;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
