@@ -63,6 +63,8 @@ mod requests;
 mod scenario_props;
 #[path = "main/sdk_fixture.rs"]
 mod sdk_fixture;
+#[path = "main/secrets.rs"]
+mod secrets;
 #[path = "main/shards.rs"]
 mod shards;
 #[path = "main/suite_teeth.rs"]

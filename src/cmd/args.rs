@@ -42,6 +42,10 @@ pub struct TargetArgs {
     /// Also trust the certificate authorities in this PEM file (repeatable).
     #[arg(long = "ca-cert", value_name = "PEM")]
     pub ca_certs: Vec<PathBuf>,
+    /// Show passwords, tokens and codes as they are in reports and on the console, for local
+    /// debugging (every report then says so); they are masked by default.
+    #[arg(long)]
+    pub reveal_secrets: bool,
 }
 
 /// The embedded gateway's fault switches: shared by `run`, `load` and `fuzz`.
@@ -140,6 +144,7 @@ impl TargetArgs {
         session.captcha_oracle = captcha;
         session.code_oracle = code;
         session.client = self.client_options();
+        session.reveal_secrets = self.reveal_secrets;
         session.embedded.faults = crate::gateway::FaultSet::new(faults.faults.clone());
         // The embedded gateway behaves as the profile says, so `--profile` alone is a target.
         session.embedded = crate::runner::embedded::config_for(&session.profile, session.embedded);

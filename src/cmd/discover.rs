@@ -56,6 +56,9 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
             .reachable()
             .await
             .map_err(|e| Error::Unreachable(format!("cannot reach {url}: {}", e.message)))?;
+        if session.reveal_secrets {
+            eprintln!("discover: {}", crate::redact::REVEALED);
+        }
         eprintln!("discover: probing {url} (creates test users, moves its clock; at most {} requests, {})", budget.max_requests, humantime::format_duration(args.time_limit));
         let mut base = session.profile.clone();
         let (captcha, code) = args.target.oracles();

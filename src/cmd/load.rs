@@ -135,12 +135,13 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         shard: (!shard.is_whole()).then_some(shard),
         merged: None,
     };
-    let summary = summary::summarise(
+    let mut summary = summary::summarise(
         facts,
         &spec,
         &outcome.metrics,
         outcome.measured.as_secs_f64(),
     );
+    summary.secrets_revealed = options.session.reveal_secrets;
     print!("{}", load_report::console(&summary));
     match load_report::render_into(&run_dir, &summary) {
         Ok(()) => println!(

@@ -110,6 +110,8 @@ pub struct FuzzOutcome {
     /// With `keep_going`: cases that failed like a finding already made (not shrunk again).
     pub repeated: u64,
     pub findings: Vec<Finding>,
+    /// True with `--reveal-secrets`: findings show passwords, tokens and codes as they are.
+    pub secrets_revealed: bool,
 }
 
 /// A case planned and rendered: its steps and its scenario text.

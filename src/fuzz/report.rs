@@ -67,6 +67,9 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
         "gatecheck fuzz against {}: {} cases in {:.1} s (seed {})",
         outcome.target, outcome.cases_run, outcome.elapsed_s, outcome.seed
     );
+    if outcome.secrets_revealed {
+        let _ = writeln!(out, "  {}", crate::redact::REVEALED);
+    }
     if outcome.without_waits {
         out.push_str(
             "  note: the target's clock cannot be moved, so no case waits for an expiry\n",
@@ -154,6 +157,13 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
         .attr("tests", 1)
         .attr("failures", failures)
         .attr("time", format!("{:.3}", outcome.elapsed_s))
+        .children(outcome.secrets_revealed.then(|| {
+            Element::new("properties").child(
+                Element::new("property")
+                    .attr("name", "secrets")
+                    .attr("value", crate::redact::REVEALED),
+            )
+        }))
         .child(case);
     Element::new("testsuites")
         .attr("name", "gatecheck fuzz")

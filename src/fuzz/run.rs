@@ -230,6 +230,7 @@ impl<'a> Run<'a> {
             coverage: self.coverage.into_inner(),
             repeated: self.repeated.get(),
             findings: self.findings,
+            secrets_revealed: self.session.redactor.reveals(),
         }
     }
 }

@@ -164,6 +164,7 @@ async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<S
         oracles: &session.oracles,
         keep_exchanges: false,
         keeps_last: run.keeps_last,
+        redactor: &run.session.redactor,
     };
     let UserPool::Load(pool) = &session.users else {
         return Some(StepError::new(SetupKind::Users, "no users for load").failure_name());

@@ -186,6 +186,9 @@ pub fn render(summary: &LoadSummary) -> String {
     } else {
         "<span class=\"fail\">FAILED</span>"
     };
+    if summary.secrets_revealed {
+        let _ = write!(out, "<p class=\"fail\">{}</p>", crate::redact::REVEALED);
+    }
     let _ = write!(
         out,
         "<h1>gatecheck load {}: {verdict}</h1>",

@@ -251,7 +251,7 @@ pub fn merge(
             missing,
         }),
     };
-    let summary = summarise_with(
+    let mut summary = summarise_with(
         facts,
         settings.model.clone(),
         settings.warmup_s,
@@ -259,6 +259,7 @@ pub fn merge(
         &metrics,
         measured_s,
     );
+    summary.secrets_revealed = runs.iter().any(|s| s.summary.secrets_revealed);
     Ok(MergedRun { summary, intervals })
 }
 

@@ -58,6 +58,9 @@ fn row(name: &str, s: &SeriesSummary) -> String {
 
 pub fn markdown(summary: &LoadSummary) -> String {
     let mut out = String::new();
+    if summary.secrets_revealed {
+        let _ = writeln!(out, "**{}**\n", crate::redact::REVEALED);
+    }
     let verdict = if summary.passed { "passed" } else { "FAILED" };
     let _ = writeln!(out, "# gatecheck load {}: {verdict}\n", summary.run_id);
     let _ = writeln!(
@@ -109,6 +112,9 @@ pub fn console(summary: &LoadSummary) -> String {
         "gatecheck load {}: `{}` against {}",
         summary.run_id, summary.scenario, summary.target
     );
+    if summary.secrets_revealed {
+        let _ = writeln!(out, "  {}", crate::redact::REVEALED);
+    }
     let _ = writeln!(out, "  {}", summary.model);
     if let Some(relaxed) = &summary.relaxed {
         let _ = writeln!(out, "  note: {relaxed}");
@@ -189,6 +195,13 @@ pub fn junit(summary: &LoadSummary) -> String {
         .attr("failures", failures)
         .attr("time", format!("{:.3}", summary.measured_s))
         .attr("timestamp", &summary.started_at)
+        .children(summary.secrets_revealed.then(|| {
+            Element::new("properties").child(
+                Element::new("property")
+                    .attr("name", "secrets")
+                    .attr("value", crate::redact::REVEALED),
+            )
+        }))
         .children(cases);
     Element::new("testsuites")
         .attr("name", "gatecheck load")

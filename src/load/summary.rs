@@ -50,6 +50,9 @@ pub struct LoadSummary {
     /// This record was merged from shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// Run with `--reveal-secrets` (a load record holds no secrets, but says it was asked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secrets_revealed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -286,6 +289,7 @@ pub fn summarise_with(
         settings: facts.settings,
         shard: facts.shard,
         merged: facts.merged,
+        secrets_revealed: false,
     };
     summary.thresholds = thresholds
         .iter()

@@ -25,6 +25,7 @@ const TOP_KEYS: &[&str] = &[
     "users",
     "requests",
     "tokens",
+    "secrets",
 ];
 pub(super) const LIFETIMES: &[&str] = &["t1", "t2", "code", "t3"];
 pub(super) const BURNS: &[&str] = &["t1_on_mismatch", "t3_on_policy", "other_user"];
@@ -106,6 +107,9 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
     if let Some(node) = map.get_node("users") {
         profile.generated = super::users::decode_users(node, errors);
     }
+    if let Some(node) = map.get_node("secrets") {
+        profile.secrets = super::secrets::decode(node, errors);
+    }
     profile
 }
 
@@ -135,6 +139,7 @@ fn empty() -> Profile {
         accounts: Vec::new(),
         generated: None,
         tokens: super::TokenChoices::default(),
+        secrets: super::SecretNames::default(),
         value_cache: std::sync::OnceLock::new(),
     }
 }

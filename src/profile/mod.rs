@@ -4,7 +4,8 @@
 //! The reference gateway's profile is built in (`profiles/reference.yaml`). Part of the pure
 //! layer with the scenario language (which reads it); `decode` reads a file, `oracle` its
 //! `oracle:` section, `users` its `users:` and `accounts:` sections and accounts files,
-//! `captcha_image` its `captcha.image:`, `tokens` its `tokens:` section.
+//! `captcha_image` its `captcha.image:`, `tokens` its `tokens:` section, `secrets` its
+//! `secrets:` section.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +22,7 @@ mod decode;
 mod oracle;
 pub mod render;
 mod requests;
+mod secrets;
 mod tokens;
 mod users;
 
@@ -29,6 +31,7 @@ pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
 pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
 
 pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
+pub use secrets::SecretNames;
 pub use tokens::{OtherUserCode, ResendScope, SingleUse, TokenChoices};
 
 pub const REFERENCE_YAML: &str = include_str!("../../profiles/reference.yaml");
@@ -94,6 +97,8 @@ pub struct Profile {
     pub generated: Option<GeneratedUsers>,
     /// What the gateway does with T1, T2 and codes where the API is silent (`tokens:`).
     pub tokens: TokenChoices,
+    /// Secret fields and headers of this gateway's own, masked in reports (`secrets:`).
+    pub secrets: SecretNames,
     /// `to_value()`, built once and shared by every flow of a run.
     value_cache: std::sync::OnceLock<std::sync::Arc<Value>>,
 }

@@ -97,7 +97,26 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
     oracle(&mut out, profile);
     accounts(&mut out, profile);
     users(&mut out, profile);
+    secrets(&mut out, profile);
     out.text
+}
+
+/// `secrets:`, only when the profile names some.
+fn secrets(out: &mut Out, profile: &Profile) {
+    let names = &profile.secrets;
+    if names.fields.is_empty() && names.headers.is_empty() {
+        return;
+    }
+    out.section("secrets");
+    for (key, list) in [("fields", &names.fields), ("headers", &names.headers)] {
+        let quoted: Vec<String> = list.iter().map(|n| quoted(n)).collect();
+        out.line(
+            1,
+            key,
+            &format!("[{}]", quoted.join(", ")),
+            &format!("secrets.{key}"),
+        );
+    }
 }
 
 /// A section's entries in the order the reference profile writes them, any others after.
@@ -383,6 +402,8 @@ mod tests {
         profile.tokens.other_user_code = super::super::OtherUserCode::Counts;
         profile.tokens.resend_scope = super::super::ResendScope::Account;
         profile.tokens.single_use.t2 = false;
+        profile.secrets.fields = vec!["otp".into(), "pin: #1".into()];
+        profile.secrets.headers = vec!["X-Api-Key".into()];
         profile.captcha_image = CaptchaImage {
             format: ImageFormat::Jpeg,
             shape: PieceShape::Round,
@@ -395,6 +416,7 @@ mod tests {
         let again = Profile::parse("written.yaml", &to_yaml(&profile, &Bare)).expect("parses");
         assert_eq!(again.to_value(), profile.to_value());
         assert_eq!(again.errors, profile.errors);
+        assert_eq!(again.secrets, profile.secrets);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub const SECRET_HEADERS: &[&str] = &[
 /// Test-support paths whose last segment is a live token (`GET /test/v1/captcha/{T1}`).
 const TOKEN_PATHS: &[&str] = &["/test/v1/captcha/"];
 
+/// The line every report and the console carry when `--reveal-secrets` showed secrets.
+pub const REVEALED: &str = "SECRETS REVEALED (--reveal-secrets): this output holds live passwords, tokens and codes; do not keep or share it";
+
 /// JSON strings longer than this are cut to `CUT_PREFIX` characters and their length.
 pub const LONG_STRING: usize = 120;
 const CUT_PREFIX: usize = 40;

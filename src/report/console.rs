@@ -15,6 +15,9 @@ pub fn render(record: &RunRecord) -> String {
         record.target,
         record.profile
     );
+    if record.secrets_revealed {
+        let _ = writeln!(out, "{}\n", crate::redact::REVEALED);
+    }
     let width = record
         .scenarios
         .iter()

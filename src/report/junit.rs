@@ -25,7 +25,12 @@ pub fn render(record: &RunRecord) -> String {
     let properties = Element::new("properties")
         .inline()
         .child(property("target", &record.target))
-        .child(property("profile", &record.profile));
+        .child(property("profile", &record.profile))
+        .children(
+            record
+                .secrets_revealed
+                .then(|| property("secrets", crate::redact::REVEALED)),
+        );
     let suite =
         counts(Element::new("testsuite").attr("name", format!("gatecheck run {}", record.run_id)))
             .attr("timestamp", &record.started_at)

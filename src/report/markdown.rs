@@ -7,6 +7,9 @@ use crate::runner::record::{RunRecord, Verdict};
 
 pub fn render(record: &RunRecord) -> String {
     let mut out = String::new();
+    if record.secrets_revealed {
+        let _ = writeln!(out, "**{}**\n", crate::redact::REVEALED);
+    }
     let verdict = if record.passed() { "passed" } else { "FAILED" };
     let _ = writeln!(out, "# gatecheck run {}: {verdict}\n", record.run_id);
     let _ = writeln!(

@@ -14,6 +14,9 @@ pub struct Context {
     pub answer_for: Option<String>,
     /// A user whose newest code has been sent but not yet looked up.
     pub code_pending_for: Option<String>,
+    /// Secret values the flow's records have met, scrubbed from the records after
+    /// (`runner::redaction`).
+    pub secrets: crate::redact::Secrets,
 }
 
 impl Context {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::context::Context;
 use super::outcome::{Check, Outcome};
-use super::record::{shown, FailureRecord};
+use super::record::FailureRecord;
 use super::target::{Answer, TransportError};
 use crate::profile::Profile;
 use crate::scenario::diagnostic::Location;
@@ -181,7 +181,8 @@ pub fn strict_error_shape(
                     .is_some_and(crate::profile::well_formed_code)
         });
     if !shape_ok {
-        let actual = shown(&String::from_utf8_lossy(&answer.body));
+        // Cut later, once secrets are scrubbed from it (`runner::redaction`).
+        let actual = String::from_utf8_lossy(&answer.body).into_owned();
         failures.push(failure(
             at,
             Check::ErrorBody,

@@ -11,6 +11,7 @@ pub mod oracle;
 pub mod outcome;
 pub mod pool;
 pub mod record;
+pub mod redaction;
 pub mod scenario;
 pub mod session;
 pub mod step;
@@ -105,6 +106,7 @@ pub async fn run(
             run_id: run_id(),
             target,
             embedded_target,
+            secrets_revealed: options.session.reveal_secrets,
             profile: options.session.profile.name.clone(),
             started_at,
             duration_ms: started.elapsed().as_millis() as u64,

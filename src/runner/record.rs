@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 pub use super::outcome::{Check, Outcome, TransportFailure};
 
 /// Bumped whenever a field changes meaning or disappears (2: a step's `outcome` and `transport`
-/// replaced its `status` and `transport_error`; parallel `outcomes` and checks are typed).
-pub const SCHEMA_VERSION: u32 = 2;
+/// replaced its `status` and `transport_error`; parallel `outcomes` and checks are typed. 3:
+/// secrets are masked and long JSON strings cut in bodies, headers and messages, unless
+/// `secrets_revealed`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunRecord {
@@ -16,6 +18,9 @@ pub struct RunRecord {
     pub target: String,
     /// True when gatecheck started its embedded reference gateway.
     pub embedded_target: bool,
+    /// True with `--reveal-secrets`: passwords, tokens and codes are shown as they are.
+    #[serde(default)]
+    pub secrets_revealed: bool,
     pub profile: String,
     pub started_at: String,
     pub duration_ms: u64,
@@ -68,7 +73,8 @@ pub struct RequestRecord {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8), cut at `BODY_SHOWN` bytes.
+    /// The body as text (lossy UTF-8), secrets masked, long JSON strings cut, then cut at
+    /// `BODY_SHOWN` bytes (`runner::redaction`).
     pub body: String,
 }
 
@@ -150,31 +156,5 @@ pub fn shown(text: &str) -> String {
             &text[..text.floor_char_boundary(BODY_SHOWN)],
             text.len()
         )
-    }
-}
-
-impl RequestRecord {
-    pub fn of(target: &super::target::Target, prepared: &super::target::Prepared) -> Self {
-        Self {
-            method: prepared.method.to_string(),
-            url: format!("{}{}", target.base_url, prepared.path),
-            headers: prepared.headers.clone(),
-            body: prepared
-                .body
-                .as_deref()
-                .map(|b| shown(&String::from_utf8_lossy(b)))
-                .unwrap_or_default(),
-        }
-    }
-}
-
-impl ResponseRecord {
-    pub fn of(answer: &super::target::Answer) -> Self {
-        Self {
-            status: answer.status,
-            headers: answer.header_list(),
-            body: shown(&String::from_utf8_lossy(&answer.body)),
-            body_bytes: answer.body.len(),
-        }
     }
 }

@@ -44,21 +44,25 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
             return record;
         }
     }
+    // Kept outside the steps' block: the reason of a scenario that could not run is scrubbed
+    // of the secrets its steps met.
+    let mut kept: Option<Context> = None;
     let result = async {
-        let mut context = prepare(scenario, session).await?;
+        let context = kept.insert(prepare(scenario, session).await?);
         let env = Env {
             target: &session.target,
             profile: &session.profile,
             oracles: &session.oracles,
             keep_exchanges: true,
             keeps_last: step::keeps_last(scenario),
+            redactor: &session.redactor,
         };
         'steps: for step in &scenario.steps {
-            let times = repeat_count(step, &context)
+            let times = repeat_count(step, context)
                 .map_err(StepError::of(SetupKind::Template))
                 .map_err(|e| at(step, e))?;
             for _ in 0..times {
-                let step_record = run_step(step, &mut context, &env)
+                let step_record = run_step(step, context, &env)
                     .await
                     .map_err(|e| at(step, e))?;
                 let failed = !step_record.failures.is_empty();
@@ -74,7 +78,10 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
     .await;
     if let Err(error) = result {
         record.verdict = Verdict::Error;
-        record.reason = Some(error.message);
+        record.reason = Some(match &kept {
+            Some(context) => super::redaction::reason(&session.redactor, &error.message, context),
+            None => error.message,
+        });
         record.setup = Some(error.kind);
     }
     record.duration_ms = started.elapsed().as_millis() as u64;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::gateway::{self, Clock, GatewayConfig, SpawnedGateway};
 use crate::profile::{Account, CaptchaOracle, CodeOracle, Profile, UserKind};
+use crate::redact::Redactor;
 
 use super::oracle::Oracles;
 use super::pool::{Fresh, LoadPool};
@@ -26,6 +27,8 @@ pub struct SessionOptions {
     pub client: ClientOptions,
     /// The embedded gateway's configuration (faults, choices); ignored with a target.
     pub embedded: GatewayConfig,
+    /// `--reveal-secrets`: records show passwords, tokens and codes as they are.
+    pub reveal_secrets: bool,
 }
 
 impl SessionOptions {
@@ -37,6 +40,7 @@ impl SessionOptions {
             code_oracle: None,
             client: ClientOptions::default(),
             embedded: GatewayConfig::default(),
+            reveal_secrets: false,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct Session {
     pub shown_target: String,
     /// Where a load run's users came from (and how long creating them took), for the console.
     pub users_note: Option<String>,
+    /// How records show secrets: masked, unless `--reveal-secrets`.
+    pub redactor: Redactor,
     embedded: Option<SpawnedGateway>,
 }
 
@@ -129,6 +135,11 @@ impl Session {
             users,
             shown_target,
             users_note,
+            redactor: Redactor::new(
+                &options.profile.secrets.fields,
+                &options.profile.secrets.headers,
+                options.reveal_secrets,
+            ),
             embedded,
         })
     }

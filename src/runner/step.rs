@@ -9,7 +9,8 @@ use super::context::Context;
 use super::judge;
 use super::oracle::Oracles;
 use super::outcome::{Check, Outcome, SetupKind, StepError};
-use super::record::{RequestRecord, ResponseRecord, StepRecord};
+use super::record::StepRecord;
+use super::redaction;
 use super::target::{Answer, Prepared, Target, TransportError};
 use crate::api::Operation;
 use crate::profile::Profile;
@@ -24,6 +25,8 @@ pub struct Env<'a> {
     pub keep_exchanges: bool,
     /// Some step of the scenario reads `last` (see `keeps_last`).
     pub keeps_last: bool,
+    /// How the step's record shows secrets.
+    pub redactor: &'a crate::redact::Redactor,
 }
 
 /// Whether a step of `scenario` reads the answer before it (`last`).
@@ -80,8 +83,12 @@ pub async fn run_step(
         keep_answer(step, answer, context, env, &mut record);
     }
     if env.keep_exchanges || !record.failures.is_empty() {
-        record.request = Some(RequestRecord::of(env.target, &prepared));
-        record.response = shown.map(ResponseRecord::of);
+        redaction::learn(env.redactor, context, &prepared, shown);
+        let secrets = &context.secrets;
+        let request = redaction::request(env.redactor, env.target, &prepared, secrets);
+        record.request = Some(request);
+        record.response = shown.map(|answer| redaction::response(env.redactor, answer, secrets));
+        redaction::scrub(env.redactor, &mut record, secrets);
     }
     Ok(record)
 }

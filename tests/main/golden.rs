@@ -107,6 +107,7 @@ fn fixture() -> RunRecord {
         run_id: "20261127T100000Z-abcd".into(),
         target: "http://127.0.0.1:8080 (embedded reference gateway)".into(),
         embedded_target: true,
+        secrets_revealed: false,
         profile: "reference".into(),
         started_at: "2026-11-27T10:00:00Z".into(),
         duration_ms: 1234,

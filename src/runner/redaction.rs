@@ -1,0 +1,110 @@
+//! The one place a step's record is made safe to show, so that every report (results.json,
+//! junit.xml, summary.md, the console, fuzz findings, load failure names) renders redacted
+//! data: first every secret the step meets is learnt (the template values, the request's and
+//! the answer's secret fields and headers, a token in a test-support path), then bodies and
+//! headers are masked and every free text of the record (failures, transport messages) is
+//! scrubbed of them, and only then cut to `BODY_SHOWN`, so a cut never leaves half a secret.
+
+use serde_json::{Map, Value};
+
+use super::context::Context;
+use super::record::{shown, RequestRecord, ResponseRecord, StepRecord};
+use super::target::{Answer, Prepared, Target};
+use crate::redact::{Class, Redactor, Secrets};
+
+/// Template values that are secrets, and how each is shown.
+const FLOW_SECRETS: &[(&str, Class)] = &[
+    ("t1", Class::Token),
+    ("t2", Class::Token),
+    ("t3", Class::Token),
+    ("code", Class::Code),
+    // Every digit of the code moved by one: it gives the code away.
+    ("wrong_code", Class::Code),
+    ("password", Class::Password),
+    ("old_password", Class::Password),
+    ("new_password", Class::Password),
+];
+
+/// Learns what a step can show: the flow's secret values, then the exchange's.
+pub fn learn(
+    redactor: &Redactor,
+    context: &mut Context,
+    prepared: &Prepared,
+    answer: Option<&Answer>,
+) {
+    let secrets = &mut context.secrets;
+    learn_flow(redactor, &context.flow, secrets);
+    redactor.find_in_path(&prepared.path, secrets);
+    redactor.find_in_headers(&prepared.headers, secrets);
+    if let Some(body) = &prepared.body {
+        redactor.find_in_body(&String::from_utf8_lossy(body), secrets);
+    }
+    if let Some(answer) = answer {
+        redactor.find_in_headers(&answer.header_list(), secrets);
+        if let Some(body) = answer.json() {
+            redactor.find_in_json(body, secrets);
+        }
+    }
+}
+
+fn learn_flow(redactor: &Redactor, flow: &Map<String, Value>, secrets: &mut Secrets) {
+    for (key, class) in FLOW_SECRETS {
+        if let Some(Value::String(value)) = flow.get(*key) {
+            secrets.add(value, *class);
+        }
+    }
+    // The CAPTCHA answer's body holds T1.
+    if let Some(captcha) = flow.get("captcha") {
+        redactor.find_in_json(captcha, secrets);
+    }
+}
+
+pub fn request(
+    redactor: &Redactor,
+    target: &Target,
+    prepared: &Prepared,
+    secrets: &Secrets,
+) -> RequestRecord {
+    let url = format!("{}{}", target.base_url, prepared.path);
+    RequestRecord {
+        method: prepared.method.to_string(),
+        url: redactor.scrub(&url, secrets),
+        headers: redactor.headers(&prepared.headers, secrets),
+        body: prepared
+            .body
+            .as_deref()
+            .map(|b| shown(&redactor.body(&String::from_utf8_lossy(b), secrets)))
+            .unwrap_or_default(),
+    }
+}
+
+pub fn response(redactor: &Redactor, answer: &Answer, secrets: &Secrets) -> ResponseRecord {
+    ResponseRecord {
+        status: answer.status,
+        headers: redactor.headers(&answer.header_list(), secrets),
+        body: shown(&redactor.body(&String::from_utf8_lossy(&answer.body), secrets)),
+        body_bytes: answer.body.len(),
+    }
+}
+
+/// Scrubs the record's free text (failed expectations, transport messages) and bounds it.
+pub fn scrub(redactor: &Redactor, record: &mut StepRecord, secrets: &Secrets) {
+    let clean = |text: &mut String| *text = shown(&redactor.scrub(text, secrets));
+    for failure in &mut record.failures {
+        clean(&mut failure.expected);
+        clean(&mut failure.actual);
+    }
+    if let Some(transport) = &mut record.transport {
+        clean(&mut transport.message);
+    }
+    if let Some(super::outcome::Outcome::Transport(transport)) = &mut record.outcome {
+        clean(&mut transport.message);
+    }
+}
+
+/// A scenario's reason (why it was skipped or could not run), scrubbed.
+pub fn reason(redactor: &Redactor, reason: &str, context: &Context) -> String {
+    let mut secrets = context.secrets.clone();
+    learn_flow(redactor, &context.flow, &mut secrets);
+    shown(&redactor.scrub(reason, &secrets))
+}
