@@ -40,7 +40,7 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
         max_requests: args.max_requests,
         deadline: Instant::now() + args.time_limit,
     };
-    let discovery = runtime.block_on(async {
+    let mut discovery = runtime.block_on(async {
         // The embedded gateway lives until the probes are done.
         let (url, _embedded) = match &session.target {
             Some(url) => (url.clone(), None),
@@ -66,6 +66,9 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
         base.oracle.code = code.unwrap_or(base.oracle.code);
         Ok::<_, Error>(discover::discover(target, &base, budget).await)
     })?;
+    if !session.reveal_secrets {
+        discovery.withhold_passwords();
+    }
     let text = discovery.to_yaml();
     match &args.out {
         Some(path) => crate::output::files::write_atomically(path, text.as_bytes())

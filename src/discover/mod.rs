@@ -135,6 +135,9 @@ fn error_shape(probe: &Probe, found: &mut Findings) {
     found.found("strict_errors", how);
 }
 
+/// What an account's password is written as when it is withheld.
+pub const WITHHELD_PASSWORD: &str = "<withheld>";
+
 impl Discovery {
     /// The profile file: a header saying what was done, then every value with its note.
     pub fn to_yaml(&self) -> String {
@@ -153,6 +156,20 @@ impl Discovery {
         }
         text.push_str(&render::to_yaml(&self.findings.profile, &self.findings));
         text
+    }
+
+    /// Replaces the passwords of the accounts copied from the base profile with
+    /// `WITHHELD_PASSWORD`, each flagged for review: the written profile is a file people
+    /// share and commit (`--reveal-secrets` keeps them).
+    pub fn withhold_passwords(&mut self) {
+        for (i, account) in self.findings.profile.accounts.iter_mut().enumerate() {
+            let length = account.password.chars().count();
+            account.password = WITHHELD_PASSWORD.to_owned();
+            self.findings.review.insert(
+                format!("accounts.{i}"),
+                format!("password withheld ({length} characters): copy it from the base profile's accounts, or run discover with --reveal-secrets"),
+            );
+        }
     }
 
     /// What the console shows: one line per stop, then the count of what was found.

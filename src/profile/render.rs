@@ -289,7 +289,7 @@ fn accounts(out: &mut Out, profile: &Profile) {
         return;
     }
     out.section("accounts");
-    for account in &profile.accounts {
+    for (i, account) in profile.accounts.iter().enumerate() {
         let kind = match account.kind {
             UserKind::Phone => "phone",
             UserKind::Email => "email",
@@ -304,7 +304,11 @@ fn accounts(out: &mut Out, profile: &Profile) {
         if let Some(name) = &account.account {
             fields.push(format!("account: {}", quoted(name)));
         }
-        let _ = writeln!(out.text, "  - {{{}}}", fields.join(", "));
+        let line = format!("  - {{{}}}", fields.join(", "));
+        let _ = match out.notes.note(&format!("accounts.{i}")) {
+            Some(note) => writeln!(out.text, "{line}  # {}", one_line(&note)),
+            None => writeln!(out.text, "{line}"),
+        };
     }
 }
 

@@ -432,3 +432,48 @@ fn revealed_secrets_are_found_and_every_report_says_so() {
     assert!(text("junit.xml").contains(banner));
     assert!(text("revealing run stdout").contains(banner));
 }
+
+#[test]
+fn discover_withholds_account_passwords_unless_revealed() {
+    let dir = reports_dir("secrets-discover");
+    let base = gatecheck::profile::REFERENCE_YAML.replace(
+        "accounts: []",
+        "accounts: [{user: \"+8613600000001\", password: \"Init#Pass01\", kind: phone}]",
+    );
+    let base_path = crate::support::write_file(&dir, "base.yaml", &base);
+    let written = |reveal: bool| {
+        let out = dir.join(format!("found-{reveal}.yaml"));
+        let mut command = gatecheck();
+        command
+            .arg("discover")
+            .arg("--profile")
+            .arg(&base_path)
+            .arg("--out")
+            .arg(&out);
+        if reveal {
+            command.arg("--reveal-secrets");
+        }
+        let output = command.output().expect("discover runs");
+        crate::support::assert_exit(&output, 0);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (std::fs::read_to_string(&out).expect("written"), stderr)
+    };
+    let (withheld, stderr) = written(false);
+    assert!(
+        !withheld.contains("Init#Pass01") && !stderr.contains("Init#Pass01"),
+        "{withheld}"
+    );
+    assert!(
+        withheld.contains(
+            "password: \"<withheld>\", kind: phone}  # REVIEW: password withheld (11 characters)"
+        ),
+        "{withheld}"
+    );
+    assert!(
+        stderr.contains("REVIEW accounts.0: password withheld"),
+        "{stderr}"
+    );
+    let (revealed, stderr) = written(true);
+    assert!(revealed.contains("password: \"Init#Pass01\""), "{revealed}");
+    assert!(stderr.contains(gatecheck::redact::REVEALED), "{stderr}");
+}
