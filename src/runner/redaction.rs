@@ -108,3 +108,31 @@ pub fn reason(redactor: &Redactor, reason: &str, context: &Context) -> String {
     learn_flow(redactor, &context.flow, &mut secrets);
     shown(&redactor.scrub(reason, &secrets))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_across_the_cut_is_masked_before_the_body_is_cut() {
+        let redactor = Redactor::default();
+        let t1 = "Qm9xTkVuZ3Rva2VuLXNlY3JldC12YWx1ZQ";
+        let mut context = Context::default();
+        context.set("t1", Value::String(t1.to_owned()));
+        // Not JSON, so found by value only; the token straddles the 2048-byte cut.
+        let text = format!("{}{t1} and more", "x".repeat(2030));
+        let prepared = Prepared {
+            method: hyper::Method::PUT,
+            path: format!("/test/v1/captcha/{t1}"),
+            headers: vec![("X-Access-Token".into(), t1.to_owned())],
+            body: Some(bytes::Bytes::from(text)),
+        };
+        learn(&redactor, &mut context, &prepared, None);
+        let target = Target::new("http://127.0.0.1:9", Default::default()).expect("target");
+        let record = request(&redactor, &target, &prepared, &context.secrets);
+        let shown = format!("{record:?}");
+        assert!(!shown.contains(&t1[..6]), "{shown}");
+        assert!(record.body.contains("Qm9x…(34 chars)"), "{}", record.body);
+        assert!(record.url.ends_with("/test/v1/captcha/Qm9x…(34 chars)"));
+    }
+}
