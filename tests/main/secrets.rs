@@ -267,14 +267,17 @@ fn artifacts(dir: &Path, consoles: &[(&str, &Output)]) -> Vec<(String, String)> 
     out
 }
 
-/// Where each secret occurs: a value of digits only where no digit touches it.
+/// Where each secret occurs: a value of digits only (a code) where no letter, digit or point
+/// touches it, as a code shows in any text (`"123456"`, `code 123456`), so that a request id's
+/// hex or a latency's decimals cannot match by chance.
 fn hits(secrets: &BTreeSet<String>, texts: &[(String, String)]) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for (name, text) in texts {
         for secret in secrets {
             let digits = secret.bytes().all(|b| b.is_ascii_digit());
             let occurs = text.match_indices(secret.as_str()).any(|(at, _)| {
-                let touches = |i: Option<&u8>| i.is_some_and(u8::is_ascii_digit);
+                let touches =
+                    |i: Option<&u8>| i.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
                 !digits
                     || !(touches(text.as_bytes().get(at + secret.len()))
                         || at > 0 && touches(text.as_bytes().get(at - 1)))
