@@ -201,11 +201,8 @@ impl GatewayChoices {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read users file {path}: {source}")]
-    ReadUsers {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    ReadUsers(crate::input::InputError),
     #[error("users file {path}, line {line}, column {column}: {message}")]
     ParseUsers {
         path: PathBuf,
@@ -265,10 +262,8 @@ impl ServeArgs {
 }
 
 fn read_users(path: &PathBuf) -> Result<Vec<UserSpec>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadUsers {
-        path: path.clone(),
-        source,
-    })?;
+    let text =
+        crate::input::read(path, crate::input::Kind::Users).map_err(ConfigError::ReadUsers)?;
     serde_json::from_str(&text).map_err(|e| ConfigError::ParseUsers {
         path: path.clone(),
         line: e.line(),

@@ -182,7 +182,7 @@ impl StartAt {
         let time = loop {
             let announced = match (self, &client) {
                 (StartAt::Time(time), _) => break *time,
-                (StartAt::File(path), _) => std::fs::read_to_string(path)
+                (StartAt::File(path), _) => crate::input::read(path, crate::input::Kind::StartFile)
                     .ok()
                     .filter(|text| !text.trim().is_empty())
                     .map(|text| {

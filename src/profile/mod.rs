@@ -26,7 +26,7 @@ mod users;
 
 pub use codes::OPTIONAL_KINDS;
 pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
-pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
+pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS};
 
 pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
 pub use tokens::{OtherUserCode, ResendScope, SingleUse, TokenChoices};
