@@ -44,6 +44,10 @@ pub enum Term {
 /// class, no three alike in a row).
 pub const BUILTINS: &[&str] = &["uuid", "digits", "letters", "password", "classes", "run"];
 
+/// How deeply calls may nest (`digits(digits(1))` is 2): evaluating, cloning and dropping a
+/// template recurse once a level, and `run` evaluates on worker threads with small stacks.
+pub const MAX_CALL_DEPTH: usize = 16;
+
 /// A syntax error at a character offset inside the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -252,7 +256,7 @@ fn call(name: &str, args: &[i64]) -> Result<Value, String> {
 fn parse_expr(text: &str) -> Result<Expr, (usize, String)> {
     let tokens = tokenize(text)?;
     let mut at = 0;
-    let expr = parse_sum(&tokens, &mut at, text.len())?;
+    let expr = parse_sum(&tokens, &mut at, text.len(), 0)?;
     match tokens.get(at) {
         None => Ok(expr),
         Some((position, _)) => Err((*position, "expected `+`, `-` or `}}`".into())),
@@ -264,8 +268,9 @@ fn parse_sum(
     tokens: &[(usize, Token)],
     at: &mut usize,
     end: usize,
+    depth: usize,
 ) -> Result<Expr, (usize, String)> {
-    let first = parse_term(tokens, at, end)?;
+    let first = parse_term(tokens, at, end, depth)?;
     let mut rest = Vec::new();
     loop {
         let sign = match tokens.get(*at).map(|t| &t.1) {
@@ -274,7 +279,7 @@ fn parse_sum(
             _ => break,
         };
         *at += 1;
-        rest.push((sign, parse_term(tokens, at, end)?));
+        rest.push((sign, parse_term(tokens, at, end, depth)?));
     }
     Ok(Expr { first, rest })
 }
@@ -337,10 +342,12 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
     Ok(tokens)
 }
 
+/// A term inside `depth` calls.
 fn parse_term(
     tokens: &[(usize, Token)],
     at: &mut usize,
     end: usize,
+    depth: usize,
 ) -> Result<Term, (usize, String)> {
     let position = tokens.get(*at).map_or(end, |t| t.0);
     match tokens.get(*at).map(|t| &t.1) {
@@ -351,6 +358,10 @@ fn parse_term(
         Some(Token::Ident(name)) => {
             *at += 1;
             if matches!(tokens.get(*at).map(|t| &t.1), Some(Token::Open)) {
+                if depth == MAX_CALL_DEPTH {
+                    let message = format!("calls nested more than {MAX_CALL_DEPTH} deep");
+                    return Err((position, message));
+                }
                 *at += 1;
                 let mut args = Vec::new();
                 if matches!(tokens.get(*at).map(|t| &t.1), Some(Token::Close)) {
@@ -358,7 +369,7 @@ fn parse_term(
                     return Ok(Term::Call(name.clone(), args));
                 }
                 loop {
-                    args.push(parse_sum(tokens, at, end)?);
+                    args.push(parse_sum(tokens, at, end, depth + 1)?);
                     match tokens.get(*at).map(|t| &t.1) {
                         Some(Token::Close) => {
                             *at += 1;
@@ -457,6 +468,30 @@ mod tests {
         assert_eq!(t.render(&lookup), Ok(json!("Aa1#Bb2$")));
         let t = Template::parse("{{ letters(3) }}").expect("parse");
         assert_eq!(t.render(&lookup), Ok(json!("abc")));
+    }
+
+    #[test]
+    fn calls_nest_at_most_the_limit() {
+        let nested = |depth: usize| {
+            format!(
+                "{{{{ {}1{} }}}}",
+                "digits(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        assert!(Template::parse(&nested(MAX_CALL_DEPTH)).is_ok());
+        let error = Template::parse(&nested(MAX_CALL_DEPTH + 1))
+            .map(|_| ())
+            .unwrap_err();
+        // At the call one past the limit: `{{ ` and 16 `digits(` before it.
+        assert_eq!(error.offset, 3 + 7 * MAX_CALL_DEPTH);
+        assert!(
+            error.message.contains("nested more than 16"),
+            "{}",
+            error.message
+        );
+        // Far past it, the parse stops at the limit instead of recursing on.
+        assert!(Template::parse(&nested(100_000)).is_err());
     }
 
     proptest! {
