@@ -94,6 +94,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         true => runner::run_id(),
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
+    crate::output::files::remove_stale(&args.output.dir.reports);
     let run_dir = args.output.dir.reports.join(&run_id);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", run_dir.display())))?;
