@@ -261,11 +261,11 @@ impl ServeArgs {
     }
 }
 
-fn read_users(path: &PathBuf) -> Result<Vec<UserSpec>, ConfigError> {
+fn read_users(path: &std::path::Path) -> Result<Vec<UserSpec>, ConfigError> {
     let text =
         crate::input::read(path, crate::input::Kind::Users).map_err(ConfigError::ReadUsers)?;
     serde_json::from_str(&text).map_err(|e| ConfigError::ParseUsers {
-        path: path.clone(),
+        path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
