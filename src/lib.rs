@@ -12,6 +12,7 @@ pub mod cputime;
 pub mod discover;
 pub mod fuzz;
 pub mod gateway;
+pub mod input;
 pub mod load;
 pub mod output;
 pub mod profile;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::input::{self, InputError, Kind};
 use crate::profile::Profile;
 use crate::scenario::{decode_scenario, FileErrors, Scenario};
 
@@ -13,6 +14,9 @@ pub enum LoadError {
         path: String,
         source: std::io::Error,
     },
+    /// Too large, not UTF-8, or not readable at all.
+    #[error("{0}")]
+    Unreadable(InputError),
     #[error("{0}")]
     Invalid(FileErrors),
     #[error("no scenario files found under {0}")]
@@ -65,15 +69,12 @@ pub fn load(paths: &[PathBuf], profile: &Profile) -> Result<Vec<Scenario>, Vec<L
     let mut problems = Vec::new();
     for file in files {
         let shown = file.display().to_string();
-        match std::fs::read_to_string(&file) {
+        match input::read(&file, Kind::Scenario) {
             Ok(text) => match decode_scenario(&shown, &text, profile) {
                 Ok(scenario) => scenarios.push(scenario),
                 Err(errors) => problems.push(LoadError::Invalid(errors)),
             },
-            Err(source) => problems.push(LoadError::Io {
-                path: shown,
-                source,
-            }),
+            Err(error) => problems.push(LoadError::Unreadable(error)),
         }
     }
     if problems.is_empty() {

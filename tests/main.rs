@@ -41,6 +41,8 @@ mod fuzz;
 mod golden;
 #[path = "main/happy_path.rs"]
 mod happy_path;
+#[path = "main/hostile_files.rs"]
+mod hostile_files;
 #[path = "main/hostile_target.rs"]
 mod hostile_target;
 #[path = "main/http2.rs"]

@@ -157,9 +157,8 @@ pub fn load_profile(path: Option<&PathBuf>) -> Result<Profile, Error> {
     match path {
         None => Ok(Profile::reference()),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::Invalid(format!("cannot read profile {}: {e}", path.display()))
-            })?;
+            let text = crate::input::read(path, crate::input::Kind::Profile)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
             Profile::parse(&path.display().to_string(), &text).map_err(Error::Diagnostics)
         }
     }

@@ -43,8 +43,8 @@ pub fn execute(args: &CompareArgs) -> Result<Exit, Error> {
 
 /// A load run's summary.json.
 pub fn read_summary(path: &Path) -> Result<LoadSummary, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::input::read(path, crate::input::Kind::Summary)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     serde_json::from_str(&text)
         .map_err(|e| Error::Invalid(format!("{} is not a load summary: {e}", path.display())))
 }

@@ -76,6 +76,7 @@ pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
     let progress = fuzz_report::Progress::start(!args.output.quiet, options.cases);
     let outcome = fuzz::fuzz(&runtime, &session, &options, Arc::clone(&stop), &progress);
     progress.finish();
+    crate::output::files::remove_stale(&args.output.dir.reports);
     let dir = args.output.dir.reports.join(runner::run_id());
     let repros = match fuzz_report::write(&dir, &outcome) {
         Ok(repros) => {

@@ -14,7 +14,7 @@ use crate::load::interval_log::IntervalLogs;
 use crate::load::shard::{self, Shard, StartAt};
 use crate::load::sink::Sink;
 use crate::load::{engine, report as load_report, summary};
-use crate::profile::{parse_accounts_file, MAX_ACCOUNTS_BYTES};
+use crate::profile::parse_accounts_file;
 use crate::runner;
 use crate::runner::session::LoadSource;
 use crate::scenario::load_spec::{LoadSpec, Model};
@@ -87,13 +87,14 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     let whole_spec = spec(args, &scenario);
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let spec = shard.apply(&whole_spec);
-    let scenario_sha256 = std::fs::read(&args.scenario)
-        .map(|bytes| hex(&sha2::Sha256::digest(&bytes)))
-        .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", args.scenario.display())))?;
+    let scenario_sha256 = crate::input::read(&args.scenario, crate::input::Kind::Scenario)
+        .map(|text| hex(&sha2::Sha256::digest(text.as_bytes())))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     let run_id = match shard.is_whole() {
         true => runner::run_id(),
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
+    crate::output::files::remove_stale(&args.output.dir.reports);
     let run_dir = args.output.dir.reports.join(&run_id);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", run_dir.display())))?;
@@ -230,14 +231,8 @@ fn users(args: &LoadArgs) -> Result<LoadSource, Error> {
         return Ok(LoadSource::Auto);
     };
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::Invalid(format!("cannot read accounts file {shown}: {e}")))?
-        .len();
-    if size > MAX_ACCOUNTS_BYTES {
-        return Err(Error::Invalid(format!("accounts file {shown} has {size} bytes, more than the {MAX_ACCOUNTS_BYTES} gatecheck reads")));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Invalid(format!("cannot read accounts file {shown}: {e}")))?;
+    let text = crate::input::read(path, crate::input::Kind::Accounts)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     let accounts = parse_accounts_file(&shown, &text).map_err(|e| Error::Invalid(e.to_string()))?;
     Ok(LoadSource::Accounts(accounts))
 }

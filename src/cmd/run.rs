@@ -41,6 +41,7 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
     let (record, completed) =
         runtime()?.block_on(runner::run(scenarios, &options, shutdown_signal()))?;
     print!("{}", report::console::render(&record));
+    crate::output::files::remove_stale(&args.output.reports);
     match report::write_all(&args.output.reports, &record) {
         Ok(dir) => println!(
             "reports: {}/ (results.json, junit.xml, summary.md)",

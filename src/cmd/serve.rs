@@ -201,11 +201,8 @@ impl GatewayChoices {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read users file {path}: {source}")]
-    ReadUsers {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    ReadUsers(crate::input::InputError),
     #[error("users file {path}, line {line}, column {column}: {message}")]
     ParseUsers {
         path: PathBuf,
@@ -264,13 +261,11 @@ impl ServeArgs {
     }
 }
 
-fn read_users(path: &PathBuf) -> Result<Vec<UserSpec>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadUsers {
-        path: path.clone(),
-        source,
-    })?;
+fn read_users(path: &std::path::Path) -> Result<Vec<UserSpec>, ConfigError> {
+    let text =
+        crate::input::read(path, crate::input::Kind::Users).map_err(ConfigError::ReadUsers)?;
     serde_json::from_str(&text).map_err(|e| ConfigError::ParseUsers {
-        path: path.clone(),
+        path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: e.to_string(),

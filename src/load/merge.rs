@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use super::interval_log::IntervalLogs;
 use super::metrics::{decode, ClosedInterval, Metrics, Series};
 use super::summary::{summarise_with, LoadSummary, Merged, RunFacts, RunSettings, SeriesSummary};
+use crate::input::{self, Kind};
 use crate::scenario::diagnostic::Location;
 use crate::scenario::load_spec::{parse_threshold, Threshold};
 
@@ -40,8 +41,7 @@ pub fn find(dirs: &[PathBuf]) -> Result<Vec<ShardRun>, String> {
     }
     let mut runs = Vec::new();
     for path in found {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = input::read(&path, Kind::Summary).map_err(|e| e.to_string())?;
         let summary: LoadSummary = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a load summary: {e}", path.display()))?;
         if summary.merged.is_some() {
@@ -342,8 +342,7 @@ fn merge_interval_logs(
             else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = input::read(&path, Kind::IntervalLog).map_err(|e| e.to_string())?;
             for (number, line) in text.lines().enumerate() {
                 let at = || format!("{}:{}", path.display(), number + 1);
                 let Some((start, encoded)) =

@@ -157,6 +157,20 @@ pub enum StartAt {
     Url(String),
 }
 
+/// The start a start file announces: `None` while it is missing or empty (not written yet),
+/// an error when it is too large, not UTF-8 or not a time.
+fn start_file(path: &std::path::Path) -> Option<Result<SystemTime, String>> {
+    use crate::input::{read, Kind, Problem};
+    match read(path, Kind::StartFile) {
+        Ok(text) if text.trim().is_empty() => None,
+        Ok(text) => {
+            Some(parse_time(&text).map_err(|e| format!("start file {}: {e}", path.display())))
+        }
+        Err(e) if matches!(e.problem, Problem::Io(_)) => None,
+        Err(e) => Some(Err(e.to_string())),
+    }
+}
+
 /// Parses an RFC 3339 time (`2026-11-27T14:00:00Z`, fractions allowed).
 pub fn parse_time(text: &str) -> Result<SystemTime, String> {
     humantime::parse_rfc3339_weak(text.trim())
@@ -182,12 +196,7 @@ impl StartAt {
         let time = loop {
             let announced = match (self, &client) {
                 (StartAt::Time(time), _) => break *time,
-                (StartAt::File(path), _) => std::fs::read_to_string(path)
-                    .ok()
-                    .filter(|text| !text.trim().is_empty())
-                    .map(|text| {
-                        parse_time(&text).map_err(|e| format!("start file {}: {e}", path.display()))
-                    }),
+                (StartAt::File(path), _) => start_file(path),
                 (StartAt::Url(url), Some((client, path))) => poll_url(client, path)
                     .await
                     .map(|text| parse_time(&text).map_err(|e| format!("start URL {url}: {e}"))),
@@ -303,6 +312,25 @@ mod tests {
         // The file holds milliseconds; the wait ends at that time, not before.
         assert!(time.duration_since(started).unwrap_or_default() < Duration::from_millis(1));
         assert!(SystemTime::now() >= started);
+    }
+
+    #[test]
+    fn a_start_file_too_large_or_not_utf8_is_an_error_not_a_wait() {
+        let path = std::env::temp_dir().join(format!("gatecheck-start-bad-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        assert!(start_file(&path).is_none(), "missing: not written yet");
+        std::fs::write(&path, " \n").expect("write");
+        assert!(start_file(&path).is_none(), "empty: not written yet");
+        std::fs::write(&path, vec![b' '; 5000]).expect("write");
+        let large = start_file(&path).expect("decided").expect_err("too large");
+        assert!(large.contains("over the limit of 4096 bytes"), "{large}");
+        std::fs::write(&path, b"2026-12-02T00:00:00Z\xff").expect("write");
+        let binary = start_file(&path).expect("decided").expect_err("not UTF-8");
+        assert!(
+            binary.contains(":1:21: start file is not UTF-8"),
+            "{binary}"
+        );
+        let _ = std::fs::remove_file(&path);
     }
 
     proptest! {

@@ -249,6 +249,13 @@ fn decode_captcha(node: &Node, errors: &mut Errors, profile: &mut Profile) {
         profile.slide_time_min,
         profile.slide_time_max,
     );
+    let width = i64::from(profile.captcha_image.width);
+    if let Some(n) = captcha.get_node("tolerance") {
+        if profile.captcha_tolerance >= width {
+            let message = format!("`captcha.tolerance` ({}) accepts every place on an image {width} px wide (`captcha.image.width`)", profile.captcha_tolerance);
+            errors.at(n, message);
+        }
+    }
 }
 
 fn decode_code(node: &Node, errors: &mut Errors, profile: &mut Profile) {
@@ -325,6 +332,16 @@ fn decode_password(node: &Node, errors: &mut Errors, profile: &mut Profile) {
             password.get_node("max_length"),
             ("`password.min_length`", "`password.max_length`"),
             min,
+            max,
+        );
+    }
+    // A class takes a character: no password could have more classes than characters.
+    if let (Some(classes), Some(max)) = (length("min_classes"), length("max_length")) {
+        ordered(
+            errors,
+            password.get_node("min_classes"),
+            ("`password.min_classes`", "`password.max_length`"),
+            classes,
             max,
         );
     }

@@ -28,7 +28,7 @@ mod users;
 
 pub use codes::OPTIONAL_KINDS;
 pub use requests::{RequestChoices, DOCUMENTED_CLIENT_TYPES, WORDS};
-pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS, MAX_ACCOUNTS_BYTES};
+pub use users::{parse_accounts_file, GeneratedUsers, MAX_ACCOUNTS};
 
 pub use captcha_image::{CaptchaImage, ImageFormat, PieceShape, XFrom};
 pub use secrets::SecretNames;
@@ -359,6 +359,16 @@ mod tests {
                 "`password.min_classes` must be from 1 to 4, not 5",
             ),
             (
+                "tolerance: 4",
+                "tolerance: 300",
+                "`captcha.tolerance` (300) accepts every place on an image 300 px wide",
+            ),
+            (
+                "min_length: 8\n  max_length: 32",
+                "min_length: 1\n  max_length: 2",
+                "`password.max_length` (2) is below `password.min_classes` (3)",
+            ),
+            (
                 "code: USG.290030400",
                 "code: E42",
                 "`errors.code_mismatch.code` must be `USG.` or `MMC.` and nine digits, not `E42`",
@@ -366,9 +376,13 @@ mod tests {
         ];
         for (from, to, message) in cases {
             assert!(REFERENCE_YAML.contains(from), "{from}");
-            let errors = Profile::parse("p.yaml", &REFERENCE_YAML.replacen(from, to, 1))
-                .expect_err(to)
-                .to_string();
+            // The class count case needs three classes in two characters.
+            let text = REFERENCE_YAML.replacen(from, to, 1);
+            let text = match to.ends_with("max_length: 2") {
+                true => text.replacen("min_classes: 2", "min_classes: 3", 1),
+                false => text,
+            };
+            let errors = Profile::parse("p.yaml", &text).expect_err(to).to_string();
             assert!(errors.contains(message), "{to}: {errors}");
         }
     }

@@ -25,9 +25,7 @@ pub struct GeneratedUsers {
     pub account: Option<String>,
 }
 
-/// An accounts file is read whole: at most this many bytes...
-pub const MAX_ACCOUNTS_BYTES: u64 = 64 << 20;
-/// ...and this many accounts (each costs a few hundred bytes while a run holds it).
+/// An accounts file (at most `input::Kind::Accounts`'s bytes) holds at most this many accounts (each costs a few hundred bytes while a run holds it).
 pub const MAX_ACCOUNTS: usize = 1_000_000;
 
 const GENERATED_KEYS: &[&str] = &[

@@ -6,6 +6,7 @@
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoaderOptions, Node};
 
+pub mod depth;
 pub mod diagnostic;
 
 use diagnostic::{Diagnostic, FileErrors, Location};
@@ -21,6 +22,20 @@ pub fn parse_list(path: &str, text: &str) -> Result<Node, FileErrors> {
 }
 
 fn parse_with(path: &str, text: &str, list: bool) -> Result<Node, FileErrors> {
+    if let Some(at) = depth::too_deep(text, depth::MAX_DEPTH) {
+        let limit = depth::MAX_DEPTH;
+        return Err(FileErrors {
+            path: path.to_owned(),
+            source: text.to_owned(),
+            errors: vec![Diagnostic::new(
+                at,
+                1,
+                format!(
+                    "mappings and lists nested more than {limit} deep (the limit gatecheck reads)"
+                ),
+            )],
+        });
+    }
     let mut options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);

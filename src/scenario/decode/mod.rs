@@ -27,6 +27,11 @@ use crate::profile::Profile;
 use crate::yaml::diagnostic::{Diagnostic, FileErrors, Location};
 use crate::yaml::{self, Errors};
 
+/// The most steps a scenario may have, `reach` expanded (the longest of `scenarios/` has 13,
+/// a fuzz repro a few dozen): each run keeps a record of every step, so this bounds a run's
+/// memory along with `repeat` and `parallel` (each at most 1,000).
+pub const MAX_STEPS: usize = 1000;
+
 /// Parses and checks one scenario file against `profile` (for `profile.*` names and `requires`).
 pub fn decode_scenario(path: &str, text: &str, profile: &Profile) -> Result<Scenario, FileErrors> {
     let root = yaml::parse(path, text)?;
@@ -257,15 +262,32 @@ impl Decoder<'_> {
         users
     }
 
+    fn too_many_steps(&mut self, first_past: &Node) {
+        let message = format!("more than {MAX_STEPS} steps: split the scenario");
+        self.errors
+            .push(Diagnostic::new(yaml::at(first_past), 1, message));
+    }
+
     /// The steps, which must be a non-empty list, each knowing the names it reads.
     fn steps(&mut self, root: &Node, map: &MarkedMappingNode) -> Vec<Step> {
         match map.get_node("steps") {
+            Some(Node::Sequence(items)) if items.len() > MAX_STEPS => {
+                self.too_many_steps(&items[MAX_STEPS]);
+                Vec::new()
+            }
             Some(Node::Sequence(items)) if !items.is_empty() => {
                 let mut steps: Vec<Step> = items
                     .iter()
                     .enumerate()
                     .flat_map(|(i, item)| self.step(i, item))
                     .collect();
+                if let Some(past) = steps.get(MAX_STEPS) {
+                    let message = format!(
+                        "more than {MAX_STEPS} steps (`reach` expanded): split the scenario"
+                    );
+                    self.errors.push(Diagnostic::new(past.at, 1, message));
+                    return Vec::new();
+                }
                 for step in &mut steps {
                     step.reads = Reads::of(step_templates(step));
                 }

@@ -19,10 +19,12 @@ pub struct Gray {
     pub alpha: Vec<u8>,
 }
 
-/// Largest image accepted, per side and in pixels: vendor CAPTCHAs are a few hundred pixels
-/// wide, and a hostile target must not make the solver allocate without bound.
-const MAX_SIDE: usize = 4096;
-const MAX_PIXELS: usize = 4_000_000;
+/// Largest image accepted, per side and in pixels, checked on the header before any pixel is
+/// decoded: vendor CAPTCHAs are a few hundred pixels wide, a profile's `captcha.image` at most
+/// 1000x1000, and a hostile target must not make the solver allocate without bound (a
+/// 4000x4000 PNG took 201 MB).
+pub const MAX_SIDE: usize = 2048;
+pub const MAX_PIXELS: usize = 1 << 20;
 
 /// Decodes a `data:image/...;base64,...` URL holding a PNG or a JPEG (told apart by their
 /// first bytes, whatever the URL's type says: gateways mislabel them).
@@ -138,4 +140,83 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Gray, String> {
         luma,
         alpha: vec![255; width * height],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grey PNG of `width` x `height`, written a row at a time (no whole image in memory).
+    fn png(width: u32, height: u32) -> String {
+        let mut out = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut out, width, height);
+            encoder.set_color(png::ColorType::Grayscale);
+            let mut writer = encoder.write_header().expect("header");
+            let mut stream = writer.stream_writer().expect("stream");
+            let row = vec![128u8; width as usize];
+            for _ in 0..height {
+                std::io::Write::write_all(&mut stream, &row).expect("row");
+            }
+            stream.finish().expect("finish");
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&out);
+        format!("data:image/png;base64,{encoded}")
+    }
+
+    fn jpeg(width: u16, height: u16) -> String {
+        let mut out = Vec::new();
+        let pixels = vec![128u8; usize::from(width) * usize::from(height)];
+        jpeg_encoder::Encoder::new(&mut out, 80)
+            .encode(&pixels, width, height, jpeg_encoder::ColorType::Luma)
+            .expect("jpeg");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&out);
+        format!("data:image/jpeg;base64,{encoded}")
+    }
+
+    #[test]
+    fn images_past_the_bounds_are_refused_by_their_header() {
+        assert!(decode(&png(1000, 1000)).is_ok());
+        assert!(decode(&jpeg(1000, 1000)).is_ok());
+        for url in [
+            png(1025, 1024),
+            png(2049, 10),
+            jpeg(1025, 1024),
+            jpeg(2049, 10),
+        ] {
+            let error = decode(&url).map(|_| ()).unwrap_err();
+            // zune-jpeg refuses a side past the limit in its header itself.
+            let refused = error.contains("not plausible") || error.contains("width limit 2048");
+            assert!(refused, "{error}");
+        }
+        // A header claiming 4000x4000 with no pixel data after it: refused as too large,
+        // not as undecodable, so the pixels are never reached.
+        let full = png(4000, 4000);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(full.split_once(',').expect("url").1)
+            .expect("base64");
+        let idat = bytes.windows(4).position(|w| w == b"IDAT").expect("IDAT");
+        let header_only = base64::engine::general_purpose::STANDARD.encode(&bytes[..idat + 4]);
+        let error = decode(&format!("data:image/png;base64,{header_only}"))
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error, "image of 4000x4000 pixels is not plausible");
+    }
+
+    /// Peak memory, measured from outside: `/usr/bin/time -v` on this test alone, once with
+    /// each image (`cargo test --release --lib puzzle::image::tests::peak_ -- --ignored
+    /// --exact ...`), against a run that decodes nothing.
+    #[test]
+    #[ignore = "a measurement: run alone under /usr/bin/time -v"]
+    fn peak_refused_4000x4000_png() {
+        let url = png(4000, 4000);
+        assert!(decode(&url).is_err());
+    }
+
+    #[test]
+    #[ignore = "a measurement: run alone under /usr/bin/time -v"]
+    fn peak_accepted_1000x1000_png() {
+        let url = png(1000, 1000);
+        assert!(decode(&url).is_ok());
+    }
 }
