@@ -195,10 +195,7 @@ mod tests {
         assert_eq!(markdown_text("- x"), "\\- x");
         // Nothing GitHub would autolink: `:`, `@` and `www.` split by an escape.
         let linked = markdown_text("https://e.example www.e.example a@e.example");
-        assert_eq!(
-            linked,
-            "https\\://e.example www\\.e.example a\\@e.example"
-        );
+        assert_eq!(linked, "https\\://e.example www\\.e.example a\\@e.example");
     }
 
     #[test]
