@@ -267,7 +267,7 @@ fn assert_console_clean(what: &str, bytes: &[u8]) {
 /// summary.md as a Markdown reader sees it: the headings gatecheck writes (its title, Failures,
 /// a failed scenario and its file), list items that are its failure lines, table rows as wide
 /// as their header, and no link, image or HTML at all.
-fn assert_markdown_clean(path: &Path) {
+pub(crate) fn assert_markdown_clean(path: &Path) {
     use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
     let text = std::fs::read_to_string(path).expect("summary.md");
     let mut open: Option<(String, String)> = None; // (what, its text so far)
