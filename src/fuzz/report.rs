@@ -137,6 +137,10 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
     out
 }
 
+/// Findings whose repro scenario junit.xml holds whole; past them, the repro's file name, so
+/// a long `--keep-going` run against a gateway wrong in many ways keeps the file small.
+const REPROS_INLINE: usize = 20;
+
 pub fn junit(outcome: &FuzzOutcome) -> String {
     let failures = usize::from(!outcome.findings.is_empty());
     let case = Element::new("testcase")
@@ -145,7 +149,7 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
             "name",
             format!("{} cases against the model", outcome.cases_run),
         )
-        .children(outcome.findings.iter().map(|finding| {
+        .children(outcome.findings.iter().enumerate().map(|(n, finding)| {
             Element::new("failure")
                 .attr("type", finding.kind.name())
                 .attr(
@@ -157,7 +161,11 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
                         clip(&finding.actual, VALUE_CHARS)
                     ),
                 )
-                .text(&finding.repro)
+                .text(if n < REPROS_INLINE {
+                    finding.repro.clone()
+                } else {
+                    format!("repro/{}-{}.yaml", n + 1, finding.kind.name())
+                })
         }));
     let suite = Element::new("testsuite")
         .attr("name", format!("fuzz seed {}", outcome.seed))
