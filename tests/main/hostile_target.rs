@@ -448,7 +448,12 @@ async fn a_hostile_target_cannot_write_markup_or_controls_into_reports_and_they_
     let mut figures = Vec::new();
     for (command, args) in commands {
         let reports = dir.join(command);
+        let started = Instant::now();
         let output = gatecheck_against(args, &reports).await;
+        figures.push(format!(
+            "{command} took {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
         assert_eq!(
             output.status.code(),
             Some(1),
