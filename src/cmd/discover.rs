@@ -75,7 +75,11 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
             .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))?,
         None => print!("{text}"),
     }
-    eprint!("{}", discovery.summary());
+    // The summary quotes what the target answered (its codes, why a probe stopped).
+    eprint!(
+        "{}",
+        crate::output::escape::console_block(&discovery.summary())
+    );
     if let Some(path) = &args.out {
         eprintln!("wrote {}", path.display());
     }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::FuzzOutcome;
+use crate::output::bounds::{clip, VALUE_CHARS};
+use crate::output::escape::console_line as shown;
 use crate::output::files::write_atomically;
 use crate::output::xml::Element;
 
@@ -65,7 +67,10 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
     let _ = writeln!(
         out,
         "gatecheck fuzz against {}: {} cases in {:.1} s (seed {})",
-        outcome.target, outcome.cases_run, outcome.elapsed_s, outcome.seed
+        shown(&outcome.target),
+        outcome.cases_run,
+        outcome.elapsed_s,
+        outcome.seed
     );
     if outcome.secrets_revealed {
         let _ = writeln!(out, "  {}", crate::redact::REVEALED);
@@ -110,27 +115,34 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
             out,
             "\n  FINDING ({}) at step `{}` (line {}): expected {}, got {}",
             finding.kind.name(),
-            finding.step,
+            shown(&finding.step),
             finding.line,
-            finding.expected,
-            finding.actual
+            shown(&finding.expected),
+            shown(&finding.actual)
         );
         for check in &finding.checks {
-            let _ = writeln!(out, "    x {check}");
+            let _ = writeln!(out, "    x {}", shown(check));
         }
         let _ = writeln!(
             out,
             "  shrunk to {} steps in {} shrink runs{}:\n",
             finding.ops,
             finding.shrink_runs,
-            path.map_or(String::new(), |p| format!("; repro {}", p.display()))
+            path.map_or(String::new(), |p| format!(
+                "; repro {}",
+                shown(&p.display().to_string())
+            ))
         );
         for line in finding.repro.lines() {
-            let _ = writeln!(out, "    {line}");
+            let _ = writeln!(out, "    {}", shown(line));
         }
     }
     out
 }
+
+/// Findings whose repro scenario junit.xml holds whole; past them, the repro's file name, so
+/// a long `--keep-going` run against a gateway wrong in many ways keeps the file small.
+const REPROS_INLINE: usize = 20;
 
 pub fn junit(outcome: &FuzzOutcome) -> String {
     let failures = usize::from(!outcome.findings.is_empty());
@@ -140,17 +152,23 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
             "name",
             format!("{} cases against the model", outcome.cases_run),
         )
-        .children(outcome.findings.iter().map(|finding| {
+        .children(outcome.findings.iter().enumerate().map(|(n, finding)| {
             Element::new("failure")
                 .attr("type", finding.kind.name())
                 .attr(
                     "message",
                     format!(
                         "step `{}`: expected {}, got {}",
-                        finding.step, finding.expected, finding.actual
+                        clip(&finding.step, VALUE_CHARS),
+                        clip(&finding.expected, VALUE_CHARS),
+                        clip(&finding.actual, VALUE_CHARS)
                     ),
                 )
-                .text(&finding.repro)
+                .text(if n < REPROS_INLINE {
+                    finding.repro.clone()
+                } else {
+                    format!("repro/{}-{}.yaml", n + 1, finding.kind.name())
+                })
         }));
     let suite = Element::new("testsuite")
         .attr("name", format!("fuzz seed {}", outcome.seed))

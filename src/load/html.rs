@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::metrics::decode;
 use super::summary::LoadSummary;
-use crate::output::escape::html as escape;
+use crate::output::escape::html_text as escape;
 
 const COLOURS: &[&str] = &[
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::metrics::Metrics;
+use crate::output::escape::console_line;
 use crate::scenario::load_spec::LoadSpec;
 
 /// The numbers the progress line shows.
@@ -83,7 +84,7 @@ impl Progress {
                 let steps: Vec<String> = now
                     .steps
                     .iter()
-                    .map(|(n, p50, p99)| format!("{n} {p50:.1}/{p99:.1}ms"))
+                    .map(|(n, p50, p99)| format!("{} {p50:.1}/{p99:.1}ms", console_line(n)))
                     .collect();
                 ticker.set_position(elapsed.as_millis() as u64);
                 ticker.set_message(format!(

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::summary::{LoadSummary, SeriesSummary};
+use crate::output::escape::{console_line, markdown_code, markdown_code_cell, markdown_text};
 use crate::output::files::write_atomically;
 use crate::output::xml::Element;
 
@@ -38,6 +39,7 @@ pub fn provenance(summary: &LoadSummary) -> Option<String> {
     Some(text)
 }
 
+/// A table row; `name` is Markdown already (the flow row's is bold).
 fn row(name: &str, s: &SeriesSummary) -> String {
     format!(
         "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
@@ -50,7 +52,7 @@ fn row(name: &str, s: &SeriesSummary) -> String {
         s.raw.max,
         s.failures
             .iter()
-            .map(|(k, n)| format!("{n} {k}"))
+            .map(|(k, n)| format!("{n} {}", markdown_text(k)))
             .collect::<Vec<_>>()
             .join(", ")
     )
@@ -62,14 +64,21 @@ pub fn markdown(summary: &LoadSummary) -> String {
         let _ = writeln!(out, "**{}**\n", crate::redact::REVEALED);
     }
     let verdict = if summary.passed { "passed" } else { "FAILED" };
-    let _ = writeln!(out, "# gatecheck load {}: {verdict}\n", summary.run_id);
     let _ = writeln!(
         out,
-        "Scenario `{}` (`{}`) against `{}`; {}.",
-        summary.scenario, summary.file, summary.target, summary.model
+        "# gatecheck load {}: {verdict}\n",
+        markdown_text(&summary.run_id)
+    );
+    let _ = writeln!(
+        out,
+        "Scenario {} ({}) against {}; {}.",
+        markdown_code(&summary.scenario),
+        markdown_code(&summary.file),
+        markdown_code(&summary.target),
+        markdown_text(&summary.model)
     );
     if let Some(relaxed) = &summary.relaxed {
-        let _ = writeln!(out, "\nNote: {relaxed}.");
+        let _ = writeln!(out, "\nNote: {}.", markdown_text(relaxed));
     }
     if let Some(provenance) = provenance(summary) {
         let _ = writeln!(out, "\n{provenance}.");
@@ -85,7 +94,7 @@ pub fn markdown(summary: &LoadSummary) -> String {
     );
     out.push_str("| step | count | p50 ms | p99 ms | max ms | raw p50 | raw p99 | raw max | failures |\n|---|---|---|---|---|---|---|---|---|\n");
     for (name, s) in &summary.steps {
-        let _ = writeln!(out, "{}", row(name, s));
+        let _ = writeln!(out, "{}", row(&markdown_text(name), s));
     }
     let _ = writeln!(out, "{}", row("**flow**", &summary.flow));
     out.push_str("\nLatency is corrected for coordinated omission (from each flow's intended start); raw is from the actual start.\n");
@@ -95,8 +104,8 @@ pub fn markdown(summary: &LoadSummary) -> String {
             let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
             let _ = writeln!(
                 out,
-                "| `{}` | {actual} | {} |",
-                t.threshold,
+                "| {} | {actual} | {} |",
+                markdown_code_cell(&t.threshold),
                 if t.passed { "pass" } else { "**FAIL**" }
             );
         }
@@ -110,14 +119,16 @@ pub fn console(summary: &LoadSummary) -> String {
     let _ = writeln!(
         out,
         "gatecheck load {}: `{}` against {}",
-        summary.run_id, summary.scenario, summary.target
+        console_line(&summary.run_id),
+        console_line(&summary.scenario),
+        console_line(&summary.target)
     );
     if summary.secrets_revealed {
         let _ = writeln!(out, "  {}", crate::redact::REVEALED);
     }
-    let _ = writeln!(out, "  {}", summary.model);
+    let _ = writeln!(out, "  {}", console_line(&summary.model));
     if let Some(relaxed) = &summary.relaxed {
-        let _ = writeln!(out, "  note: {relaxed}");
+        let _ = writeln!(out, "  note: {}", console_line(relaxed));
     }
     if let Some(provenance) = provenance(summary) {
         let _ = writeln!(out, "  {provenance}");
@@ -136,7 +147,13 @@ pub fn console(summary: &LoadSummary) -> String {
         let _ = writeln!(
             out,
             "  {:<16} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            name, s.count, s.corrected.p50, s.corrected.p99, s.corrected.max, s.raw.p50, s.raw.p99
+            console_line(name),
+            s.count,
+            s.corrected.p50,
+            s.corrected.p99,
+            s.corrected.max,
+            s.raw.p50,
+            s.raw.p99
         );
     };
     for (name, s) in &summary.steps {
@@ -147,7 +164,7 @@ pub fn console(summary: &LoadSummary) -> String {
         .flow
         .failures
         .iter()
-        .map(|(k, n)| format!("{n} x {k}"))
+        .map(|(k, n)| format!("{n} x {}", console_line(k)))
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "\n  failures: {}", failures.join(", "));
@@ -160,7 +177,7 @@ pub fn console(summary: &LoadSummary) -> String {
                 out,
                 "  {} {} (actual {actual})",
                 if t.passed { "PASS" } else { "FAIL" },
-                t.threshold
+                console_line(&t.threshold)
             );
         }
     }

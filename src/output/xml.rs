@@ -57,7 +57,10 @@ impl Element {
         out.push('<');
         out.push_str(self.name);
         for (name, value) in &self.attributes {
-            out.push_str(&format!(" {name}=\"{}\"", super::escape::xml(value)));
+            out.push_str(&format!(
+                " {name}=\"{}\"",
+                super::escape::xml_attribute(value)
+            ));
         }
     }
 
@@ -75,7 +78,7 @@ impl Element {
             (None, true) => out.push_str("/>"),
             (Some(text), true) => {
                 out.push('>');
-                out.push_str(&super::escape::xml(text));
+                out.push_str(&super::escape::xml_text(text));
                 out.push_str(&format!("</{}>", self.name));
             }
             (_, false) if self.inline => {

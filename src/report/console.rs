@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::output::escape::console_line as shown;
 use crate::runner::record::{RunRecord, ScenarioRecord, StepRecord, Verdict};
 
 pub fn render(record: &RunRecord) -> String {
@@ -10,10 +11,10 @@ pub fn render(record: &RunRecord) -> String {
     let _ = writeln!(
         out,
         "gatecheck run {}: {} scenario(s) against {}, profile {}\n",
-        record.run_id,
+        shown(&record.run_id),
         record.scenarios.len(),
-        record.target,
-        record.profile
+        shown(&record.target),
+        shown(&record.profile)
     );
     if record.secrets_revealed {
         let _ = writeln!(out, "{}\n", crate::redact::REVEALED);
@@ -21,7 +22,7 @@ pub fn render(record: &RunRecord) -> String {
     let width = record
         .scenarios
         .iter()
-        .map(|s| s.name.len())
+        .map(|s| shown(&s.name).chars().count())
         .max()
         .unwrap_or(0)
         .min(48);
@@ -32,10 +33,11 @@ pub fn render(record: &RunRecord) -> String {
             Verdict::Skipped => "SKIP ",
             Verdict::Error => "ERROR",
         };
-        let _ = write!(out, "{label} {:width$}  {}", scenario.name, scenario.file);
+        let name = shown(&scenario.name);
+        let _ = write!(out, "{label} {name:width$}  {}", shown(&scenario.file));
         match &scenario.reason {
             Some(reason) => {
-                let _ = writeln!(out, "  ({reason})");
+                let _ = writeln!(out, "  ({})", shown(reason));
             }
             None => {
                 let _ = writeln!(
@@ -68,42 +70,55 @@ pub fn render(record: &RunRecord) -> String {
 }
 
 fn details(out: &mut String, scenario: &ScenarioRecord) {
-    let _ = writeln!(out, "\n--- FAIL {} ({})", scenario.name, scenario.file);
+    let _ = writeln!(
+        out,
+        "\n--- FAIL {} ({})",
+        shown(&scenario.name),
+        shown(&scenario.file)
+    );
     for step in scenario.steps.iter().filter(|s| !s.failures.is_empty()) {
         step_details(out, scenario, step);
     }
 }
 
 fn step_details(out: &mut String, scenario: &ScenarioRecord, step: &StepRecord) {
-    let _ = writeln!(out, "  step `{}` (line {}):", step.name, step.line);
+    let _ = writeln!(out, "  step `{}` (line {}):", shown(&step.name), step.line);
     if let Some(request) = &step.request {
-        let _ = writeln!(out, "    > {} {}", request.method, request.url);
+        let _ = writeln!(
+            out,
+            "    > {} {}",
+            shown(&request.method),
+            shown(&request.url)
+        );
         for (name, value) in &request.headers {
-            let _ = writeln!(out, "    > {name}: {value}");
+            let _ = writeln!(out, "    > {}: {}", shown(name), shown(value));
         }
         if !request.body.is_empty() {
-            let _ = writeln!(out, "    > {}", request.body);
+            let _ = writeln!(out, "    > {}", shown(&request.body));
         }
     }
     if let Some(response) = &step.response {
         let _ = writeln!(out, "    < {}", response.status);
         if !response.body.is_empty() {
-            let _ = writeln!(out, "    < {}", response.body);
+            let _ = writeln!(out, "    < {}", shown(&response.body));
         }
     }
     if let Some(error) = step.transport_error() {
-        let _ = writeln!(out, "    ! {error}");
+        let _ = writeln!(out, "    ! {}", shown(error));
     }
     if !step.outcomes.is_empty() {
-        let _ = writeln!(out, "    outcomes: {}", step.outcome_counts());
+        let _ = writeln!(out, "    outcomes: {}", shown(&step.outcome_counts()));
     }
     for failure in &step.failures {
         let _ = writeln!(
             out,
             "    x {} at {}:{}:{}",
-            failure.check, scenario.file, failure.line, failure.column
+            shown(&failure.check.to_string()),
+            shown(&scenario.file),
+            failure.line,
+            failure.column
         );
-        let _ = writeln!(out, "        expected: {}", failure.expected);
-        let _ = writeln!(out, "        actual:   {}", failure.actual);
+        let _ = writeln!(out, "        expected: {}", shown(&failure.expected));
+        let _ = writeln!(out, "        actual:   {}", shown(&failure.actual));
     }
 }

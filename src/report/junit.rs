@@ -1,8 +1,11 @@
 //! JUnit XML: one test case per scenario, a `<failure>` with every failed expectation, `<error>`
-//! for scenarios that could not run, `<skipped>` with the reason. Read by CI systems.
+//! for scenarios that could not run, `<skipped>` with the reason. Read by CI systems. Values are
+//! cut to `bounds::VALUE_CHARS`, and the failures' bodies list `bounds::FAILURES_LISTED` failed
+//! expectations in all, so a target with a new value in every answer cannot grow the file.
 
 use std::fmt::Write;
 
+use crate::output::bounds::{and_more, clip, FAILURES_LISTED, VALUE_CHARS};
 use crate::output::xml::Element;
 use crate::runner::record::{RunRecord, ScenarioRecord, Verdict};
 
@@ -31,6 +34,7 @@ pub fn render(record: &RunRecord) -> String {
                 .secrets_revealed
                 .then(|| property("secrets", crate::redact::REVEALED)),
         );
+    let mut budget = FAILURES_LISTED;
     let suite =
         counts(Element::new("testsuite").attr("name", format!("gatecheck run {}", record.run_id)))
             .attr("timestamp", &record.started_at)
@@ -41,7 +45,7 @@ pub fn render(record: &RunRecord) -> String {
                     .attr("name", &scenario.name)
                     .attr("file", &scenario.file)
                     .attr("time", seconds(scenario.duration_ms));
-                match verdict_element(scenario) {
+                match verdict_element(scenario, &mut budget) {
                     Some(verdict) => case.child(verdict),
                     None => case,
                 }
@@ -57,9 +61,10 @@ fn property(name: &str, value: &str) -> Element {
         .attr("value", value)
 }
 
-/// `<skipped>`, `<error>` or `<failure>` with every failed expectation; nothing for a pass.
-fn verdict_element(scenario: &ScenarioRecord) -> Option<Element> {
-    let reason = scenario.reason.as_deref().unwrap_or("");
+/// `<skipped>`, `<error>` or `<failure>` with its failed expectations (as many as `budget`
+/// has left); nothing for a pass.
+fn verdict_element(scenario: &ScenarioRecord, budget: &mut usize) -> Option<Element> {
+    let reason = clip(scenario.reason.as_deref().unwrap_or(""), VALUE_CHARS);
     match scenario.verdict {
         Verdict::Passed => None,
         Verdict::Skipped => Some(Element::new("skipped").attr("message", reason)),
@@ -68,38 +73,54 @@ fn verdict_element(scenario: &ScenarioRecord) -> Option<Element> {
                 .attr("message", reason)
                 .attr("type", "setup"),
         ),
-        Verdict::Failed => {
-            let failed: Vec<_> = scenario
-                .steps
-                .iter()
-                .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
-                .collect();
-            let message = failed
-                .first()
-                .map(|(_, f)| format!("{}: expected {}, got {}", f.check, f.expected, f.actual))
-                .unwrap_or_default();
-            let mut body = String::new();
-            for (step, failure) in &failed {
-                let _ = writeln!(
-                    body,
-                    "step `{}` - {} at {}:{}:{}\n  expected: {}\n  actual:   {}",
-                    step.name,
-                    failure.check,
-                    scenario.file,
-                    failure.line,
-                    failure.column,
-                    failure.expected,
-                    failure.actual
-                );
-            }
-            Some(
-                Element::new("failure")
-                    .attr("message", message)
-                    .attr("type", "expectation")
-                    .text(body),
-            )
-        }
+        Verdict::Failed => Some(failure_element(scenario, budget)),
     }
+}
+
+fn failure_element(scenario: &ScenarioRecord, budget: &mut usize) -> Element {
+    let failed: Vec<_> = scenario
+        .steps
+        .iter()
+        .flat_map(|s| s.failures.iter().map(move |f| (s, f)))
+        .collect();
+    let value = |text: &str| clip(text, VALUE_CHARS);
+    let message = failed
+        .first()
+        .map(|(_, f)| {
+            format!(
+                "{}: expected {}, got {}",
+                f.check,
+                value(&f.expected),
+                value(&f.actual)
+            )
+        })
+        .unwrap_or_default();
+    let shown = failed.len().min(*budget);
+    *budget -= shown;
+    let mut body = String::new();
+    for (step, failure) in &failed[..shown] {
+        let _ = writeln!(
+            body,
+            "step `{}` - {} at {}:{}:{}\n  expected: {}\n  actual:   {}",
+            value(&step.name),
+            failure.check,
+            value(&scenario.file),
+            failure.line,
+            failure.column,
+            value(&failure.expected),
+            value(&failure.actual)
+        );
+    }
+    if let Some(more) = and_more(
+        failed.len() - shown,
+        "failed expectations (see results.json)",
+    ) {
+        let _ = writeln!(body, "{more}");
+    }
+    Element::new("failure")
+        .attr("message", message)
+        .attr("type", "expectation")
+        .text(body)
 }
 
 /// `scenarios/tokens/t3_replayed.yaml` → `scenarios.tokens.t3_replayed`.

@@ -255,3 +255,31 @@ fn load_reports() {
         &gatecheck::load::html::render(&summary),
     );
 }
+
+/// Text a hostile target could choose, in every field a load record renders: the load reports
+/// show it as text (the files under `report/hostile-*` are what it looks like).
+const HOSTILE: &str = "t` [a](http://e) # h\n<img src=x onerror=alert(1)><script>x</script></code> | \x1b[2J\x07\r\u{202e}\u{0}";
+
+#[test]
+fn load_reports_show_hostile_text_as_text() {
+    let mut summary = load_fixture();
+    summary.scenario = HOSTILE.into();
+    summary.target = HOSTILE.into();
+    summary.relaxed = Some(HOSTILE.into());
+    let step = summary.steps.remove("check_code").expect("step");
+    summary.steps.insert(HOSTILE.into(), step);
+    summary.flow.failures.insert(HOSTILE.into(), 1);
+    let html = gatecheck::load::html::render(&summary);
+    for element in ["<script", "<img", "<a ", "\x1b", "\u{202e}"] {
+        assert!(!html.contains(element), "report.html: {element:?}");
+    }
+    let console = gatecheck::load::report::console(&summary);
+    assert!(
+        !console.chars().any(|c| c.is_control() && c != '\n'),
+        "{console:?}"
+    );
+    check(&golden_dir().join("report/hostile-load-report.html"), &html);
+    let markdown = golden_dir().join("report/hostile-load-summary.md");
+    check(&markdown, &gatecheck::load::report::markdown(&summary));
+    crate::hostile_target::assert_markdown_clean(&markdown);
+}
