@@ -66,4 +66,6 @@ pub mod test_support {
     pub const OUTBOX_LATEST: &str = "/test/v1/outbox/latest";
     pub const CLOCK_ADVANCE: &str = "/test/v1/clock/advance";
     pub const USERS: &str = "/test/v1/users";
+    /// The header a gateway set to a test-support token requires on every test-support call.
+    pub const TOKEN_HEADER: &str = "X-Test-Support-Token";
 }
