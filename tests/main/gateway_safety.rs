@@ -68,29 +68,44 @@ fn in_a_private_network_namespace_a_public_address_needs_the_flag() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_gatecheck");
-    let script = |flags: &str| {
-        format!("ip link set lo up && ip addr add 192.0.2.1/32 dev lo && timeout 5 {bin} serve --addr 192.0.2.1:0 {flags}; echo exit=$?")
-    };
+    // The first line on stdout (the ready line, or nothing when refused), then stderr.
     let run = |flags: &str| {
-        let output = std::process::Command::new("unshare")
-            .args(["-rn", "sh", "-c", &script(flags)])
+        let script = format!("ip link set lo up && ip addr add 192.0.2.1/32 dev lo && exec {bin} serve --addr 192.0.2.1:0 {flags}");
+        let mut child = std::process::Command::new("unshare")
+            .args(["-rn", "sh", "-c", &script])
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("unshare runs");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = child.kill();
+        let output = child.wait_with_output().expect("ends");
         (
-            String::from_utf8_lossy(&output.stdout).into_owned(),
+            line,
             String::from_utf8_lossy(&output.stderr).into_owned(),
+            output.status.code(),
         )
     };
-    let (out, err) = run("");
+    let (out, err, code) = run("");
+    assert_eq!((out.as_str(), code), ("", Some(2)), "{err}");
     assert!(
-        out.contains("exit=2") && err.contains("192.0.2.1:0"),
+        err.contains("192.0.2.1:0") && err.contains("--allow-remote-test-support"),
+        "{err}"
+    );
+    let (out, err, _) = run("--no-test-support");
+    assert!(
+        out.starts_with("listening on http://192.0.2.1:"),
         "{out} {err}"
     );
-    let (out, _) = run("--no-test-support");
-    assert!(out.contains("listening on http://192.0.2.1:"), "{out}");
-    let (out, err) = run("--allow-remote-test-support");
-    assert!(out.contains("listening on http://192.0.2.1:"), "{out}");
+    assert!(!err.contains("WARNING"), "{err}");
+    let (out, err, _) = run("--allow-remote-test-support");
+    assert!(
+        out.starts_with("listening on http://192.0.2.1:"),
+        "{out} {err}"
+    );
     assert!(
         err.contains("WARNING: test-support endpoints served on 192.0.2.1:"),
         "{err}"
