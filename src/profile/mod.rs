@@ -21,6 +21,7 @@ mod decode;
 mod oracle;
 pub mod render;
 mod requests;
+pub mod secret;
 mod tokens;
 mod users;
 
@@ -72,6 +73,8 @@ impl ErrorSpec {
 pub struct Profile {
     pub name: String,
     pub test_support: bool,
+    /// What the test-support endpoints require in `X-Test-Support-Token`, if anything.
+    pub test_support_token: Option<secret::TestSupportToken>,
     pub errors: BTreeMap<String, ErrorSpec>,
     pub lifetimes: BTreeMap<String, Duration>,
     pub captcha_tolerance: i64,

@@ -40,6 +40,20 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
         &profile.test_support.to_string(),
         "test_support",
     );
+    if let Some(token) = &profile.test_support_token {
+        let note = match token {
+            super::secret::TestSupportToken::Env { .. } => String::new(),
+            super::secret::TestSupportToken::Literal(_) => format!(
+                "  # REVIEW: the token was written in the base profile; it is not written here: set {}",
+                token.env_name()
+            ),
+        };
+        let _ = writeln!(
+            out.text,
+            "test_support_token: {{env: {}}}{note}",
+            token.env_name()
+        );
+    }
     out.section("errors");
     let optional = OPTIONAL_KINDS.iter().map(|(kind, _, _)| *kind);
     for kind in KINDS.iter().copied().chain(optional) {

@@ -258,3 +258,50 @@ async fn a_body_past_the_drain_limit_is_answered_with_connection_close() {
         );
     }
 }
+
+/// `gatecheck serve` guarded by a token from its environment, and `gatecheck run --target`
+/// whose profile names the variable holding it: the suite completes; with another value in
+/// that variable it cannot (every oracle call is refused).
+#[test]
+fn run_with_the_profiles_token_completes_the_suite_against_a_guarded_serve() {
+    let dir = crate::support::temp_dir("guarded-serve");
+    let profile = gatecheck::profile::REFERENCE_YAML.replacen(
+        "test_support: true",
+        "test_support: true\ntest_support_token: {env: GC_TOKEN_FOR_RUN}",
+        1,
+    );
+    let profile = crate::support::write_file(&dir, "guarded.yaml", &profile);
+    let mut served = gatecheck()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("GATECHECK_TEST_SUPPORT_TOKEN", "tok-13-right")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    let stdout = served.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("ready")
+        .to_owned();
+    let run = |token: &str| {
+        gatecheck()
+            .args(["run", "--target", &url, "--profile"])
+            .arg(&profile)
+            .arg("--reports")
+            .arg(dir.join(token))
+            .env("GC_TOKEN_FOR_RUN", token)
+            .output()
+            .expect("run runs")
+    };
+    let right = run("tok-13-right");
+    let wrong = run("tok-13-wrong");
+    let _ = served.kill();
+    let _ = served.wait();
+    assert_exit(&right, 0);
+    let stdout = String::from_utf8_lossy(&right.stdout);
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert_ne!(wrong.status.code(), Some(0), "a wrong token must not pass");
+}
