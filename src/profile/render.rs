@@ -41,18 +41,7 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
         "test_support",
     );
     if let Some(token) = &profile.test_support_token {
-        let note = match token {
-            super::secret::TestSupportToken::Env { .. } => String::new(),
-            super::secret::TestSupportToken::Literal(_) => format!(
-                "  # REVIEW: the token was written in the base profile; it is not written here: set {}",
-                token.env_name()
-            ),
-        };
-        let _ = writeln!(
-            out.text,
-            "test_support_token: {{env: {}}}{note}",
-            token.env_name()
-        );
+        test_support_token(&mut out, token);
     }
     out.section("errors");
     let optional = OPTIONAL_KINDS.iter().map(|(kind, _, _)| *kind);
@@ -139,6 +128,22 @@ impl Out<'_> {
             None => writeln!(self.text, "{indent}{key}: {value}"),
         };
     }
+}
+
+/// Where the token comes from, never its value: a literal one becomes the default variable.
+fn test_support_token(out: &mut Out, token: &super::secret::TestSupportToken) {
+    let note = match token {
+        super::secret::TestSupportToken::Env { .. } => String::new(),
+        super::secret::TestSupportToken::Literal(_) => format!(
+            "  # REVIEW: the token was written in the base profile; it is not written here: set {}",
+            token.env_name()
+        ),
+    };
+    let _ = writeln!(
+        out.text,
+        "test_support_token: {{env: {}}}{note}",
+        token.env_name()
+    );
 }
 
 fn captcha_image(out: &mut Out, image: &CaptchaImage) {
