@@ -97,7 +97,6 @@ pub fn decode(node: &Node, errors: &mut Errors) -> Option<TestSupportToken> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::profile::{Profile, REFERENCE_YAML};
 
     fn with_token(line: &str) -> Result<Profile, String> {

@@ -46,7 +46,11 @@ fn request(rng: &mut StdRng) -> (Vec<u8>, bool) {
             text.extend_from_slice(b"\"}");
             text
         }
-        n => (0..n).map(|_| rng.random::<u8>()).collect(),
+        n => {
+            let mut bytes = vec![0u8; n];
+            rand::RngCore::fill_bytes(rng, &mut bytes);
+            bytes
+        }
     };
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if rng.random_bool(0.7) {
