@@ -62,8 +62,12 @@ impl Operation {
 
 /// Test-support paths (the oracle contract of `reference-gateway.md`).
 pub mod test_support {
+    /// Every test-support path starts so.
+    pub const PREFIX: &str = "/test/v1/";
     pub const CAPTCHA_PREFIX: &str = "/test/v1/captcha/";
     pub const OUTBOX_LATEST: &str = "/test/v1/outbox/latest";
     pub const CLOCK_ADVANCE: &str = "/test/v1/clock/advance";
     pub const USERS: &str = "/test/v1/users";
+    /// The header a gateway set to a test-support token requires on every test-support call.
+    pub const TOKEN_HEADER: &str = "X-Test-Support-Token";
 }

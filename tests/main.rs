@@ -37,6 +37,8 @@ mod failures;
 mod faults;
 #[path = "main/fuzz.rs"]
 mod fuzz;
+#[path = "main/gateway_safety.rs"]
+mod gateway_safety;
 #[path = "main/golden.rs"]
 mod golden;
 #[path = "main/happy_path.rs"]

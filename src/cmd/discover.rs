@@ -51,7 +51,10 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
                 (gateway.base_url(), Some(gateway))
             }
         };
-        let target = Target::new(&url, session.client.clone()).map_err(Error::Invalid)?;
+        let token = session.profile.test_support_token.as_ref();
+        let target = Target::new(&url, session.client.clone())
+            .map_err(Error::Invalid)?
+            .with_test_support_token(token.map(|t| t.value()));
         target
             .reachable()
             .await

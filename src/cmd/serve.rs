@@ -2,7 +2,7 @@
 //! until Ctrl-C or SIGTERM, every choice of reference-gateway.md a flag; `--fault list`
 //! lists the fault switches.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use clap::{Args, Parser};
 
 use super::args::parse_share;
 use super::{shutdown_signal, Error, Exit};
+use crate::gateway::exposure::{self, Exposure};
 use crate::gateway::fault::{Fault, CATALOGUE};
 use crate::gateway::password::PasswordPolicy;
 use crate::gateway::users::UserSpec;
@@ -18,22 +19,28 @@ use crate::gateway::{FaultSet, GatewayConfig};
 pub fn execute(args: &ServeArgs) -> Result<Exit, Error> {
     match args.plan()? {
         ServePlan::ListFaults => print!("{}", fault_list()),
-        ServePlan::Serve(addr, config) => serve(addr, *config).map_err(Error::Runtime)?,
+        ServePlan::Serve(plan) => serve(*plan).map_err(Error::Runtime)?,
     }
     Ok(Exit::Passed)
 }
 
-fn serve(
-    addr: SocketAddr,
-    config: GatewayConfig,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn serve(plan: Serving) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     use std::io::Write;
+    let Serving {
+        addrs,
+        config,
+        exposure,
+    } = plan;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
+        let listener = tokio::net::TcpListener::bind(&addrs[..])
             .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            .map_err(|e| format!("cannot listen on {}: {e}", addrs[0]))?;
         let bound = listener.local_addr()?;
+        if let Exposure::Allowed(reachable) = &exposure {
+            let token = config.test_support_token.is_some();
+            eprintln!("{}", exposure::warning(reachable, token));
+        }
         let faults: Vec<String> = config
             .faults
             .all()
@@ -57,9 +64,10 @@ fn serve(
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+    /// Address to listen on (HOST:PORT; a host name is resolved, and every address it has is
+    /// judged: test support is served on loopback only unless --allow-remote-test-support).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
     /// Make the gateway wrong in one named way (repeatable); `--fault list` lists them.
     #[arg(long = "fault", value_name = "NAME", value_parser = parse_serve_fault)]
     pub faults: Vec<ServeFault>,
@@ -73,6 +81,19 @@ pub struct ServeArgs {
     /// Do not serve the /test/v1 endpoints (captcha answers, outbox, clock, users).
     #[arg(long)]
     pub no_test_support: bool,
+    /// Serve the test-support endpoints on an address other machines can reach (they give
+    /// every account away to whoever reaches them); prints a warning.
+    #[arg(long)]
+    pub allow_remote_test_support: bool,
+    /// Every test-support request must carry this value in `X-Test-Support-Token` (else 401).
+    /// Read from GATECHECK_TEST_SUPPORT_TOKEN when the flag is absent, so it stays out of `ps`.
+    #[arg(
+        long,
+        env = "GATECHECK_TEST_SUPPORT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub test_support_token: Option<String>,
     /// Behave as this profile describes (lifetimes, limits, burns, password policy, failure
     /// codes, test support); its choices win over the choice flags below.
     #[arg(long)]
@@ -127,6 +148,14 @@ pub struct GatewayChoices {
     /// Most pending codes, resend timers and outbox messages kept (each).
     #[arg(long, default_value_t = 100_000)]
     pub max_codes: usize,
+    /// Most users POST /test/v1/users may add (above the 1,000,000 a load run may create);
+    /// past it the endpoint answers 507 test_users_full.
+    #[arg(long, default_value_t = crate::gateway::config::MAX_TEST_USERS)]
+    pub max_test_users: usize,
+    /// Most generated users whose changed password is remembered; the one changed longest
+    /// ago is forgotten first and then refuses every login until it is reset again.
+    #[arg(long, default_value_t = crate::gateway::config::MAX_CHANGED_USERS)]
+    pub max_changed_users: usize,
     /// CAPTCHA images kept ready.
     #[arg(long, default_value_t = 64)]
     pub captcha_pool: usize,
@@ -185,6 +214,8 @@ impl GatewayChoices {
         config.max_captchas = self.max_captchas;
         config.max_tokens = self.max_tokens;
         config.max_codes = self.max_codes;
+        config.max_test_users = self.max_test_users;
+        config.max_changed_users = self.max_changed_users;
         config.captcha_pool = self.captcha_pool;
         config.captcha_reuse = self.captcha_reuse;
         config.captcha_render_budget = self.captcha_render_budget;
@@ -229,7 +260,15 @@ fn parse_serve_fault(text: &str) -> Result<ServeFault, crate::gateway::fault::Fa
 /// What `serve` was asked to do.
 pub enum ServePlan {
     ListFaults,
-    Serve(SocketAddr, Box<GatewayConfig>),
+    Serve(Box<Serving>),
+}
+
+/// A gateway to serve: where (every address the listen address resolved to), how, and what
+/// serving there exposes.
+pub struct Serving {
+    pub addrs: Vec<SocketAddr>,
+    pub config: GatewayConfig,
+    pub exposure: Exposure,
 }
 
 impl ServeArgs {
@@ -257,8 +296,31 @@ impl ServeArgs {
         if let Some(path) = &self.users {
             config.users = read_users(path).map_err(|e| Error::Invalid(e.to_string()))?;
         }
-        Ok(ServePlan::Serve(self.addr, Box::new(config)))
+        if let Some(token) = &self.test_support_token {
+            config.test_support_token = Some(token.clone());
+        }
+        let addrs = resolve(&self.addr)?;
+        let exposure = exposure::judge(&addrs, config.test_support, self.allow_remote_test_support)
+            .map_err(|refused| Error::Invalid(refused.to_string()))?;
+        Ok(ServePlan::Serve(Box::new(Serving {
+            addrs,
+            config,
+            exposure,
+        })))
     }
+}
+
+/// Every address `--addr` names (a host name may have several), before anything is bound.
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
+    let invalid = |why: String| Error::Invalid(format!("--addr {addr}: {why}"));
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| invalid(format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8080)")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(invalid("the name has no address".into()));
+    }
+    Ok(addrs)
 }
 
 fn read_users(path: &std::path::Path) -> Result<Vec<UserSpec>, ConfigError> {
@@ -316,9 +378,10 @@ mod tests {
         let Command::Serve(args) = cli.command else {
             panic!("serve")
         };
-        let Ok(ServePlan::Serve(_, config)) = args.plan() else {
+        let Ok(ServePlan::Serve(serving)) = args.plan() else {
             panic!("plan")
         };
+        let config = serving.config;
         assert_eq!(config.t1_lifetime, Duration::from_secs(120));
         assert_eq!(config.captcha_tolerance, 9);
         assert!(!config.test_support);

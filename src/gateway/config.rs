@@ -11,6 +11,14 @@ use super::password::PasswordPolicy;
 use super::request::RequestPolicy;
 use super::users::{GeneratedUsers, UserSpec};
 
+/// The default cap of users made through test support: above the 1,000,000 a load run may
+/// create (`runner::users::MAX_CREATED`), with room for the suite's and discover's own.
+pub const MAX_TEST_USERS: usize = 1_100_000;
+
+/// The default number of changed generated users remembered: above the 200,000 a load pool
+/// keeps for reuse (`runner::pool::MAX_RECYCLED`) plus the users of the flows in flight.
+pub const MAX_CHANGED_USERS: usize = 250_000;
+
 /// What check_code for user B with user A's pending code does to A's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OtherUserCode {
@@ -105,6 +113,14 @@ pub struct GatewayConfig {
     /// How requests are read: Content-Type, duplicates, floats, nulls, body cap, enums.
     pub requests: RequestPolicy,
     pub test_support: bool,
+    /// When set, every test-support request must carry it in `X-Test-Support-Token`.
+    pub test_support_token: Option<String>,
+    /// Most users `POST /test/v1/users` may add (replacing one does not count); past it the
+    /// endpoint answers `test_users_full`.
+    pub max_test_users: usize,
+    /// Most generated users whose changed password is remembered; past it the one changed
+    /// longest ago is forgotten and refuses every login (it never gets its first password back).
+    pub max_changed_users: usize,
     /// Error bodies exactly `{"error_code", "error_msg"}` with an `X-Request-Id`; off, a
     /// gateway that adds a `request_id` field to the body and sends no header (both legal
     /// under a profile's `strict_errors: false`).
@@ -161,6 +177,9 @@ impl Default for GatewayConfig {
             second_codes: Vec::new(),
             requests: RequestPolicy::default(),
             test_support: true,
+            test_support_token: None,
+            max_test_users: MAX_TEST_USERS,
+            max_changed_users: MAX_CHANGED_USERS,
             strict_errors: true,
             faults: FaultSet::default(),
             users: Vec::new(),

@@ -25,6 +25,10 @@ pub enum FailureKind {
     UnsupportedMediaType,
     /// A body past the cap, where it answers 413 (profile choice C9).
     PayloadTooLarge,
+    /// A test-support request without the right `X-Test-Support-Token`.
+    TestSupportUnauthorized,
+    /// `POST /test/v1/users` past the test-support user store's cap.
+    TestUsersFull,
     Internal,
 }
 
@@ -38,7 +42,7 @@ pub struct KindInfo {
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 16] = [
+    pub const ALL: [FailureKind; 18] = [
         FailureKind::InvalidRequest,
         FailureKind::CaptchaTokenInvalid,
         FailureKind::CaptchaMismatch,
@@ -54,6 +58,8 @@ impl FailureKind {
         FailureKind::MethodNotAllowed,
         FailureKind::UnsupportedMediaType,
         FailureKind::PayloadTooLarge,
+        FailureKind::TestSupportUnauthorized,
+        FailureKind::TestUsersFull,
         FailureKind::Internal,
     ];
 
@@ -158,6 +164,20 @@ impl FailureKind {
                 "USG.290000413",
                 "The request body is too large",
                 "请求体过大",
+            ),
+            TestSupportUnauthorized => (
+                "test_support_unauthorized",
+                401,
+                "USG.290000401",
+                "The X-Test-Support-Token header is missing or wrong",
+                "X-Test-Support-Token 请求头缺失或错误",
+            ),
+            TestUsersFull => (
+                "test_users_full",
+                507,
+                "USG.290000507",
+                "The test-support user store is full",
+                "测试用户数量已达上限",
             ),
             Internal => (
                 "internal",

@@ -9,6 +9,7 @@
 pub mod captcha;
 pub mod clock;
 pub mod config;
+pub mod exposure;
 pub mod failure;
 pub mod fault;
 pub mod flow;

@@ -44,6 +44,18 @@ impl<K: Hash + Eq + Clone, V> ExpiringStore<K, V> {
     /// Inserts or replaces `key`. A replaced entry counts as new: it moves to the back of the
     /// eviction order.
     pub fn insert(&mut self, key: K, value: V, expires_at: Millis, now: Millis) {
+        self.insert_evicting(key, value, expires_at, now, |_| {});
+    }
+
+    /// `insert`, telling `evicted` each key the cap pushed out (not those that expired).
+    pub fn insert_evicting(
+        &mut self,
+        key: K,
+        value: V,
+        expires_at: Millis,
+        now: Millis,
+        mut evicted: impl FnMut(K),
+    ) {
         self.purge(now);
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -57,7 +69,9 @@ impl<K: Hash + Eq + Clone, V> ExpiringStore<K, V> {
             },
         );
         while self.map.len() > self.cap {
-            self.pop_oldest();
+            if let Some(key) = self.pop_oldest() {
+                evicted(key);
+            }
         }
     }
 
@@ -124,13 +138,14 @@ impl<K: Hash + Eq + Clone, V> ExpiringStore<K, V> {
         }
     }
 
-    fn pop_oldest(&mut self) {
+    fn pop_oldest(&mut self) -> Option<K> {
         while let Some((seq, key)) = self.order.pop_front() {
             if self.map.get(&key).is_some_and(|slot| slot.seq == seq) {
                 self.map.remove(&key);
-                return;
+                return Some(key);
             }
         }
+        None
     }
 
     #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::yaml::Errors;
 const TOP_KEYS: &[&str] = &[
     "name",
     "test_support",
+    "test_support_token",
     "errors",
     "lifetimes",
     "captcha",
@@ -58,6 +59,9 @@ pub(super) fn decode(root: &Node, errors: &mut Errors) -> Profile {
     }
     if let Some(node) = required(errors, "test_support") {
         profile.test_support = errors.boolean(node, "`test_support`").unwrap_or(false);
+    }
+    if let Some(node) = map.get_node("test_support_token") {
+        profile.test_support_token = super::support_token::decode(node, errors);
     }
     if let Some(node) = map.get_node("strict_errors") {
         profile.strict_errors = errors.boolean(node, "`strict_errors`").unwrap_or(true);
@@ -118,6 +122,7 @@ fn empty() -> Profile {
     Profile {
         name: String::new(),
         test_support: false,
+        test_support_token: None,
         errors: BTreeMap::new(),
         lifetimes: BTreeMap::new(),
         captcha_tolerance: 0,

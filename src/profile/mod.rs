@@ -23,6 +23,7 @@ mod oracle;
 pub mod render;
 mod requests;
 mod secrets;
+pub mod support_token;
 mod tokens;
 mod users;
 
@@ -75,6 +76,8 @@ impl ErrorSpec {
 pub struct Profile {
     pub name: String,
     pub test_support: bool,
+    /// What the test-support endpoints require in `X-Test-Support-Token`, if anything.
+    pub test_support_token: Option<support_token::TestSupportToken>,
     pub errors: BTreeMap<String, ErrorSpec>,
     pub lifetimes: BTreeMap<String, Duration>,
     pub captcha_tolerance: i64,

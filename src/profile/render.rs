@@ -40,6 +40,9 @@ pub fn to_yaml(profile: &Profile, notes: &dyn Notes) -> String {
         &profile.test_support.to_string(),
         "test_support",
     );
+    if let Some(token) = &profile.test_support_token {
+        test_support_token(&mut out, token);
+    }
     out.section("errors");
     let optional = OPTIONAL_KINDS.iter().map(|(kind, _, _)| *kind);
     for kind in KINDS.iter().copied().chain(optional) {
@@ -144,6 +147,22 @@ impl Out<'_> {
             None => writeln!(self.text, "{indent}{key}: {value}"),
         };
     }
+}
+
+/// Where the token comes from, never its value: a literal one becomes the default variable.
+fn test_support_token(out: &mut Out, token: &super::support_token::TestSupportToken) {
+    let note = match token {
+        super::support_token::TestSupportToken::Env { .. } => String::new(),
+        super::support_token::TestSupportToken::Literal(_) => format!(
+            "  # REVIEW: the token was written in the base profile; it is not written here: set {}",
+            token.env_name()
+        ),
+    };
+    let _ = writeln!(
+        out.text,
+        "test_support_token: {{env: {}}}{note}",
+        token.env_name()
+    );
 }
 
 fn captcha_image(out: &mut Out, image: &CaptchaImage) {

@@ -57,6 +57,12 @@ pub fn config_for(profile: &Profile, base: GatewayConfig) -> GatewayConfig {
             .collect(),
         requests: request_policy(&profile.requests),
         test_support: base.test_support && profile.test_support,
+        // The embedded gateway guards its test support as the profile says the target does.
+        test_support_token: profile
+            .test_support_token
+            .as_ref()
+            .map(|token| token.value().to_owned())
+            .or(base.test_support_token),
         generated: profile
             .generated
             .as_ref()

@@ -99,7 +99,10 @@ impl Session {
                 (gateway.base_url(), Some(gateway))
             }
         };
-        let target = Target::new(&url, options.client.clone()).map_err(RunError::Config)?;
+        let token = options.profile.test_support_token.as_ref();
+        let target = Target::new(&url, options.client.clone())
+            .map_err(RunError::Config)?
+            .with_test_support_token(token.map(|t| t.value()));
         if let Err(e) = target.reachable().await {
             return Err(RunError::Unreachable {
                 url,

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper::header::HeaderMap;
 use hyper::{Method, Version};
 
+use crate::api::test_support::TOKEN_HEADER;
 use crate::transport::Client;
 pub use crate::transport::{ClientOptions, TransportError};
 
@@ -15,6 +16,9 @@ pub use crate::transport::{ClientOptions, TransportError};
 pub struct Target {
     pub base_url: String,
     client: Client,
+    /// Sent as `X-Test-Support-Token` on every test-support request (the profile's
+    /// `test_support_token`), so no oracle or user creation can forget it.
+    test_support_token: Option<std::sync::Arc<str>>,
 }
 
 /// A request ready to send.
@@ -66,7 +70,17 @@ impl Target {
     pub fn new(base_url: &str, options: ClientOptions) -> Result<Self, String> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let client = Client::new(&base_url, options)?;
-        Ok(Self { base_url, client })
+        Ok(Self {
+            base_url,
+            client,
+            test_support_token: None,
+        })
+    }
+
+    /// This target with its test-support endpoints guarded by `token`.
+    pub fn with_test_support_token(mut self, token: Option<&str>) -> Self {
+        self.test_support_token = token.map(std::sync::Arc::from);
+        self
     }
 
     pub fn options(&self) -> &ClientOptions {
@@ -76,12 +90,20 @@ impl Target {
     /// Sends one request and reads at most the body cap of the answer.
     pub async fn send(&self, request: &Prepared) -> Result<Answer, TransportError> {
         let started = Instant::now();
+        let guarded;
+        let headers = match &self.test_support_token {
+            Some(token) if request.path.starts_with(crate::api::test_support::PREFIX) => {
+                guarded = with_header(&request.headers, TOKEN_HEADER, token);
+                &guarded
+            }
+            _ => &request.headers,
+        };
         let exchange = self
             .client
             .send(
                 &request.method,
                 &request.path,
-                &request.headers,
+                headers,
                 request.body.as_ref(),
             )
             .await?;
@@ -105,4 +127,10 @@ impl Target {
         };
         self.send(&probe).await.map(|_| ())
     }
+}
+
+fn with_header(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let mut all = headers.to_vec();
+    all.push((name.to_owned(), value.to_owned()));
+    all
 }

@@ -342,7 +342,7 @@ proptest::proptest! {
         proptest::prop_assert_eq!((&stated.prefix, &stated.suffix, stated.digits, stated.first, stated.count), (&drawn.prefix, &drawn.suffix, drawn.digits, drawn.first, drawn.count));
         let config = gatecheck::runner::embedded::config_for(&profile, gatecheck::gateway::GatewayConfig::default());
         let pattern = config.generated.clone();
-        let directory = Directory::new([], pattern.clone());
+        let directory = Directory::new([], pattern.clone(), 10);
         let last = drawn.first + drawn.count - 1;
         proptest::prop_assert!(directory.verify(&pattern.identity(drawn.first), "Gen#Pass2026").is_some());
         proptest::prop_assert!(directory.exists(&pattern.identity(last)));

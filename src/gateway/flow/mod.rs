@@ -19,7 +19,7 @@ use super::config::GatewayConfig;
 use super::fault::Fault;
 use super::store::ExpiringStore;
 use super::token;
-use super::users::{builtin_users, Directory};
+use super::users::{builtin_users, Directory, DirectorySizes};
 
 pub use code::Channel;
 pub use oracle::{AdvanceBody, CaptchaAnswer, OutboxMessage};
@@ -86,6 +86,7 @@ pub struct StoreSizes {
     pub resend_timers: usize,
     pub outbox: usize,
     pub reset_tokens: usize,
+    pub users: DirectorySizes,
 }
 
 /// The state behind the six calls and the test-support endpoints.
@@ -112,6 +113,7 @@ impl Flow {
                 .into_iter()
                 .chain(config.users.iter().cloned()),
             config.generated.clone(),
+            config.max_changed_users,
         );
         Ok(Self {
             pool: CaptchaPool::new(
@@ -159,6 +161,7 @@ impl Flow {
             resend_timers: self.resend_timers.lock().len(),
             outbox: self.outbox.lock().len(),
             reset_tokens: self.reset_tokens.lock().len(),
+            users: self.users.sizes(),
         }
     }
 

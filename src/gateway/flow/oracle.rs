@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::code::Channel;
 use super::{Flow, Reply};
 use crate::gateway::clock::Millis;
-use crate::gateway::failure::Failure;
+use crate::gateway::failure::{Failure, FailureKind};
 use crate::gateway::request::{self, MAX_NAME_CHARS};
 use crate::gateway::token;
-use crate::gateway::users::UserSpec;
+use crate::gateway::users::{Full, UserSpec};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -88,7 +88,14 @@ impl Flow {
     pub fn create_user(&self, spec: UserSpec) -> Result<Reply, Failure> {
         let user = request::text(spec.user.clone(), "user", 1, MAX_NAME_CHARS)?;
         request::text(spec.password.clone(), "password", 1, MAX_NAME_CHARS)?;
-        self.users.upsert(&spec);
+        self.users
+            .create(&spec, self.config.max_test_users)
+            .map_err(|Full(cap)| Failure {
+                detail: Some(format!(
+                    "{cap} users were created through test support, the most this gateway keeps (gatecheck serve --max-test-users); replacing one of them still works"
+                )),
+                ..FailureKind::TestUsersFull.into()
+            })?;
         let body = serde_json::to_vec(&serde_json::json!({ "user": user })).unwrap_or_default();
         Ok(Reply::Created(body))
     }

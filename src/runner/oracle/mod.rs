@@ -74,7 +74,8 @@ impl Oracles {
         if profile.test_support && !test_api {
             return Err(format!(
                 "profile `{}` says the target serves the test-support endpoints, but {} does not answer them; \
-                 use a profile with `test_support: false` (and accounts and oracles)",
+                 use a profile with `test_support: false` (and accounts and oracles), or, if they are \
+                 guarded by a token (401), set the profile's `test_support_token`",
                 profile.name, target.base_url
             ));
         }

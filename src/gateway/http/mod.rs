@@ -2,10 +2,16 @@
 //! failure into a response (status, JSON error body in the caller's language, `X-Request-Id`,
 //! and the faults that bend responses).
 
+mod body;
+mod test_support;
+
+pub use body::{DRAIN_LIMIT, DRAIN_TIME};
+pub use test_support::token_accepted;
+
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, put, MethodRouter};
@@ -17,7 +23,7 @@ use super::failure::{Failure, FailureKind};
 use super::fault::{Fault, FaultSet};
 use super::flow::{Flow, Reply};
 use super::request::{self, CallBody};
-use crate::api::{test_support, Operation};
+use crate::api::{test_support as paths, Operation};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_ACCESS_TOKEN: HeaderName = HeaderName::from_static("x-access-token");
@@ -41,12 +47,12 @@ pub fn router(flow: Arc<Flow>) -> Router {
     if flow.config().test_support {
         router = router
             .route(
-                &format!("{}{{token}}", test_support::CAPTCHA_PREFIX),
-                get(captcha_answer),
+                &format!("{}{{token}}", paths::CAPTCHA_PREFIX),
+                get(test_support::captcha_answer),
             )
-            .route(test_support::OUTBOX_LATEST, get(outbox_latest))
-            .route(test_support::CLOCK_ADVANCE, post(advance_clock))
-            .route(test_support::USERS, post(create_user));
+            .route(paths::OUTBOX_LATEST, get(test_support::outbox_latest))
+            .route(paths::CLOCK_ADVANCE, post(test_support::advance_clock))
+            .route(paths::USERS, post(test_support::create_user));
     }
     router
         .fallback(
@@ -69,6 +75,10 @@ pub fn router(flow: Arc<Flow>) -> Router {
                 )
             },
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&flow),
+            body::read_first,
+        ))
         .with_state(flow)
 }
 
@@ -132,53 +142,6 @@ fn dispatch(
     }
 }
 
-async fn captcha_answer(
-    State(flow): State<Arc<Flow>>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> Response {
-    let result = match flow.captcha_answer(&token) {
-        Some(answer) => Ok(Reply::json(&answer)),
-        None => Err(FailureKind::NotFound.into()),
-    };
-    respond(&flow, Route::TestSupport, &headers, result)
-}
-
-async fn outbox_latest(
-    State(flow): State<Arc<Flow>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let result = match query_param(query.as_deref().unwrap_or(""), "user") {
-        None => Err(Failure::invalid("query parameter `user` is required")),
-        Some(user) => match flow.latest_message(&user) {
-            Some(message) => Ok(Reply::json(&message)),
-            None => Err(FailureKind::NotFound.into()),
-        },
-    };
-    respond(&flow, Route::TestSupport, &headers, result)
-}
-
-async fn advance_clock(
-    State(flow): State<Arc<Flow>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let result =
-        request::parse_json(&headers, &body, false).and_then(|body| flow.advance_clock(body));
-    respond(&flow, Route::TestSupport, &headers, result)
-}
-
-async fn create_user(
-    State(flow): State<Arc<Flow>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let result =
-        request::parse_json(&headers, &body, false).and_then(|spec| flow.create_user(spec));
-    respond(&flow, Route::TestSupport, &headers, result)
-}
-
 /// The value of `name` in a query string, percent-decoded per RFC 3986: `%2B` is a plus and so
 /// is a literal `+` (no form decoding).
 pub fn query_param(query: &str, name: &str) -> Option<String> {
@@ -193,7 +156,7 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+pub(super) enum Route {
     Api,
     TestSupport,
 }
@@ -249,7 +212,7 @@ struct ErrorBody<'a> {
 
 /// `Route::Api` answers may be bent by the response faults; test-support answers never are
 /// (they are the harness's oracle, not the API under test).
-fn respond(
+pub(super) fn respond(
     flow: &Flow,
     route: Route,
     headers: &HeaderMap,

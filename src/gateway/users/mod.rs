@@ -7,101 +7,15 @@ use std::hash::{Hash, Hasher};
 use parking_lot::RwLock;
 use serde::Deserialize;
 
+mod changed;
+mod generated;
+
+pub use changed::{ChangedUsers, Known};
+pub use generated::{
+    GeneratedUsers, GENERATED_ACCOUNT_PREFIX, GENERATED_PASSWORD, GENERATED_PHONE_PREFIX,
+};
+
 use super::password::PasswordHash;
-
-/// The password every generated user starts with (the reference numbering).
-pub const GENERATED_PASSWORD: &str = "Load#Pass2026";
-/// Generated user `i` is `+86139` followed by `i` in 8 digits; its account name is `load` + the same digits.
-pub const GENERATED_PHONE_PREFIX: &str = "+86139";
-pub const GENERATED_ACCOUNT_PREFIX: &str = "load";
-
-/// A numbering of generated users, as vendors' test environments offer one: user `i` (from
-/// `first`, `count` of them) is `prefix`, `i` in `digits` digits, `suffix`; it is known by that
-/// identity (of `kind`) and, with `account`, by the account name the template gives (`{n}` is
-/// the same digits). The one place such names are made and read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneratedUsers {
-    pub prefix: String,
-    pub suffix: String,
-    pub digits: u32,
-    pub first: u64,
-    pub count: u64,
-    pub password: String,
-    pub kind: IdentityKind,
-    pub account: Option<String>,
-}
-
-impl GeneratedUsers {
-    /// The reference gateway's numbering: `+86139` and 8 digits, account `load` + the digits.
-    pub fn reference(count: u64) -> Self {
-        Self {
-            prefix: GENERATED_PHONE_PREFIX.into(),
-            suffix: String::new(),
-            digits: 8,
-            first: 0,
-            count,
-            password: GENERATED_PASSWORD.into(),
-            kind: IdentityKind::Phone,
-            account: Some(format!("{GENERATED_ACCOUNT_PREFIX}{{n}}")),
-        }
-    }
-
-    fn number(&self, index: u64) -> String {
-        format!("{index:0width$}", width = self.digits as usize)
-    }
-
-    /// The identity of user `index` (an index from `first`).
-    pub fn identity(&self, index: u64) -> String {
-        format!("{}{}{}", self.prefix, self.number(index), self.suffix)
-    }
-
-    /// The account name bound to user `index`, if the numbering gives one.
-    pub fn account(&self, index: u64) -> Option<String> {
-        let template = self.account.as_ref()?;
-        Some(template.replace("{n}", &self.number(index)))
-    }
-
-    /// Which user `name` is (its identity or its account name), if it is one of these.
-    pub fn index_of(&self, name: &str) -> Option<u64> {
-        let by_identity = Self::read(name, &self.prefix, &self.suffix, self.digits);
-        let by_account = || {
-            let (before, after) = self.account.as_deref()?.split_once("{n}")?;
-            Self::read(name, before, after, self.digits)
-        };
-        let index = by_identity.or_else(by_account)?;
-        (index >= self.first && index - self.first < self.count).then_some(index)
-    }
-
-    fn read(name: &str, before: &str, after: &str, digits: u32) -> Option<u64> {
-        let number = name.strip_prefix(before)?.strip_suffix(after)?;
-        if number.len() != digits as usize || !number.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        number.parse().ok()
-    }
-
-    fn bindings(&self, index: u64) -> Bindings {
-        let identity = Some(self.identity(index));
-        let account = self.account(index);
-        match self.kind {
-            IdentityKind::Phone => Bindings {
-                phone: identity,
-                email: None,
-                account,
-            },
-            IdentityKind::Email => Bindings {
-                phone: None,
-                email: identity,
-                account,
-            },
-            IdentityKind::Account => Bindings {
-                phone: None,
-                email: None,
-                account: identity,
-            },
-        }
-    }
-}
 
 /// A user as the `--users` file and `POST /test/v1/users` describe one.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -214,23 +128,78 @@ pub struct Directory {
     generated_hash: PasswordHash,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     records: Vec<Record>,
     index: HashMap<String, usize>,
+    /// Records the gateway started with (built-in and `--users`); the rest were created.
+    initial: usize,
+    changed: ChangedUsers,
+}
+
+/// The test-support user store is at its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full(pub usize);
+
+/// How many users each part of the directory holds (memory checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectorySizes {
+    pub records: usize,
+    pub created: usize,
+    pub changed_generated: usize,
+    pub forgotten_generated: u64,
 }
 
 impl Directory {
-    pub fn new(users: impl IntoIterator<Item = UserSpec>, generated: GeneratedUsers) -> Self {
+    /// The directory of `users`, the `generated` numbering, and at most `max_changed`
+    /// generated users' changed passwords remembered.
+    pub fn new(
+        users: impl IntoIterator<Item = UserSpec>,
+        generated: GeneratedUsers,
+        max_changed: usize,
+    ) -> Self {
         let directory = Self {
-            inner: RwLock::new(Inner::default()),
+            inner: RwLock::new(Inner {
+                records: Vec::new(),
+                index: HashMap::new(),
+                initial: 0,
+                changed: ChangedUsers::new(max_changed),
+            }),
             generated_hash: PasswordHash::new(&generated.password),
             generated,
         };
         for user in users {
             directory.upsert(&user);
         }
+        let mut inner = directory.inner.write();
+        inner.initial = inner.records.len();
+        drop(inner);
         directory
+    }
+
+    /// `upsert` for test support: a new user past `cap` created ones is refused (replacing
+    /// one is not counted).
+    pub fn create(&self, spec: &UserSpec, cap: usize) -> Result<(), Full> {
+        {
+            let inner = self.inner.read();
+            let created = inner.records.len() - inner.initial;
+            if created >= cap && !inner.index.contains_key(&spec.user) {
+                return Err(Full(cap));
+            }
+        }
+        self.upsert(spec);
+        Ok(())
+    }
+
+    pub fn sizes(&self) -> DirectorySizes {
+        let inner = self.inner.read();
+        let (changed, forgotten) = inner.changed.counts();
+        DirectorySizes {
+            records: inner.records.len(),
+            created: inner.records.len() - inner.initial,
+            changed_generated: changed,
+            forgotten_generated: forgotten,
+        }
     }
 
     /// Creates or replaces the user named `spec.user`.
@@ -296,35 +265,26 @@ impl Directory {
         self.inner.read().index.contains_key(identity) || self.generated_index(identity).is_some()
     }
 
-    /// Sets a new password; returns false for an unknown user.
+    /// Sets a new password; returns false for an unknown user. A generated user's change is
+    /// kept by its index alone (its names follow from the numbering).
     pub fn set_password(&self, identity: &str, password: &str, temporary: bool) -> bool {
         let hash = PasswordHash::new(password);
         let mut inner = self.inner.write();
-        let id = match inner.index.get(identity) {
-            Some(&id) => id,
+        match inner.index.get(identity) {
+            Some(&id) => {
+                let record = &mut inner.records[id];
+                record.password = hash;
+                record.temporary_password = temporary;
+                true
+            }
             None => match self.generated_index(identity) {
-                // First change of a generated user: it becomes a stored record.
                 Some(i) => {
-                    let bindings = self.generated.bindings(i);
-                    let names: Vec<String> = bindings.names().map(str::to_owned).collect();
-                    inner.records.push(Record {
-                        bindings,
-                        password: self.generated_hash.clone(),
-                        temporary_password: false,
-                    });
-                    let id = inner.records.len() - 1;
-                    for name in names {
-                        inner.index.insert(name, id);
-                    }
-                    id
+                    inner.changed.set(i, hash, temporary);
+                    true
                 }
-                None => return false,
+                None => false,
             },
-        };
-        let record = &mut inner.records[id];
-        record.password = hash;
-        record.temporary_password = temporary;
-        true
+        }
     }
 
     /// Checks a login. `Some(temporary)` when the password is right.
@@ -335,10 +295,11 @@ impl Directory {
                 &inner.records[id].password,
                 inner.records[id].temporary_password,
             ),
-            None => {
-                self.generated_index(identity)?;
-                (&self.generated_hash, false)
-            }
+            None => match inner.changed.get(self.generated_index(identity)?) {
+                Known::Unchanged => (&self.generated_hash, false),
+                Known::Changed(hash, temporary) => (hash, temporary),
+                Known::Forgotten => return None,
+            },
         };
         hash.verify(password).then_some(temporary)
     }
@@ -416,7 +377,7 @@ mod tests {
 
     #[test]
     fn users_are_found_by_every_binding_and_replaced_whole() {
-        let directory = Directory::new(builtin_users(), GeneratedUsers::reference(0));
+        let directory = Directory::new(builtin_users(), GeneratedUsers::reference(0), 10);
         let by_phone = directory.bindings("+8613600000003").expect("phone");
         let by_account = directory.bindings("acct_user3").expect("account");
         assert_eq!(by_phone, by_account);
@@ -436,7 +397,7 @@ mod tests {
 
     #[test]
     fn generated_users_exist_lazily_and_keep_their_reset() {
-        let directory = Directory::new([], GeneratedUsers::reference(10));
+        let directory = Directory::new([], GeneratedUsers::reference(10), 10);
         assert!(directory.exists("+8613900000009"));
         assert!(!directory.exists("+8613900000010"));
         assert!(directory
@@ -460,7 +421,7 @@ mod tests {
             kind: IdentityKind::Email,
             account: Some("qa{n}x".into()),
         };
-        let directory = Directory::new([], pattern.clone());
+        let directory = Directory::new([], pattern.clone(), 10);
         assert_eq!(pattern.identity(101), "qa+00101@vendor.test");
         assert!(directory.exists("qa+00100@vendor.test"));
         assert!(directory.exists("qa00102x"));
@@ -479,5 +440,57 @@ mod tests {
         assert!(directory
             .verify("qa+00101@vendor.test", GENERATED_PASSWORD)
             .is_none());
+    }
+
+    fn spec(user: &str) -> UserSpec {
+        UserSpec {
+            user: user.into(),
+            password: "Made#Pass1".into(),
+            phone: None,
+            email: None,
+            account: None,
+        }
+    }
+
+    #[test]
+    fn created_users_stop_at_the_cap_but_replacing_one_still_works() {
+        let directory = Directory::new(builtin_users(), GeneratedUsers::reference(0), 10);
+        assert!(directory.create(&spec("+8613500000001"), 2).is_ok());
+        assert!(directory.create(&spec("+8613500000002"), 2).is_ok());
+        assert_eq!(directory.create(&spec("+8613500000003"), 2), Err(Full(2)));
+        assert!(!directory.exists("+8613500000003"));
+        assert!(
+            directory.create(&spec("+8613500000001"), 2).is_ok(),
+            "a replacement"
+        );
+        assert_eq!(directory.sizes().created, 2);
+        assert_eq!(directory.sizes().records, builtin_users().len() + 2);
+    }
+
+    #[test]
+    fn changed_generated_users_are_bounded_and_a_forgotten_one_opens_to_no_password() {
+        let directory = Directory::new([], GeneratedUsers::reference(1000), 3);
+        for i in 0..10u64 {
+            assert!(directory.set_password(&format!("+86139{i:08}"), "New#Pass99", false));
+        }
+        let sizes = directory.sizes();
+        assert_eq!((sizes.records, sizes.changed_generated), (0, 3));
+        assert_eq!(sizes.forgotten_generated, 7);
+        assert_eq!(
+            directory.verify("+8613900000009", "New#Pass99"),
+            Some(false)
+        );
+        assert_eq!(directory.verify("+8613900000000", "New#Pass99"), None);
+        assert_eq!(directory.verify("+8613900000000", GENERATED_PASSWORD), None);
+        assert!(
+            directory.exists("+8613900000000"),
+            "it may still reset its password"
+        );
+        assert!(directory.set_password("+8613900000000", "Again#Pass1", false));
+        assert_eq!(directory.verify("load00000000", "Again#Pass1"), Some(false));
+        assert_eq!(
+            directory.verify("+8613900000011", GENERATED_PASSWORD),
+            Some(false)
+        );
     }
 }
