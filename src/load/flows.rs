@@ -52,8 +52,14 @@ pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
         set.spawn(async move {
             let mut intended = Instant::now();
             while !*run.stop.borrow() && run.claim(intended) {
-                let ended = one_flow(&run, intended).await;
-                intended = ended + think_time;
+                let flow = one_flow(&run, intended).await;
+                intended = flow.ended + think_time;
+                if flow.found_no_user {
+                    // It failed without an await that yields: a virtual user looping on it would
+                    // hold a worker thread and starve the timer that ends the run (a 2 s run
+                    // against too few users lasted 61 s and counted 45 million flows).
+                    intended = intended.max(flow.ended + NO_USER_PAUSE);
+                }
                 // Only sleep for real think time: a timer for a moment already past still waits
                 // for the timer wheel's next tick (about 1 ms) and would count as lateness.
                 if intended > Instant::now() {
@@ -131,16 +137,28 @@ fn schedule(
     receiver
 }
 
+/// How long a virtual user pauses after a flow that found no test user free (`setup (users)`).
+const NO_USER_PAUSE: Duration = Duration::from_millis(10);
+
+/// How a flow ended: when, and whether for want of a free test user.
+struct FlowEnd {
+    ended: Instant,
+    found_no_user: bool,
+}
+
 /// Runs the scenario once as one flow; records it if it was meant to start in the measured
-/// window. Returns when it ended.
-async fn one_flow(run: &LoadRun, intended: Instant) -> Instant {
+/// window.
+async fn one_flow(run: &LoadRun, intended: Instant) -> FlowEnd {
     let actual = Instant::now();
     let measuring = intended >= run.measure_from;
     if measuring {
         run.sinks.metrics().flows_started += 1;
     }
     run.in_flight.fetch_add(1, Ordering::Relaxed);
-    let failure = run_flow(run, intended, measuring).await;
+    let (failure, found_no_user) = match run_flow(run, intended, measuring).await {
+        Ok(failure) => (failure, false),
+        Err(no_user) => (Some(no_user), true),
+    };
     let ended = Instant::now();
     run.in_flight.fetch_sub(1, Ordering::Relaxed);
     if measuring {
@@ -152,11 +170,19 @@ async fn one_flow(run: &LoadRun, intended: Instant) -> Instant {
             late,
         });
     }
-    ended
+    FlowEnd {
+        ended,
+        found_no_user,
+    }
 }
 
-/// The flow's steps in turn until one fails; the failure's name, if one did.
-async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<String> {
+/// The flow's steps in turn until one fails; the failure's name, if one did. `Err` (the
+/// failure's name too) when no test user was free.
+async fn run_flow(
+    run: &LoadRun,
+    intended: Instant,
+    measuring: bool,
+) -> Result<Option<String>, String> {
     let session = &run.session;
     let env = Env {
         target: &session.target,
@@ -167,18 +193,18 @@ async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<S
         redactor: &run.session.redactor,
     };
     let UserPool::Load(pool) = &session.users else {
-        return Some(StepError::new(SetupKind::Users, "no users for load").failure_name());
+        return Err(StepError::new(SetupKind::Users, "no users for load").failure_name());
     };
     let kinds: Vec<_> = run.scenario.users.iter().map(|u| u.kind).collect();
     let mut users = match pool.take(&kinds) {
         Ok(users) => users,
-        Err(e) => return Some(StepError::new(SetupKind::Users, e).failure_name()),
+        Err(e) => return Err(StepError::new(SetupKind::Users, e).failure_name()),
     };
     let mut context = match context_for(&run.scenario, &session.profile, &users) {
         Ok(context) => context,
         Err(e) => {
             pool.give_back(users);
-            return Some(e.failure_name());
+            return Ok(Some(e.failure_name()));
         }
     };
     let mut reset = Reset::NotYet;
@@ -194,7 +220,7 @@ async fn run_flow(run: &LoadRun, intended: Instant, measuring: bool) -> Option<S
         _ => {}
     }
     pool.give_back(users);
-    failure
+    Ok(failure)
 }
 
 /// Whether the flow's first user had its password reset.

@@ -3,7 +3,8 @@
 //! of any of them), then users that finished a flow, with the password that flow left them
 //! and only once the profile's resend interval has passed since (so a reused user is never
 //! refused as `send_too_frequent`). A flow that finds no user free fails as `setup (users)`:
-//! it is never made to wait, which would count the wait as latency.
+//! it is never made to wait, which would count the wait as latency (its virtual user pauses
+//! 10 ms before the next, see `load::flows`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
