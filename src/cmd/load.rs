@@ -110,8 +110,8 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     };
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(&run_dir, &run_id))];
-    let outcome =
-        runtime()?.block_on(engine::run(&scenario, &options, sinks, shutdown_signal()))?;
+    let outcome = runtime()?
+        .block_on(async { engine::run(&scenario, &options, sinks, shutdown_signal()).await })?;
     let settings = summary::RunSettings {
         scenario_sha256,
         model: summary::describe_model(&whole_spec),

@@ -39,7 +39,7 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
     let options = options(args)?;
     let scenarios = load_scenarios(&args.paths, &options.session.profile)?;
     let (record, completed) =
-        runtime()?.block_on(runner::run(scenarios, &options, shutdown_signal()))?;
+        runtime()?.block_on(async { runner::run(scenarios, &options, shutdown_signal()).await })?;
     print!("{}", report::console::render(&record));
     crate::output::files::remove_stale(&args.output.reports);
     match report::write_all(&args.output.reports, &record) {

@@ -51,12 +51,13 @@ fn serve(plan: Serving) -> Result<(), Box<dyn std::error::Error + Send + Sync>> 
             config,
             crate::gateway::Clock::system(),
         )?);
+        let shutdown = shutdown_signal();
         println!("listening on http://{bound}");
         if !faults.is_empty() {
             eprintln!("faults on: {}", faults.join(", "));
         }
         std::io::stdout().flush()?;
-        crate::gateway::serve(listener, flow, shutdown_signal()).await?;
+        crate::gateway::serve(listener, flow, shutdown).await?;
         eprintln!("stopped");
         Ok(())
     })
