@@ -99,6 +99,11 @@ pub struct FailureRecord {
 /// How much of a body a record keeps.
 pub const BODY_SHOWN: usize = 2048;
 
+/// How much of a failed expectation's expected and actual values a record keeps: the answer's
+/// body is kept beside them, and a check on the whole body would otherwise repeat it (against a
+/// target whose every answer was new, that repetition was 69 KB of a 258 KB results.json).
+pub const CHECK_SHOWN: usize = 512;
+
 impl StepRecord {
     pub fn new(name: &str, line: usize) -> Self {
         Self {
@@ -148,12 +153,17 @@ impl RunRecord {
 
 /// Keeps at most `BODY_SHOWN` bytes of text, cut at a character boundary.
 pub fn shown(text: &str) -> String {
-    if text.len() <= BODY_SHOWN {
+    shown_within(text, BODY_SHOWN)
+}
+
+/// `text` cut at `limit` bytes (on a character boundary), saying how long it was.
+pub fn shown_within(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
         text.to_owned()
     } else {
         format!(
             "{}... ({} bytes)",
-            &text[..text.floor_char_boundary(BODY_SHOWN)],
+            &text[..text.floor_char_boundary(limit)],
             text.len()
         )
     }

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::context::Context;
-use super::record::{shown, RequestRecord, ResponseRecord, StepRecord};
+use super::record::{shown, shown_within, RequestRecord, ResponseRecord, StepRecord, CHECK_SHOWN};
 use super::target::{Answer, Prepared, Target};
 use crate::redact::{Class, Redactor, Secrets};
 
@@ -91,8 +91,9 @@ pub fn response(redactor: &Redactor, answer: &Answer, secrets: &Secrets) -> Resp
 pub fn scrub(redactor: &Redactor, record: &mut StepRecord, secrets: &Secrets) {
     let clean = |text: &mut String| *text = shown(&redactor.scrub(text, secrets));
     for failure in &mut record.failures {
-        clean(&mut failure.expected);
-        clean(&mut failure.actual);
+        for text in [&mut failure.expected, &mut failure.actual] {
+            *text = shown_within(&redactor.scrub(text, secrets), CHECK_SHOWN);
+        }
     }
     if let Some(transport) = &mut record.transport {
         clean(&mut transport.message);

@@ -430,7 +430,7 @@ fn revealed_secrets_are_found_and_every_report_says_so() {
             .1
     };
     let banner = gatecheck::redact::REVEALED;
-    assert!(text("results.json").contains("\"secrets_revealed\": true"));
+    assert!(text("results.json").contains("\"secrets_revealed\":true"));
     assert!(text("summary.md").starts_with(&format!("**{banner}**")));
     assert!(text("junit.xml").contains(banner));
     assert!(text("revealing run stdout").contains(banner));
