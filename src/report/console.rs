@@ -19,6 +19,9 @@ pub fn render(record: &RunRecord) -> String {
     if record.secrets_revealed {
         let _ = writeln!(out, "{}\n", crate::redact::REVEALED);
     }
+    if let Some(interruption) = record.interruption() {
+        let _ = writeln!(out, "{interruption}\n");
+    }
     let width = record
         .scenarios
         .iter()
@@ -66,6 +69,9 @@ pub fn render(record: &RunRecord) -> String {
         record.count(Verdict::Error),
         record.duration_ms as f64 / 1000.0
     );
+    if record.interrupted {
+        let _ = writeln!(out, "interrupted: {} not run", record.not_run);
+    }
     out
 }
 

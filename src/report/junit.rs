@@ -33,7 +33,8 @@ pub fn render(record: &RunRecord) -> String {
             record
                 .secrets_revealed
                 .then(|| property("secrets", crate::redact::REVEALED)),
-        );
+        )
+        .children(record.interruption().map(|i| property("interrupted", &i)));
     let mut budget = FAILURES_LISTED;
     let suite =
         counts(Element::new("testsuite").attr("name", format!("gatecheck run {}", record.run_id)))

@@ -19,7 +19,11 @@ pub fn render(record: &RunRecord) -> String {
     if record.secrets_revealed {
         let _ = writeln!(out, "**{}**\n", crate::redact::REVEALED);
     }
-    let verdict = if record.passed() { "passed" } else { "FAILED" };
+    let verdict = match (record.passed(), record.interrupted) {
+        (_, true) => "INTERRUPTED",
+        (true, false) => "passed",
+        (false, false) => "FAILED",
+    };
     let _ = writeln!(
         out,
         "# gatecheck run {}: {verdict}\n",
@@ -32,6 +36,9 @@ pub fn render(record: &RunRecord) -> String {
         markdown_code(&clip(&record.profile, VALUE_CHARS)),
         record.duration_ms as f64 / 1000.0
     );
+    if let Some(interruption) = record.interruption() {
+        let _ = writeln!(out, "**{interruption}.**\n");
+    }
     let _ = writeln!(
         out,
         "| passed | failed | skipped | errors |\n|---|---|---|---|\n| {} | {} | {} | {} |\n",

@@ -81,6 +81,7 @@ pub async fn run(
         .into_iter()
         .filter(|s| selected(s, options, session.moves_clock()))
         .collect();
+    let selected_count = selected.len();
     let (alone, together): (Vec<_>, Vec<_>) = selected.into_iter().partition(Scenario::moves_time);
     let (target, embedded_target) = (session.shown_target.clone(), session.is_embedded());
     let records = Arc::new(Mutex::new(Vec::new()));
@@ -107,6 +108,8 @@ pub async fn run(
             target,
             embedded_target,
             secrets_revealed: options.session.reveal_secrets,
+            interrupted: !completed,
+            not_run: selected_count.saturating_sub(scenarios.len()),
             profile: options.session.profile.name.clone(),
             started_at,
             duration_ms: started.elapsed().as_millis() as u64,

@@ -21,6 +21,12 @@ pub struct RunRecord {
     /// True with `--reveal-secrets`: passwords, tokens and codes are shown as they are.
     #[serde(default)]
     pub secrets_revealed: bool,
+    /// True when Ctrl-C or SIGTERM stopped the run: `scenarios` holds the ones that finished.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// How many selected scenarios did not finish (0 unless `interrupted`).
+    #[serde(default)]
+    pub not_run: usize,
     pub profile: String,
     pub started_at: String,
     pub duration_ms: u64,
@@ -139,6 +145,17 @@ impl StepRecord {
 }
 
 impl RunRecord {
+    /// What an interrupted run's reports say first.
+    pub fn interruption(&self) -> Option<String> {
+        self.interrupted.then(|| {
+            format!(
+                "INTERRUPTED: {} selected scenario(s) did not finish; these results cover the {} that did",
+                self.not_run,
+                self.scenarios.len()
+            )
+        })
+    }
+
     pub fn count(&self, verdict: Verdict) -> usize {
         self.scenarios
             .iter()
@@ -146,8 +163,9 @@ impl RunRecord {
             .count()
     }
 
+    /// No failure, no error, and every selected scenario finished.
     pub fn passed(&self) -> bool {
-        self.count(Verdict::Failed) == 0 && self.count(Verdict::Error) == 0
+        self.count(Verdict::Failed) == 0 && self.count(Verdict::Error) == 0 && !self.interrupted
     }
 }
 

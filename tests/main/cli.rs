@@ -210,3 +210,48 @@ fn errors_are_their_class_exit_code() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_interrupted_run_says_so_in_every_report() {
+    let dir = temp_dir("run-interrupted");
+    // Every reset answer takes 30 s, so the scenarios that reach it are still running when
+    // Ctrl-C comes; the others finish first.
+    let mut child = gatecheck()
+        .args([
+            "run",
+            "--fault",
+            "latency=reset_password:30s",
+            "--timeout",
+            "60s",
+        ])
+        .arg(crate::support::repo_path("scenarios"))
+        .arg("--reports")
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::thread::sleep(Duration::from_secs(3));
+    signal(&child, libc::SIGINT);
+    let status = wait_for_exit(&mut child, Duration::from_secs(20)).expect("stops");
+    assert_eq!(status.code(), Some(130), "{status}");
+    let run = std::fs::read_dir(&dir)
+        .expect("reports")
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .expect("a run directory")
+        .path();
+    let read = |name: &str| std::fs::read_to_string(run.join(name)).expect(name);
+    let results: serde_json::Value = serde_json::from_str(&read("results.json")).expect("json");
+    assert_eq!(results["interrupted"], true);
+    assert!(
+        results["not_run"].as_u64().expect("not_run") > 0,
+        "{results}"
+    );
+    assert!(read("summary.md").starts_with("# gatecheck run "));
+    assert!(read("summary.md").contains(": INTERRUPTED\n"));
+    assert!(read("junit.xml").contains("<property name=\"interrupted\""));
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout)
+        .expect("stdout");
+    assert!(stdout.contains("INTERRUPTED: "), "{stdout}");
+}

@@ -108,6 +108,8 @@ fn fixture() -> RunRecord {
         target: "http://127.0.0.1:8080 (embedded reference gateway)".into(),
         embedded_target: true,
         secrets_revealed: false,
+        interrupted: false,
+        not_run: 0,
         profile: "reference".into(),
         started_at: "2026-11-27T10:00:00Z".into(),
         duration_ms: 1234,
