@@ -298,7 +298,7 @@ impl ServeArgs {
             config.users = read_users(path).map_err(|e| Error::Invalid(e.to_string()))?;
         }
         if let Some(token) = &self.test_support_token {
-            config.test_support_token = Some(token.clone());
+            config.test_support_token = Some(checked_token(token)?);
         }
         let addrs = resolve(&self.addr)?;
         let exposure = exposure::judge(&addrs, config.test_support, self.allow_remote_test_support)
@@ -309,6 +309,19 @@ impl ServeArgs {
             exposure,
         })))
     }
+}
+
+/// A test-support token that guards something: an unset CI secret expands to an empty
+/// variable, and an empty token would let an empty header through.
+fn checked_token(token: &str) -> Result<String, Error> {
+    const SHORTEST: usize = 12;
+    if token.len() < SHORTEST || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::Invalid(format!(
+            "--test-support-token (or GATECHECK_TEST_SUPPORT_TOKEN) must be at least {SHORTEST} printable ASCII characters without spaces, not {} characters",
+            token.len()
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 /// Every address `--addr` names (a host name may have several), before anything is bound.

@@ -112,3 +112,18 @@ fn revealing_shows_everything_but_still_cuts() {
     );
     assert!(redactor.reveals());
 }
+
+#[test]
+fn a_standing_secret_is_scrubbed_from_every_text_without_being_learnt() {
+    let token = "tok-13-standing-value";
+    let redactor = Redactor::default().with_standing(token, Class::Token);
+    let none = Secrets::default();
+    let text = format!("/test/v1/outbox/latest answered 500: echo {token}");
+    assert!(!redactor.scrub(&text, &none).contains(token));
+    let body = format!(r#"{{"msg":"echo {token}"}}"#);
+    assert!(!redactor.body(&body, &none).contains(token));
+    let headers = [("x-echo".to_owned(), token.to_owned())];
+    assert!(!redactor.headers(&headers, &none)[0].1.contains(token));
+    let revealing = Redactor::new(&[], &[], true).with_standing(token, Class::Token);
+    assert!(revealing.scrub(&text, &none).contains(token));
+}

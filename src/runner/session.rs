@@ -138,11 +138,7 @@ impl Session {
             users,
             shown_target,
             users_note,
-            redactor: Redactor::new(
-                &options.profile.secrets.fields,
-                &options.profile.secrets.headers,
-                options.reveal_secrets,
-            ),
+            redactor: redactor(options),
             embedded,
         })
     }
@@ -245,4 +241,18 @@ fn listed(accounts: &[Account], slice: Slice, what: &str) -> Result<(Fresh, Stri
     }
     let note = format!("{} accounts of {what}, in turn", own.len());
     Ok((Fresh::Listed(own), note))
+}
+
+/// The session's redactor: the profile's secret names, and the test-support token scrubbed
+/// wherever it shows (a target's error answer may echo it).
+fn redactor(options: &SessionOptions) -> Redactor {
+    let redactor = Redactor::new(
+        &options.profile.secrets.fields,
+        &options.profile.secrets.headers,
+        options.reveal_secrets,
+    );
+    match &options.profile.test_support_token {
+        Some(token) => redactor.with_standing(token.value(), crate::redact::Class::Token),
+        None => redactor,
+    }
 }

@@ -59,6 +59,21 @@ fn serve_refuses_test_support_off_loopback_before_binding() {
 /// also holds 192.0.2.1, an address only this namespace has: refused with test support,
 /// served without it, and served with a warning banner when allowed.
 #[test]
+fn an_empty_or_short_test_support_token_is_refused() {
+    // An unset CI secret expands to an empty variable: it must not become the guard's value.
+    for token in ["", "short"] {
+        let output = gatecheck()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("GATECHECK_TEST_SUPPORT_TOKEN", token)
+            .output()
+            .expect("serve runs");
+        assert_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("at least 12"), "{stderr}");
+    }
+}
+
+#[test]
 fn in_a_private_network_namespace_a_public_address_needs_the_flag() {
     let ready = std::process::Command::new("unshare")
         .args(["-rn", "true"])

@@ -158,10 +158,17 @@ pub(crate) async fn get_json(target: &Target, path: &str) -> Result<Value, Strin
     };
     let answer = target.send(&request).await.map_err(|e| e.to_string())?;
     if answer.status != 200 {
+        // Not the body: a test-support answer may hold codes, answers or an echoed token.
+        let code = answer
+            .json()
+            .and_then(|v| v.get("error_code"))
+            .and_then(Value::as_str)
+            .map(|c| format!(" {}", c.chars().take(40).collect::<String>()))
+            .unwrap_or_default();
         return Err(format!(
-            "{path} answered {}: {}",
+            "{path} answered {}{code} ({} bytes)",
             answer.status,
-            String::from_utf8_lossy(&answer.body)
+            answer.body.len()
         ));
     }
     answer

@@ -24,9 +24,11 @@ impl CodeSource for Sink {
             match body.pointer(&self.pointer) {
                 Some(Value::String(code)) => Ok(code.clone()),
                 Some(other) => Ok(other.to_string()),
+                // Not the body: a sink's answer may hold other users' codes.
                 None => Err(format!(
-                    "sink code oracle: nothing at {} in {body}",
-                    self.pointer
+                    "sink code oracle: nothing at {} in the sink's answer ({} bytes of JSON)",
+                    self.pointer,
+                    body.to_string().len()
                 )),
             }
         })
