@@ -191,6 +191,8 @@ fn decode_account(item: &Node, errors: &mut Errors) -> Option<Account> {
             kind,
             account,
         }),
+        // The kind was reported above.
+        (Some(_), Some(_), None) => None,
         _ => {
             errors.at(item, "an account needs `user` and `password`");
             None
@@ -203,7 +205,7 @@ pub fn parse_accounts_file(path: &str, text: &str) -> Result<Vec<Account>, FileE
     if path.ends_with(".csv") {
         let mut errors = Errors::default();
         let accounts = super::accounts_csv::decode(text, &mut errors);
-        return errors.finish(path, text, accounts);
+        return errors.finish(path, &super::accounts_csv::passwords_hidden(text), accounts);
     }
     let root = yaml::parse_list(path, text)?;
     let mut errors = Errors::default();

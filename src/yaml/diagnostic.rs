@@ -99,7 +99,7 @@ impl fmt::Display for FileErrors {
             )?;
             if let Some(line) = error.at.line.checked_sub(1).and_then(|i| lines.get(i)) {
                 writeln!(f, "{pad} |")?;
-                writeln!(f, "{number} | {line}")?;
+                writeln!(f, "{number} | {}", hide_secret_values(line))?;
                 let indent: String = line
                     .chars()
                     .take(error.at.column.saturating_sub(1))
@@ -126,6 +126,21 @@ impl fmt::Display for FileErrors {
 
 impl std::error::Error for FileErrors {}
 
+/// The quoted source line with the values of secret keys (`password: ...`, a literal
+/// `test_support_token: ...`) replaced by as many `*`, so an error in an accounts file or a
+/// profile does not print a password into a CI log, and the caret still points right.
+fn hide_secret_values(line: &str) -> std::borrow::Cow<'_, str> {
+    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)\b(password|newpwd|oldpwd|test_support_token)(["']?\s*:\s*)("[^"]*"|'[^']*'|[^\s,}\]#{][^,}\]#]*)"#,
+        )
+        .expect("a valid pattern")
+    });
+    SECRET.replace_all(line, |c: &regex::Captures<'_>| {
+        format!("{}{}{}", &c[1], &c[2], "*".repeat(c[3].chars().count()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +156,28 @@ mod tests {
             Some("send_captcha")
         );
         assert_eq!(did_you_mean("zzz", ["expect", "capture"]), None);
+    }
+
+    #[test]
+    fn quoted_lines_hide_the_values_of_secret_keys() {
+        for (line, shown) in [
+            (
+                "- {user: alice, password: Hunter2Secret, kind: person}",
+                "- {user: alice, password: *************, kind: person}",
+            ),
+            (
+                "  password: \"a b#c\"  # note",
+                "  password: *******  # note",
+            ),
+            (
+                "test_support_token: tok-literal-13",
+                "test_support_token: **************",
+            ),
+            ("{\"newPwd\": 'x,y'}", "{\"newPwd\": *****}"),
+            ("user: alice", "user: alice"),
+        ] {
+            assert_eq!(hide_secret_values(line), shown);
+        }
     }
 
     #[test]

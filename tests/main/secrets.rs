@@ -480,3 +480,36 @@ fn discover_withholds_account_passwords_unless_revealed() {
     assert!(revealed.contains("password: \"Init#Pass01\""), "{revealed}");
     assert!(stderr.contains(gatecheck::redact::REVEALED), "{stderr}");
 }
+
+#[test]
+fn errors_in_accounts_files_do_not_quote_their_passwords() {
+    let dir = crate::support::temp_dir("secrets-accounts-errors");
+    let password = "Hunter2SecretPass";
+    let files = [
+        (
+            "a.csv",
+            format!("user,password,kind\nalice,{password},extra\n"),
+        ),
+        (
+            "a.yaml",
+            format!("- {{user: alice, password: {password}, kind: person}}\n"),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("accounts file");
+        let output = crate::support::gatecheck()
+            .args(["load", "--iterations", "1", "--accounts"])
+            .arg(&path)
+            .arg(crate::support::repo_path("scenarios/load/reset_flow.yaml"))
+            .arg("--reports")
+            .arg(dir.join("reports"))
+            .output()
+            .expect("runs");
+        crate::support::assert_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("unknown user kind"), "{stderr}");
+        assert!(!stderr.contains(password), "{name}: {stderr}");
+        assert!(!stderr.contains("needs `user` and `password`"), "{stderr}");
+    }
+}
