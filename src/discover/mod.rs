@@ -158,7 +158,7 @@ impl Discovery {
         text
     }
 
-    /// Replaces the passwords of the accounts copied from the base profile with
+    /// Replaces the passwords of the accounts (and of the generated users) copied from the base profile with
     /// `WITHHELD_PASSWORD`, each flagged for review: the written profile is a file people
     /// share and commit (`--reveal-secrets` keeps them).
     pub fn withhold_passwords(&mut self) {
@@ -168,6 +168,15 @@ impl Discovery {
             self.findings.review.insert(
                 format!("accounts.{i}"),
                 format!("password withheld ({length} characters): copy it from the base profile's accounts, or run discover with --reveal-secrets"),
+            );
+        }
+        // One password for every generated user: the most valuable of them.
+        if let Some(generated) = &mut self.findings.profile.generated {
+            let length = generated.password.chars().count();
+            generated.password = WITHHELD_PASSWORD.to_owned();
+            self.findings.review.insert(
+                "users.generated".to_owned(),
+                format!("password withheld ({length} characters): copy it from the base profile, or run discover with --reveal-secrets"),
             );
         }
     }

@@ -476,8 +476,15 @@ fn discover_withholds_account_passwords_unless_revealed() {
         stderr.contains("REVIEW accounts.0: password withheld"),
         "{stderr}"
     );
+    // The generated users' one password too (the reference's is `Load#Pass2026`).
+    assert!(!withheld.contains("Load#Pass2026"), "{withheld}");
+    assert!(
+        stderr.contains("REVIEW users.generated: password withheld"),
+        "{stderr}"
+    );
     let (revealed, stderr) = written(true);
     assert!(revealed.contains("password: \"Init#Pass01\""), "{revealed}");
+    assert!(revealed.contains("Load#Pass2026"), "{revealed}");
     assert!(stderr.contains(gatecheck::redact::REVEALED), "{stderr}");
 }
 
