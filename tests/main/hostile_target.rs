@@ -477,13 +477,13 @@ async fn a_hostile_target_cannot_write_markup_or_controls_into_reports_and_they_
                 _ => {}
             }
             if command == "load" && name == "summary.json" {
-                // Flows that find no test user free fail at once; the run still ends on time
-                // (a virtual user looping on them once starved the timer: 61 s for 2 s).
-                let summary: serde_json::Value =
-                    serde_json::from_str(&std::fs::read_to_string(&path).expect("summary"))
-                        .expect("summary.json");
-                let measured = summary["measured_s"].as_f64().expect("measured_s");
-                assert!(measured < 10.0, "a 2 s load run measured {measured} s");
+                // Flows finding no free user once starved the run's timer: 61 s for 2 s.
+                let summary = std::fs::read_to_string(&path).expect("summary");
+                let summary: serde_json::Value = serde_json::from_str(&summary).expect("json");
+                assert!(
+                    summary["measured_s"].as_f64().is_some_and(|s| s < 10.0),
+                    "{summary}"
+                );
             }
             if !matches!(name.as_str(), "results.json" | "fuzz.json") {
                 assert!(size < REPORT_BOUND, "{path}: {size} bytes");

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 mod changed;
 mod generated;
+mod record;
 
 pub use changed::{ChangedUsers, Known};
 pub use generated::{
@@ -178,16 +179,16 @@ impl Directory {
     }
 
     /// `upsert` for test support: a new user past `cap` created ones is refused (replacing
-    /// one is not counted).
+    /// one is not counted). The count is checked under the lock that inserts, so concurrent
+    /// creations cannot pass it together.
     pub fn create(&self, spec: &UserSpec, cap: usize) -> Result<(), Full> {
-        {
-            let inner = self.inner.read();
-            let created = inner.records.len() - inner.initial;
-            if created >= cap && !inner.index.contains_key(&spec.user) {
-                return Err(Full(cap));
-            }
+        let record = Record::of(spec);
+        let mut inner = self.inner.write();
+        let created = inner.records.len() - inner.initial;
+        if created >= cap && !inner.index.contains_key(&spec.user) {
+            return Err(Full(cap));
         }
-        self.upsert(spec);
+        inner.insert(&spec.user, record);
         Ok(())
     }
 
@@ -204,50 +205,8 @@ impl Directory {
 
     /// Creates or replaces the user named `spec.user`.
     pub fn upsert(&self, spec: &UserSpec) {
-        let mut bindings = Bindings {
-            phone: spec.phone.clone(),
-            email: spec.email.clone(),
-            account: spec.account.clone(),
-        };
-        // The identity itself is always one of the user's bindings.
-        let slot = match identity_kind(&spec.user) {
-            IdentityKind::Phone => &mut bindings.phone,
-            IdentityKind::Email => &mut bindings.email,
-            IdentityKind::Account => &mut bindings.account,
-        };
-        slot.get_or_insert_with(|| spec.user.clone());
-        let record = Record {
-            bindings,
-            password: PasswordHash::new(&spec.password),
-            temporary_password: false,
-        };
-        let mut inner = self.inner.write();
-        let names: Vec<String> = std::iter::once(spec.user.clone())
-            .chain(record.bindings.names().map(str::to_owned))
-            .collect();
-        let id = match inner.index.get(&spec.user) {
-            Some(&id) => {
-                let old: Vec<String> = inner.records[id]
-                    .bindings
-                    .names()
-                    .map(str::to_owned)
-                    .collect();
-                for name in old {
-                    if inner.index.get(&name) == Some(&id) {
-                        inner.index.remove(&name);
-                    }
-                }
-                inner.records[id] = record;
-                id
-            }
-            None => {
-                inner.records.push(record);
-                inner.records.len() - 1
-            }
-        };
-        for name in names {
-            inner.index.insert(name, id);
-        }
+        let record = Record::of(spec);
+        self.inner.write().insert(&spec.user, record);
     }
 
     /// The bindings of the user known by `identity` (phone, e-mail or account name).
