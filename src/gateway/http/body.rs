@@ -31,17 +31,29 @@ pub struct Read {
     pub whole: bool,
 }
 
-/// Reads `body` keeping its first `keep + 1` bytes; stops after `limit` bytes in all, or on
-/// an error (the client went away mid-body).
-pub async fn read_capped(mut body: Body, keep: usize, limit: usize) -> Read {
+/// Reads `body` keeping its first `keep + 1` bytes; stops after `limit` bytes in all, when
+/// draining past `keep` takes longer than `drain_time`, or on an error (the client went away
+/// mid-body). Only the drain is timed: a body within the cap is read as slowly as it comes,
+/// as any route would read it (the client's own timeout ends it).
+pub async fn read_capped(mut body: Body, keep: usize, limit: usize, drain_time: Duration) -> Read {
     let mut kept = BytesMut::new();
     let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
+    let mut drain_until = None;
+    let partial = |kept: BytesMut| Read {
+        kept: kept.freeze(),
+        whole: false,
+    };
+    loop {
+        let frame = match drain_until {
+            None => body.frame().await,
+            Some(until) => match tokio::time::timeout_at(until, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => return partial(kept),
+            },
+        };
+        let Some(frame) = frame else { break };
         let Ok(frame) = frame else {
-            return Read {
-                kept: kept.freeze(),
-                whole: false,
-            };
+            return partial(kept);
         };
         let Ok(data) = frame.into_data() else {
             continue; // trailers
@@ -50,10 +62,10 @@ pub async fn read_capped(mut body: Body, keep: usize, limit: usize) -> Read {
         let room = (keep + 1).saturating_sub(kept.len());
         kept.extend_from_slice(&data[..data.len().min(room)]);
         if seen > limit {
-            return Read {
-                kept: kept.freeze(),
-                whole: false,
-            };
+            return partial(kept);
+        }
+        if seen > keep && drain_until.is_none() {
+            drain_until = Some(tokio::time::Instant::now() + drain_time);
         }
     }
     Read {
@@ -68,12 +80,7 @@ pub async fn read_first(State(flow): State<Arc<Flow>>, request: Request, next: N
     let (parts, body) = request.into_parts();
     let cap = flow.config().requests.max_body_bytes;
     let limit = DRAIN_LIMIT.max(cap);
-    let read = tokio::time::timeout(DRAIN_TIME, read_capped(body, cap, limit))
-        .await
-        .unwrap_or(Read {
-            kept: Bytes::new(),
-            whole: false,
-        });
+    let read = read_capped(body, cap, limit, DRAIN_TIME).await;
     let version = parts.version;
     let mut response = next
         .run(Request::from_parts(parts, Body::from(read.kept)))
@@ -97,22 +104,65 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_within_the_cap_is_kept_whole() {
-        let read = read_capped(body_of(b"abcde"), 8, 100).await;
+        let read = read_capped(body_of(b"abcde"), 8, 100, DRAIN_TIME).await;
         assert_eq!(read.kept, Bytes::from_static(b"abcde"));
         assert!(read.whole);
     }
 
     #[tokio::test]
     async fn past_the_cap_one_byte_more_is_kept_and_the_rest_drained() {
-        let read = read_capped(body_of(b"abcdefghij"), 3, 100).await;
+        let read = read_capped(body_of(b"abcdefghij"), 3, 100, DRAIN_TIME).await;
         assert_eq!(read.kept, Bytes::from_static(b"abcd"));
         assert!(read.whole, "drained to the end");
     }
 
     #[tokio::test]
     async fn past_the_drain_limit_the_body_is_not_whole() {
-        let read = read_capped(body_of(b"abcdefghijkl"), 3, 9).await;
+        let read = read_capped(body_of(b"abcdefghijkl"), 3, 9, DRAIN_TIME).await;
         assert_eq!(read.kept, Bytes::from_static(b"abcd"));
         assert!(!read.whole);
+    }
+
+    /// A body whose parts come through a channel, as slowly as the test sends them.
+    struct Channel(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl hyper::body::Body for Channel {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            self.0
+                .poll_recv(cx)
+                .map(|part| part.map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+    }
+
+    /// A body that comes in two parts, `pause` apart.
+    fn slow_body(first: &'static [u8], pause: Duration, rest: &'static [u8]) -> Body {
+        let (parts, receiver) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            let _ = parts.send(Bytes::from_static(first)).await;
+            tokio::time::sleep(pause).await;
+            let _ = parts.send(Bytes::from_static(rest)).await;
+        });
+        Body::new(Channel(receiver))
+    }
+
+    #[tokio::test]
+    async fn a_slow_body_within_the_cap_is_read_whole_and_a_slow_drain_is_cut() {
+        // Only the order matters: the pause is longer than the drain may take.
+        let (drain, pause) = (Duration::from_millis(20), Duration::from_millis(200));
+        let read = read_capped(slow_body(b"abc", pause, b"de"), 8, 100, drain).await;
+        assert_eq!(
+            (read.kept, read.whole),
+            (Bytes::from_static(b"abcde"), true)
+        );
+        let read = read_capped(slow_body(b"abcdef", pause, b"gh"), 3, 100, drain).await;
+        assert_eq!(
+            (read.kept, read.whole),
+            (Bytes::from_static(b"abcd"), false)
+        );
     }
 }
