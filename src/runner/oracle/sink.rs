@@ -1,8 +1,6 @@
 //! The `sink` code oracle: the code read from an HTTP service of its own (a mail or SMS sink)
 //! at a URL with the user in it, at a JSON pointer.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::{encode, get_json, with_user, CodeSource, Lookup};
@@ -43,9 +41,9 @@ async fn sink_json(target: &Target, url: &str) -> Result<Value, String> {
     let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
         return Err(format!("`{url}` is not an absolute URL"));
     };
-    // A sink is a plain service of its own: HTTP/1.1 whatever the target speaks.
+    // A sink is a plain service of its own: HTTP/1.1 whatever the target speaks, within the
+    // session's --timeout as every other request.
     let options = ClientOptions {
-        timeout: Duration::from_secs(10),
         http2: false,
         ..target.options().clone()
     };
