@@ -51,14 +51,17 @@ fn shard_run(
 ) -> PathBuf {
     let dir = root.join(format!("shard-{index}-{}", unique()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let mut metrics = Metrics::default();
+    let mut metrics = Metrics::for_steps(vec![gatecheck::scenario::load_spec::StepKey {
+        name: "check_code".into(),
+        call: "check_code".into(),
+    }]);
     let mut logs = IntervalLogs::new(&dir, "test");
     let (first, second) = latencies_ms.split_at(latencies_ms.len() / 2);
     for (second_index, part) in [first, second].into_iter().enumerate() {
         for &ms in part {
             let latency = Duration::from_millis(ms);
             metrics.flows_started += 1;
-            metrics.record_step("check_code", latency, latency, Some(200), None);
+            metrics.record_step(0, latency, latency, Some(200), None);
             metrics.record_flow(latency, latency, None, false);
         }
         let closed = metrics.close_interval(second_index as f64);
@@ -184,10 +187,13 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
     for ms in fast.iter().chain(&slow) {
         every_sample.record(ms * 1000).expect("record");
     }
-    let merged = decode(&summary.flow.corrected_histogram).expect("histogram");
+    let merged = decode(&summary.flow.ok.corrected_histogram).expect("histogram");
     assert_eq!(summary.flow.count, 160);
     assert_eq!(summary.flows.started, 160);
-    assert_eq!(summary.steps["check_code"].statuses["200"], 160);
+    assert_eq!(
+        summary.step("check_code").expect("step").series.statuses["200"],
+        160
+    );
     for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
         assert_eq!(
             merged.value_at_quantile(q),
@@ -196,7 +202,7 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
         );
     }
     assert_eq!(
-        summary.flow.corrected.p99,
+        summary.flow.ok.corrected.p99,
         every_sample.value_at_quantile(0.99) as f64 / 1000.0
     );
     // Throughput is judged on the whole: 160 flows over 2 s pass `>= 60`, each shard alone would not.
