@@ -53,6 +53,8 @@ mod http2;
 mod limits;
 #[path = "main/load.rs"]
 mod load;
+#[path = "main/load_stats.rs"]
+mod load_stats;
 #[path = "main/load_users.rs"]
 mod load_users;
 #[path = "main/merge.rs"]

@@ -45,6 +45,5 @@ pub fn execute(args: &CompareArgs) -> Result<Exit, Error> {
 pub fn read_summary(path: &Path) -> Result<LoadSummary, Error> {
     let text = crate::input::read(path, crate::input::Kind::Summary)
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::Invalid(format!("{} is not a load summary: {e}", path.display())))
+    crate::load::summary::parse(&text, &path.display().to_string()).map_err(Error::Invalid)
 }

@@ -66,7 +66,10 @@ pub fn compare(baseline: &LoadSummary, current: &LoadSummary, margins: &Margins)
     )> = baseline
         .steps
         .iter()
-        .map(|(name, s)| (name.as_str(), s, current.steps.get(name)))
+        .map(|s| {
+            let now = current.step(&s.name).map(|now| &now.series);
+            (s.name.as_str(), &s.series, now)
+        })
         .collect();
     series.push(("flow", &baseline.flow, Some(&current.flow)));
     for (name, base, now) in series {
@@ -74,13 +77,13 @@ pub fn compare(baseline: &LoadSummary, current: &LoadSummary, margins: &Margins)
             Some(now) => {
                 rows.push(latency(
                     format!("{name} p50 ms"),
-                    base.corrected.p50,
-                    now.corrected.p50,
+                    base.ok.corrected.p50,
+                    now.ok.corrected.p50,
                 ));
                 rows.push(latency(
                     format!("{name} p99 ms"),
-                    base.corrected.p99,
-                    now.corrected.p99,
+                    base.ok.corrected.p99,
+                    now.ok.corrected.p99,
                 ));
             }
             None => rows.push(Row {
@@ -160,10 +163,13 @@ mod tests {
 
     /// A summary of `flows` flows of `step_ms` each, `failed` of them failed, over 10 s.
     fn synthetic(step_ms: u64, flows: u64, failed: u64) -> LoadSummary {
-        let mut metrics = Metrics::default();
+        let mut metrics = Metrics::for_steps(vec![crate::scenario::load_spec::StepKey {
+            name: "check_code".into(),
+            call: "check_code".into(),
+        }]);
         for i in 0..flows {
             let latency = Duration::from_millis(step_ms);
-            metrics.record_step("check_code", latency, latency, Some(200), None);
+            metrics.record_step(0, latency, latency, Some(200), None);
             metrics.record_flow(
                 latency,
                 latency,

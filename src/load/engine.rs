@@ -21,7 +21,7 @@ use super::sink::{Sink, Sinks};
 use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Users};
 use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
-use crate::scenario::load_spec::{LoadSpec, Model};
+use crate::scenario::load_spec::{step_keys, LoadSpec, Model};
 use crate::scenario::model::Scenario;
 
 #[derive(Debug, Clone)]
@@ -137,7 +137,7 @@ pub async fn run(
             Ok(Some(time)) => Some(time),
             Ok(None) => {
                 return Ok(LoadOutcome {
-                    metrics: Metrics::default(),
+                    metrics: Metrics::for_steps(step_keys(&scenario.steps)),
                     measured: Duration::ZERO,
                     interrupted: true,
                     target,
@@ -148,7 +148,9 @@ pub async fn run(
             Err(e) => return Err(RunError::Config(e)),
         },
     };
-    let measured = measure(scenario, options, session, Sinks::new(sinks), interrupted).await;
+    let metrics = Metrics::for_steps(step_keys(&scenario.steps));
+    let sinks = Sinks::new(metrics, sinks);
+    let measured = measure(scenario, options, session, sinks, interrupted).await;
     Ok(LoadOutcome {
         metrics: measured.metrics,
         measured: measured.window,
@@ -177,6 +179,10 @@ async fn measure(
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let run = Arc::new(LoadRun {
+        step_names: step_keys(&scenario.steps)
+            .into_iter()
+            .map(|k| k.name)
+            .collect(),
         keeps_last: crate::runner::step::keeps_last(scenario),
         scenario: scenario.clone(),
         session,

@@ -20,6 +20,8 @@ use crate::scenario::model::{Action, Operation, Scenario};
 
 pub(super) struct LoadRun {
     pub scenario: Scenario,
+    /// Each step's key name, in flow order (`load_spec::step_keys`).
+    pub step_names: Vec<String>,
     pub session: Session,
     pub sinks: Sinks,
     /// Flows start being measured here.
@@ -240,7 +242,8 @@ async fn run_steps(
     measuring: bool,
 ) -> Option<String> {
     let mut step_intended = intended;
-    for step in &run.scenario.steps {
+    for (index, step) in run.scenario.steps.iter().enumerate() {
+        let name = run.step_names.get(index).map_or("?", String::as_str);
         let began = Instant::now();
         let result = run_step(step, context, env).await;
         if let Action::Call(call) = &step.action {
@@ -268,7 +271,8 @@ async fn run_steps(
             // Corrected: from when this step should have begun (the flow's intended start
             // for the first step, the previous step's end after that), oracle time excluded.
             run.sinks.step(&StepSample {
-                series: step.metric_name(),
+                step: index,
+                name,
                 corrected: raw + began.saturating_duration_since(step_intended),
                 raw,
                 status,
@@ -277,7 +281,7 @@ async fn run_steps(
         }
         step_intended = ended;
         if let Some(kind) = kind {
-            return Some(format!("{}: {kind}", step.metric_name()));
+            return Some(format!("{name}: {kind}"));
         }
     }
     None

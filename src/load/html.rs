@@ -1,11 +1,12 @@
 //! `report.html`: a self-contained page (inline SVG, no scripts, no CDN) rendered from
-//! `LoadSummary`: the percentile spectrum per step, throughput and p99 over time, and the
-//! failures by kind.
+//! `LoadSummary`: the steps in flow order (OK and KO counts, latency of OK), the percentile
+//! spectrum of OK samples per step, throughput and p99 over time, and the failures by kind.
 
 use std::fmt::Write;
 
 use super::metrics::decode;
-use super::summary::LoadSummary;
+use super::report::all_series;
+use super::summary::{LoadSummary, Verdict};
 use crate::output::escape::html_text as escape;
 
 const COLOURS: &[&str] = &[
@@ -88,13 +89,8 @@ fn spectrum(summary: &LoadSummary) -> String {
     let quantiles = [0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999];
     let nines = |q: f64| -(1.0f64 - q).max(1e-5).log10();
     let mut lines = Vec::new();
-    let all = summary
-        .steps
-        .iter()
-        .map(|(n, s)| (n.as_str(), s))
-        .chain(std::iter::once(("flow", &summary.flow)));
-    for (name, series) in all {
-        if let Ok(histogram) = decode(&series.corrected_histogram) {
+    for (name, series) in all_series(summary) {
+        if let Ok(histogram) = decode(&series.ok.corrected_histogram) {
             if histogram.is_empty() {
                 continue;
             }
@@ -118,12 +114,12 @@ fn spectrum(summary: &LoadSummary) -> String {
         })
         .collect();
     chart(
-        "Latency by percentile (corrected for coordinated omission)",
+        "Latency of what succeeded, by percentile (corrected for coordinated omission)",
         "ms",
         &lines,
         &labels,
         nines(0.9999),
-        "No request completed in the measured window.",
+        "No request succeeded in the measured window.",
     )
 }
 
@@ -146,13 +142,9 @@ fn over_time(summary: &LoadSummary) -> (String, String) {
         name: "flows/s".into(),
         points: whole.iter().map(|p| (p.t + 0.5, p.flows as f64)).collect(),
     }];
-    let mut names: Vec<&String> = summary.steps.keys().collect();
-    let flow = "flow".to_owned();
-    names.push(&flow);
-    let p99: Vec<Line> = names
-        .into_iter()
-        .map(|name| Line {
-            name: name.clone(),
+    let p99: Vec<Line> = all_series(summary)
+        .map(|(name, _)| Line {
+            name: name.to_owned(),
             points: whole
                 .iter()
                 .filter_map(|p| p.p99_ms.get(name).map(|v| (p.t + 0.5, *v)))
@@ -169,7 +161,14 @@ fn over_time(summary: &LoadSummary) -> (String, String) {
             end,
             empty,
         ),
-        chart("p99 over time (corrected)", "ms", &p99, &labels, end, empty),
+        chart(
+            "p99 of what succeeded over time (corrected)",
+            "ms",
+            &p99,
+            &labels,
+            end,
+            empty,
+        ),
     )
 }
 
@@ -181,10 +180,10 @@ pub fn render(summary: &LoadSummary) -> String {
         escape(&summary.run_id)
     );
     out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.pass{color:#2a7a2a}.fail{color:#c02020;font-weight:bold}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}.grid{stroke:#e4e4e4}.tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}.legend{font-size:12px;fill:#222}.empty{color:#666;font-style:italic}</style></head><body>");
-    let verdict = if summary.passed {
-        "<span class=\"pass\">passed</span>"
-    } else {
-        "<span class=\"fail\">FAILED</span>"
+    let verdict = match summary.verdict {
+        Verdict::Passed => "<span class=\"pass\">passed</span>",
+        Verdict::Failed => "<span class=\"fail\">FAILED</span>",
+        Verdict::Interrupted => "<span class=\"fail\">INTERRUPTED</span>",
     };
     if summary.secrets_revealed {
         let _ = write!(out, "<p class=\"fail\">{}</p>", crate::redact::REVEALED);
@@ -208,10 +207,8 @@ pub fn render(summary: &LoadSummary) -> String {
     if let Some(relaxed) = &summary.relaxed {
         let _ = write!(out, "<p>Note: {}.</p>", escape(relaxed));
     }
-    if summary.interrupted {
-        out.push_str(
-            "<p class=\"fail\">Interrupted: the figures cover what ran before the stop.</p>",
-        );
+    if let Some(interruption) = super::report::interruption(summary) {
+        let _ = write!(out, "<p class=\"fail\">{}.</p>", escape(&interruption));
     }
     let f = &summary.flows;
     let _ = write!(
@@ -245,10 +242,10 @@ fn thresholds_table(summary: &LoadSummary) -> String {
         out.push_str("<table><tr><th>threshold</th><th>actual</th><th>verdict</th></tr>");
         for t in &summary.thresholds {
             let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
-            let verdict = if t.passed {
-                "<span class=\"pass\">pass</span>"
-            } else {
-                "<span class=\"fail\">FAIL</span>"
+            let verdict = match (t.judged, t.passed) {
+                (false, _) => "<span class=\"fail\">not judged (interrupted)</span>",
+                (true, true) => "<span class=\"pass\">pass</span>",
+                (true, false) => "<span class=\"fail\">FAIL</span>",
             };
             let _ = write!(
                 out,
@@ -261,18 +258,43 @@ fn thresholds_table(summary: &LoadSummary) -> String {
     out
 }
 
-/// Each step's corrected percentiles, and raw p50/p99 beside them.
+/// A latency cell, `-` over no sample.
+fn cell(value: f64, count: u64) -> String {
+    match count {
+        0 => "<td>-</td>".to_owned(),
+        _ => format!("<td>{value:.2}</td>"),
+    }
+}
+
+/// Each step in flow order: its call, OK and KO counts, the corrected percentiles of OK
+/// samples and raw p50/p99 beside them, and KO's p99.
 fn steps_table(summary: &LoadSummary) -> String {
     let mut out = String::new();
-    out.push_str("<table><tr><th>step</th><th>count</th><th>p50 ms</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>raw p50</th><th>raw p99</th></tr>");
-    let all = summary
+    out.push_str("<table><tr><th>step</th><th>call</th><th>ok</th><th>ko</th><th>p50 ms</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>raw p50</th><th>raw p99</th><th>ko p99</th></tr>");
+    let calls = summary
         .steps
         .iter()
-        .map(|(n, s)| (n.as_str(), s))
-        .chain(std::iter::once(("flow", &summary.flow)));
-    for (name, s) in all {
-        let c = &s.corrected;
-        let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>", escape(name), s.count, c.p50, c.p90, c.p99, c.p999, c.max, s.raw.p50, s.raw.p99);
+        .map(|s| s.call.as_str())
+        .chain(std::iter::once(""));
+    for ((name, s), call) in all_series(summary).zip(calls) {
+        let (ok, ko) = (&s.ok, &s.ko);
+        let c = &ok.corrected;
+        let n = ok.count;
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{n}</td><td>{}</td>{}{}{}{}{}{}{}{}</tr>",
+            escape(name),
+            escape(call),
+            ko.count,
+            cell(c.p50, n),
+            cell(c.p90, n),
+            cell(c.p99, n),
+            cell(c.p999, n),
+            cell(c.max, n),
+            cell(ok.raw.p50, n),
+            cell(ok.raw.p99, n),
+            cell(ko.corrected.p99, ko.count)
+        );
     }
     out.push_str("</table>");
     out

@@ -1,5 +1,8 @@
-//! HdrHistogram interval logs (format 1.3), one file per series (`<step>.hlog`, `flow.hlog`),
-//! written as each one-second interval closes: the run keeps no interval histograms in memory.
+//! HdrHistogram interval logs (format 1.3), one file per series (`step02-reset_password.hlog`
+//! for the second step, `flow.hlog`), written as each one-second interval closes: the run keeps
+//! no interval histograms in memory. A second's OK samples are an untagged line and its KO
+//! samples a line tagged `Tag=KO`, so HdrHistogram tools, which read untagged lines unless
+//! given a tag, show the latency of what succeeded, and `merge` adds both exactly.
 //! Lines go to `<series>.hlog.partial`, renamed when the run ends, so a log is whole or absent.
 
 use std::collections::BTreeMap;
@@ -9,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::metrics::ClosedInterval;
 use super::sink::Sink;
+
+/// The prefix of a KO line (HdrHistogram's tag syntax).
+pub const KO_TAG: &str = "Tag=KO,";
 
 pub struct IntervalLogs {
     dir: PathBuf,
@@ -36,7 +42,7 @@ impl IntervalLogs {
                 writeln!(file, "#[Histogram log format version 1.3]")?;
                 writeln!(
                     file,
-                    "#[gatecheck load {} series {}; values in microseconds]",
+                    "#[gatecheck load {} series {}; values in microseconds; OK untagged, KO tagged KO]",
                     self.run_id, interval.series
                 )?;
                 writeln!(
@@ -50,8 +56,11 @@ impl IntervalLogs {
                 // Interval_Max is in the log's max-value unit: ms (microseconds / 1000).
                 writeln!(
                     file,
-                    "{:.3},1.000,{:.3},{}",
-                    interval.start, interval.max_ms, interval.encoded
+                    "{}{:.3},1.000,{:.3},{}",
+                    if interval.ko { KO_TAG } else { "" },
+                    interval.start,
+                    interval.max_ms,
+                    interval.encoded
                 )?;
             }
         }

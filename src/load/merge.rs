@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 
-use super::interval_log::IntervalLogs;
-use super::metrics::{decode, ClosedInterval, Metrics, Series};
-use super::summary::{summarise_with, LoadSummary, Merged, RunFacts, RunSettings, SeriesSummary};
+use super::interval_log::{IntervalLogs, KO_TAG};
+use super::metrics::{decode, ClosedInterval, Latency, Metrics, Series};
+use super::summary::{
+    summarise_with, LatencySummary, LoadSummary, Merged, RunFacts, RunSettings, SeriesSummary,
+    StepSummary,
+};
 use crate::input::{self, Kind};
 use crate::scenario::diagnostic::Location;
-use crate::scenario::load_spec::{parse_threshold, Threshold};
+use crate::scenario::load_spec::{parse_threshold, StepKey, Threshold};
 
 /// One shard's record and where it was found.
 #[derive(Debug, Clone)]
@@ -42,8 +45,7 @@ pub fn find(dirs: &[PathBuf]) -> Result<Vec<ShardRun>, String> {
     let mut runs = Vec::new();
     for path in found {
         let text = input::read(&path, Kind::Summary).map_err(|e| e.to_string())?;
-        let summary: LoadSummary = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a load summary: {e}", path.display()))?;
+        let summary = super::summary::parse(&text, &path.display().to_string())?;
         if summary.merged.is_some() {
             continue;
         }
@@ -260,20 +262,43 @@ pub fn merge(
         measured_s,
     );
     summary.secrets_revealed = runs.iter().any(|s| s.summary.secrets_revealed);
+    // The whole run's bound: the shards' shares of flows add up; they share the duration.
+    summary.planned = super::summary::Planned {
+        duration_s: first.planned.duration_s,
+        iterations: runs
+            .iter()
+            .map(|r| r.summary.planned.iterations)
+            .sum::<Option<u64>>(),
+    };
     Ok(MergedRun { summary, intervals })
 }
 
-/// Every shard's histograms and counts added up, and the measured window's length.
+/// Every shard's histograms and counts added up, step by step in flow order, and the measured
+/// window's length.
 fn add_runs(runs: &[ShardRun]) -> Result<(Metrics, f64), String> {
-    let mut metrics = Metrics::default();
+    let keys = |summary: &LoadSummary| -> Vec<StepKey> {
+        let key = |s: &StepSummary| StepKey {
+            name: s.name.clone(),
+            call: s.call.clone(),
+        };
+        summary.steps.iter().map(key).collect()
+    };
+    let first = runs.first().ok_or("no shard records to merge")?;
+    let mut metrics = Metrics::for_steps(keys(&first.summary));
     let mut measured_s: f64 = 0.0;
     for run in runs {
         let summary = &run.summary;
         let place = run.dir.display();
+        if keys(summary) != metrics.step_keys() {
+            return Err(format!(
+                "{place} and {} have other steps: not shards of one run",
+                first.dir.display()
+            ));
+        }
         add_series(&mut metrics.flow, &summary.flow).map_err(|e| format!("{place}: flow: {e}"))?;
-        for (name, series) in &summary.steps {
-            add_series(metrics.steps.entry(name.clone()).or_default(), series)
-                .map_err(|e| format!("{place}: step {name}: {e}"))?;
+        for (into, step) in metrics.steps.iter_mut().zip(&summary.steps) {
+            add_series(&mut into.series, &step.series)
+                .map_err(|e| format!("{place}: step {}: {e}", step.name))?;
         }
         metrics.flows_started += summary.flows.started;
         metrics.flows_ok += summary.flows.ok;
@@ -306,7 +331,7 @@ fn thresholds(settings: &RunSettings) -> Result<Vec<Threshold>, String> {
         .collect()
 }
 
-fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
+fn add_latency(into: &mut Latency, from: &LatencySummary) -> Result<(), String> {
     for (histogram, encoded) in [
         (&mut into.corrected, &from.corrected_histogram),
         (&mut into.raw, &from.raw_histogram),
@@ -316,6 +341,12 @@ fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
             .add(&shard)
             .map_err(|e| format!("histogram out of range: {e:?}"))?;
     }
+    Ok(())
+}
+
+fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
+    add_latency(&mut into.ok, &from.ok).map_err(|e| format!("ok: {e}"))?;
+    add_latency(&mut into.ko, &from.ko).map_err(|e| format!("ko: {e}"))?;
     for (status, n) in &from.statuses {
         *into.statuses.entry(status.clone()).or_default() += n;
     }
@@ -325,11 +356,13 @@ fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
     Ok(())
 }
 
-/// Every shard's `<series>.hlog`, added interval by interval (keyed by start in ms).
-fn merge_interval_logs(
-    runs: &[ShardRun],
-) -> Result<BTreeMap<u64, BTreeMap<String, Histogram<u64>>>, String> {
-    let mut merged: BTreeMap<u64, BTreeMap<String, Histogram<u64>>> = BTreeMap::new();
+/// An interval's histograms by series and KO.
+type IntervalHistograms = BTreeMap<(String, bool), Histogram<u64>>;
+
+/// Every shard's `<series>.hlog`, added interval by interval (keyed by start in ms), OK and KO
+/// lines apart.
+fn merge_interval_logs(runs: &[ShardRun]) -> Result<BTreeMap<u64, IntervalHistograms>, String> {
+    let mut merged: BTreeMap<u64, IntervalHistograms> = BTreeMap::new();
     for run in runs {
         let entries = std::fs::read_dir(&run.dir)
             .map_err(|e| format!("cannot read {}: {e}", run.dir.display()))?;
@@ -345,6 +378,10 @@ fn merge_interval_logs(
             let text = input::read(&path, Kind::IntervalLog).map_err(|e| e.to_string())?;
             for (number, line) in text.lines().enumerate() {
                 let at = || format!("{}:{}", path.display(), number + 1);
+                let (ko, line) = match line.strip_prefix(KO_TAG) {
+                    Some(rest) => (true, rest),
+                    None => (false, line),
+                };
                 let Some((start, encoded)) =
                     interval_line(line).map_err(|e| format!("{}: {e}", at()))?
                 else {
@@ -352,12 +389,12 @@ fn merge_interval_logs(
                 };
                 let histogram = decode(encoded).map_err(|e| format!("{}: {e}", at()))?;
                 let slot = merged.entry(start).or_default();
-                match slot.get_mut(series) {
+                match slot.get_mut(&(series.to_owned(), ko)) {
                     Some(sum) => sum
                         .add(&histogram)
                         .map_err(|e| format!("{}: histogram out of range: {e:?}", at()))?,
                     None => {
-                        slot.insert(series.to_owned(), histogram);
+                        slot.insert((series.to_owned(), ko), histogram);
                     }
                 }
             }

@@ -1,7 +1,8 @@
-//! What a load run measures: per step and per whole flow, HDR histograms of latency in
-//! microseconds (fixed memory, no per-sample vectors), corrected for coordinated omission (from
-//! the intended start) and raw (from the actual start), counts by status and failure kind, and
-//! one-second interval histograms kept compressed for the interval logs and time series.
+//! What a load run measures: per step (keyed by the step, in flow order) and per whole flow,
+//! HDR histograms of latency in microseconds (fixed memory, no per-sample vectors), OK and KO
+//! apart, each corrected for coordinated omission (from the intended start) and raw (from the
+//! actual start), counts by status and failure kind, and one-second interval histograms kept
+//! compressed for the interval logs and time series.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +10,9 @@ use std::time::Duration;
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+
+use crate::scenario::load_spec::{resolve_step, Samples, StepKey};
+use crate::scenario::load_steps;
 
 /// Distinct failure names kept per series; past it they are counted as `OTHER_FAILURES`, so a
 /// target that puts a new value in every failure cannot grow the report.
@@ -29,30 +33,67 @@ fn micros(duration: Duration) -> u64 {
     (duration.as_micros() as u64).clamp(1, HIGHEST_US)
 }
 
-/// One histogram pair and its counts.
+/// The latencies of one outcome: from the intended start (corrected) and the actual one (raw).
 #[derive(Debug, Clone)]
-pub struct Series {
+pub struct Latency {
     pub corrected: Histogram<u64>,
     pub raw: Histogram<u64>,
-    pub statuses: BTreeMap<String, u64>,
-    pub failures: BTreeMap<String, u64>,
 }
 
-impl Default for Series {
+impl Default for Latency {
     fn default() -> Self {
         Self {
             corrected: new_histogram(),
             raw: new_histogram(),
-            statuses: BTreeMap::new(),
-            failures: BTreeMap::new(),
         }
     }
 }
 
-impl Series {
+impl Latency {
+    pub fn count(&self) -> u64 {
+        self.corrected.len()
+    }
+
     fn record(&mut self, corrected: Duration, raw: Duration) {
         let _ = self.corrected.record(micros(corrected));
         let _ = self.raw.record(micros(raw));
+    }
+}
+
+/// One series (a step or the whole flow): what succeeded (OK) and what failed (KO) apart, as
+/// Gatling reports them, and its counts.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    pub ok: Latency,
+    pub ko: Latency,
+    pub statuses: BTreeMap<String, u64>,
+    pub failures: BTreeMap<String, u64>,
+}
+
+impl Series {
+    pub fn count(&self) -> u64 {
+        self.ok.count() + self.ko.count()
+    }
+
+    fn record(&mut self, corrected: Duration, raw: Duration, failed: bool) {
+        match failed {
+            false => self.ok.record(corrected, raw),
+            true => self.ko.record(corrected, raw),
+        }
+    }
+
+    /// The latencies `samples` selects (OK and KO added for `All`).
+    pub fn latency(&self, samples: Samples) -> Latency {
+        match samples {
+            Samples::Ok => self.ok.clone(),
+            Samples::Ko => self.ko.clone(),
+            Samples::All => {
+                let mut all = self.ok.clone();
+                let _ = all.corrected.add(&self.ko.corrected);
+                let _ = all.raw.add(&self.ko.raw);
+                all
+            }
+        }
     }
 
     /// Counts `n` failures named `name`, past `MAX_FAILURE_KINDS` names as `OTHER_FAILURES`.
@@ -67,6 +108,24 @@ impl Series {
     }
 }
 
+/// One step's series, with the key it is reported under.
+#[derive(Debug, Clone)]
+pub struct StepSeries {
+    pub key: StepKey,
+    /// The series' name in the interval logs and timeline (`step02-reset_password`): a file
+    /// name whatever the step's `name:` holds.
+    pub log: String,
+    pub series: Series,
+}
+
+/// The interval log name of step `index` (from 0) making `call`.
+pub fn step_log_name(index: usize, call: &str) -> String {
+    format!("step{:02}-{call}", index + 1)
+}
+
+/// The whole flow's series name in the interval logs and timeline.
+pub const FLOW: &str = "flow";
+
 /// A finished one-second interval: per series, a few numbers for time series. The interval's
 /// histograms themselves go to the interval logs as they close, so memory stays flat.
 #[derive(Debug, Clone)]
@@ -77,18 +136,24 @@ pub struct Interval {
     pub series: Vec<(u16, IntervalSeries)>,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// One series' second: OK and KO counts, latency of the OK samples.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct IntervalSeries {
     pub count: u32,
+    pub ko: u32,
     pub p50_ms: f32,
     pub p99_ms: f32,
     pub max_ms: f32,
 }
 
-/// One series' histogram of a closed interval, encoded for an interval log line.
+/// One series' histogram of a closed interval (OK or KO samples), encoded for an interval
+/// log line.
 #[derive(Debug, Clone)]
 pub struct ClosedInterval {
     pub series: String,
+    /// KO samples: the log line is tagged `Tag=KO`; OK lines are untagged, so HdrHistogram
+    /// tools show what succeeded unless asked for the tag.
+    pub ko: bool,
     pub start: f64,
     pub max_ms: f64,
     /// Base64 of the V2-deflate-serialised histogram, as HdrHistogram interval logs hold it.
@@ -98,7 +163,8 @@ pub struct ClosedInterval {
 /// Everything measured so far.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    pub steps: BTreeMap<String, Series>,
+    /// In flow order, one per step of the scenario (also those no flow reached).
+    pub steps: Vec<StepSeries>,
     pub flow: Series,
     pub flows_started: u64,
     pub flows_ok: u64,
@@ -109,29 +175,64 @@ pub struct Metrics {
     pub intervals: Vec<Interval>,
     /// Names of the series the intervals refer to by index.
     pub series_names: Vec<String>,
-    current: BTreeMap<String, Histogram<u64>>,
+    /// The open interval's histograms by series name and KO.
+    current: BTreeMap<(String, bool), Histogram<u64>>,
 }
 
 impl Metrics {
+    /// Metrics for steps keyed `steps`, in flow order.
+    pub fn for_steps(steps: Vec<StepKey>) -> Self {
+        let steps = steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| StepSeries {
+                log: step_log_name(i, &key.call),
+                key,
+                series: Series::default(),
+            })
+            .collect();
+        Self {
+            steps,
+            ..Self::default()
+        }
+    }
+
+    /// The keys of the steps, in flow order.
+    pub fn step_keys(&self) -> Vec<StepKey> {
+        self.steps.iter().map(|s| s.key.clone()).collect()
+    }
+
+    /// The series `pNN(of)` names, if any (`resolve_step`).
+    pub fn series_of(&self, of: &str) -> Option<&Series> {
+        match resolve_step(of, &self.step_keys()).ok()? {
+            load_steps::Series::Flow => Some(&self.flow),
+            load_steps::Series::Step(i) => self.steps.get(i).map(|s| &s.series),
+        }
+    }
+
+    /// Records step `index` (of `steps`; another is counted as a request only).
     pub fn record_step(
         &mut self,
-        step: &str,
+        index: usize,
         corrected: Duration,
         raw: Duration,
         status: Option<u16>,
         failure: Option<&str>,
     ) {
-        let series = self.steps.entry(step.to_owned()).or_default();
-        series.record(corrected, raw);
+        self.requests += 1;
+        let Some(step) = self.steps.get_mut(index) else {
+            return;
+        };
+        let series = &mut step.series;
+        series.record(corrected, raw, failure.is_some());
         let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
         *series.statuses.entry(status).or_default() += 1;
         if let Some(kind) = failure {
             series.count_failures(kind, 1);
         }
-        self.requests += 1;
         let _ = self
             .current
-            .entry(step.to_owned())
+            .entry((step.log.clone(), failure.is_some()))
             .or_insert_with(new_histogram)
             .record(micros(corrected));
     }
@@ -143,7 +244,7 @@ impl Metrics {
         failure: Option<&str>,
         late: bool,
     ) {
-        self.flow.record(corrected, raw);
+        self.flow.record(corrected, raw, failure.is_some());
         if late {
             self.flows_late += 1;
         }
@@ -156,14 +257,14 @@ impl Metrics {
         }
         let _ = self
             .current
-            .entry("flow".to_owned())
+            .entry((FLOW.to_owned(), failure.is_some()))
             .or_insert_with(new_histogram)
             .record(micros(corrected));
     }
 
     pub fn step(&mut self, sample: &super::sink::StepSample<'_>) {
         self.record_step(
-            sample.series,
+            sample.step,
             sample.corrected,
             sample.raw,
             sample.status,
@@ -196,40 +297,57 @@ impl Metrics {
         }
     }
 
-    /// Closes an interval whose histograms were made elsewhere (merged from shards).
+    /// Closes an interval whose histograms were made elsewhere (merged from shards), keyed by
+    /// series name and KO.
     pub fn close_interval_with(
         &mut self,
         start: f64,
-        histograms: BTreeMap<String, Histogram<u64>>,
+        histograms: BTreeMap<(String, bool), Histogram<u64>>,
     ) -> Vec<ClosedInterval> {
         self.current = histograms;
         self.close_interval(start)
+    }
+
+    fn series_index(&mut self, name: &str) -> u16 {
+        let index = match self.series_names.iter().position(|n| n == name) {
+            Some(index) => index,
+            None => {
+                self.series_names.push(name.to_owned());
+                self.series_names.len() - 1
+            }
+        };
+        index as u16
     }
 
     /// Closes the current one-second interval; returns its histograms for the interval logs.
     pub fn close_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
         let current = std::mem::take(&mut self.current);
         let ms = |us: u64| us as f64 / 1000.0;
-        let mut series = Vec::with_capacity(current.len());
+        let mut series: Vec<(u16, IntervalSeries)> = Vec::with_capacity(current.len());
         let mut closed = Vec::new();
-        for (name, histogram) in current {
-            let max_ms = ms(histogram.max());
-            let index = match self.series_names.iter().position(|n| *n == name) {
-                Some(index) => index,
+        for ((name, ko), histogram) in current {
+            let index = self.series_index(&name);
+            let at = match series.iter().position(|(i, _)| *i == index) {
+                Some(at) => at,
                 None => {
-                    self.series_names.push(name.clone());
-                    self.series_names.len() - 1
+                    series.push((index, IntervalSeries::default()));
+                    series.len() - 1
                 }
             };
-            let numbers = IntervalSeries {
-                count: histogram.len().min(u64::from(u32::MAX)) as u32,
-                p50_ms: ms(histogram.value_at_quantile(0.5)) as f32,
-                p99_ms: ms(histogram.value_at_quantile(0.99)) as f32,
-                max_ms: max_ms as f32,
-            };
-            series.push((index as u16, numbers));
+            let count = histogram.len().min(u64::from(u32::MAX)) as u32;
+            let numbers = &mut series[at].1;
+            let max_ms = ms(histogram.max());
+            if ko {
+                numbers.ko = count;
+            } else {
+                numbers.count = count;
+                numbers.p50_ms = ms(histogram.value_at_quantile(0.5)) as f32;
+                numbers.p99_ms = ms(histogram.value_at_quantile(0.99)) as f32;
+                numbers.max_ms = max_ms as f32;
+            }
             closed.push(ClosedInterval {
                 series: name,
+                ko,
                 start,
                 max_ms,
                 encoded: encode(&histogram),
@@ -277,11 +395,23 @@ mod tests {
         );
     }
 
+    fn two_resets() -> Metrics {
+        let key = |name: &str, call: &str| StepKey {
+            name: name.into(),
+            call: call.into(),
+        };
+        Metrics::for_steps(vec![
+            key("1 check_code", "check_code"),
+            key("2 reset_password", "reset_password"),
+            key("3 reset_password", "reset_password"),
+        ])
+    }
+
     #[test]
     fn intervals_close_and_reset() {
-        let mut metrics = Metrics::default();
+        let mut metrics = two_resets();
         metrics.record_step(
-            "check_code",
+            0,
             Duration::from_millis(30),
             Duration::from_millis(2),
             Some(200),
@@ -293,15 +423,65 @@ mod tests {
             None,
             true,
         );
-        metrics.close_interval(0.0);
+        metrics.record_flow(
+            Duration::from_millis(1),
+            Duration::from_millis(1),
+            Some("x"),
+            false,
+        );
+        let closed = metrics.close_interval(0.0);
+        let tagged: Vec<(&str, bool)> = closed.iter().map(|c| (c.series.as_str(), c.ko)).collect();
+        assert_eq!(
+            tagged,
+            [
+                ("flow", false),
+                ("flow", true),
+                ("step01-check_code", false)
+            ]
+        );
         metrics.close_interval(1.0);
-        let first: Vec<(&str, u32)> = metrics
+        let first: Vec<(&str, u32, u32)> = metrics
             .interval_series(&metrics.intervals[0])
-            .map(|(n, s)| (n, s.count))
+            .map(|(n, s)| (n, s.count, s.ko))
             .collect();
-        assert_eq!(first, [("check_code", 1), ("flow", 1)]);
+        assert_eq!(first, [("flow", 1, 1), ("step01-check_code", 1, 0)]);
         assert!(metrics.intervals[1].series.is_empty());
         assert_eq!(metrics.flows_late, 1);
-        assert_eq!(metrics.steps["check_code"].raw.max() / 1000, 2);
+        assert_eq!(metrics.steps[0].series.ok.raw.max() / 1000, 2);
+    }
+
+    /// Two steps making the same call stay apart, in flow order; OK and KO apart in each.
+    #[test]
+    fn steps_of_one_call_and_outcomes_stay_apart() {
+        let mut metrics = two_resets();
+        let ms = Duration::from_millis;
+        metrics.record_step(1, ms(20), ms(20), Some(200), None);
+        metrics.record_step(2, ms(3), ms(3), Some(401), Some("reset_token_invalid"));
+        let counts: Vec<(&str, u64, u64)> = metrics
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.key.name.as_str(),
+                    s.series.ok.count(),
+                    s.series.ko.count(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("1 check_code", 0, 0),
+                ("2 reset_password", 1, 0),
+                ("3 reset_password", 0, 1)
+            ]
+        );
+        let third = &metrics.steps[2].series;
+        assert_eq!(third.latency(Samples::All).count(), 1);
+        assert!(metrics.series_of("reset_password").is_none(), "ambiguous");
+        assert_eq!(
+            metrics.series_of("3 reset_password").map(Series::count),
+            Some(1)
+        );
     }
 }

@@ -18,7 +18,7 @@ pub struct Snapshot {
     pub requests: u64,
     pub errors: u64,
     pub in_flight: u64,
-    /// (step, p50 ms, p99 ms), corrected.
+    /// (step, p50 ms, p99 ms) of OK samples, corrected, in flow order.
     pub steps: Vec<(String, f64, f64)>,
 }
 
@@ -32,11 +32,12 @@ impl Snapshot {
             steps: metrics
                 .steps
                 .iter()
-                .map(|(name, s)| {
+                .map(|s| {
+                    let ok = &s.series.ok.corrected;
                     (
-                        name.clone(),
-                        s.corrected.value_at_quantile(0.5) as f64 / 1000.0,
-                        s.corrected.value_at_quantile(0.99) as f64 / 1000.0,
+                        s.key.name.clone(),
+                        ok.value_at_quantile(0.5) as f64 / 1000.0,
+                        ok.value_at_quantile(0.99) as f64 / 1000.0,
                     )
                 })
                 .collect(),

@@ -12,8 +12,10 @@ use super::metrics::{ClosedInterval, Metrics};
 /// One step of one measured flow.
 #[derive(Debug, Clone, Copy)]
 pub struct StepSample<'a> {
-    /// The step's series name (its call, `request` for raw requests).
-    pub series: &'a str,
+    /// The step's position in the flow (from 0), as `Metrics::steps` holds it.
+    pub step: usize,
+    /// The step's key name (`2 reset_password`, or its `name:`).
+    pub name: &'a str,
     /// From when the step should have begun (coordinated omission corrected).
     pub corrected: Duration,
     /// From when it did begin.
@@ -28,7 +30,7 @@ pub struct StepSample<'a> {
 pub struct FlowSample<'a> {
     pub corrected: Duration,
     pub raw: Duration,
-    /// `<step>: <failure>` of the step that failed it.
+    /// `<step name>: <failure>` of the step that failed it.
     pub failure: Option<&'a str>,
     /// It started later than `--late-after` past its intended start.
     pub late: bool,
@@ -55,7 +57,6 @@ pub trait Sink: Send {
 /// added. Each behind a lock of its own, so a sink's file or network I/O at an interval never
 /// holds up the flows recording into the metrics; unless a sink wants samples, a sample costs
 /// one lock.
-#[derive(Default)]
 pub struct Sinks {
     metrics: Mutex<Metrics>,
     others: Mutex<Vec<Box<dyn Sink>>>,
@@ -65,11 +66,13 @@ pub struct Sinks {
 }
 
 impl Sinks {
-    pub fn new(others: Vec<Box<dyn Sink>>) -> Self {
+    /// `metrics` keys the steps (`Metrics::for_steps`); `others` are the command's sinks.
+    pub fn new(metrics: Metrics, others: Vec<Box<dyn Sink>>) -> Self {
         Self {
+            metrics: Mutex::new(metrics),
             any_others: others.iter().any(|sink| sink.wants_samples()),
             others: Mutex::new(others),
-            ..Self::default()
+            error: Mutex::new(None),
         }
     }
 

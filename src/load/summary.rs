@@ -6,12 +6,43 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{encode, Metrics, Series};
+use super::metrics::{encode, Latency, Metrics, Series, FLOW};
 use super::shard::Shard;
 use crate::scenario::load_spec::{LoadSpec, Metric, Model, Threshold};
 
-/// 2 added `settings`, `shard` and `merged`; records of version 1 still read.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 2 added `settings`, `shard` and `merged`. 3 keys `steps` by step in flow order (a list),
+/// splits each series' latency into `ok` and `ko`, and adds `verdict`, `planned` and each
+/// threshold's `judged`; older records are refused (`parse`): their latencies mix failures in.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// A `summary.json`'s text as a record; `shown` names it in errors. Records of another schema
+/// version are refused with what to do.
+pub fn parse(text: &str, shown: &str) -> Result<LoadSummary, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        schema_version: Option<u32>,
+    }
+    let version: Version =
+        serde_json::from_str(text).map_err(|e| format!("{shown} is not a load summary: {e}"))?;
+    match version.schema_version {
+        Some(SCHEMA_VERSION) => serde_json::from_str(text)
+            .map_err(|e| format!("{shown} is not a load summary: {e}")),
+        Some(other) => Err(format!(
+            "{shown} is a load summary of schema version {other}; this gatecheck reads version {SCHEMA_VERSION} (steps in flow order, OK and KO latency apart): run the load again with this gatecheck"
+        )),
+        None => Err(format!("{shown} is not a load summary: no `schema_version`")),
+    }
+}
+
+/// What a load record concludes: every threshold held, one failed, or the run was stopped
+/// before its bound, so its thresholds were not judged.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Interrupted,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadSummary {
@@ -27,6 +58,8 @@ pub struct LoadSummary {
     pub warmup_s: f64,
     pub measured_s: f64,
     pub interrupted: bool,
+    /// The bound the run was given (this shard's share of it for a shard).
+    pub planned: Planned,
     pub flows: FlowCounts,
     pub requests: u64,
     /// Completed flows per second of measured time.
@@ -37,10 +70,13 @@ pub struct LoadSummary {
     /// Late flows in percent of started flows.
     pub late_share: f64,
     pub flow: SeriesSummary,
-    pub steps: BTreeMap<String, SeriesSummary>,
+    /// In flow order, one per step of the scenario.
+    pub steps: Vec<StepSummary>,
     pub timeline: Vec<TimelinePoint>,
     pub thresholds: Vec<ThresholdVerdict>,
+    /// The verdict is `passed` (false when interrupted, though nothing failed).
     pub passed: bool,
+    pub verdict: Verdict,
     /// What the shards of one run share, checked by `gatecheck merge`.
     #[serde(default)]
     pub settings: Option<RunSettings>,
@@ -53,6 +89,20 @@ pub struct LoadSummary {
     /// Run with `--reveal-secrets` (a load record holds no secrets, but says it was asked).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secrets_revealed: bool,
+}
+
+impl LoadSummary {
+    /// The step keyed `name`.
+    pub fn step(&self, name: &str) -> Option<&StepSummary> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// The measured time and flows a run was to make (`None`: no such bound).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Planned {
+    pub duration_s: Option<f64>,
+    pub iterations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -87,15 +137,36 @@ pub struct FlowCounts {
     pub dropped: u64,
 }
 
+/// One step's figures and how it is keyed: its `name` (its `name:`, or `2 reset_password`),
+/// its call, and its series' name in the interval logs (`log`.hlog).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepSummary {
+    pub name: String,
+    pub call: String,
+    pub log: String,
+    #[serde(flatten)]
+    pub series: SeriesSummary,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeriesSummary {
+    /// OK and KO samples together.
+    pub count: u64,
+    /// What succeeded.
+    pub ok: LatencySummary,
+    /// What failed (an expectation, a transport error, a setup step).
+    pub ko: LatencySummary,
+    pub statuses: BTreeMap<String, u64>,
+    pub failures: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LatencySummary {
     pub count: u64,
     /// From the intended start (coordinated omission corrected), in ms.
     pub corrected: Percentiles,
     /// From the actual start, in ms.
     pub raw: Percentiles,
-    pub statuses: BTreeMap<String, u64>,
-    pub failures: BTreeMap<String, u64>,
     /// HdrHistogram V2-deflate, base64, microseconds.
     pub corrected_histogram: String,
     pub raw_histogram: String,
@@ -115,8 +186,11 @@ pub struct Percentiles {
 pub struct TimelinePoint {
     /// Seconds into the measured window.
     pub t: f64,
+    /// Flows that ended in that second, OK and KO ...
     pub flows: u64,
-    /// Corrected p99 per step and for `flow`, ms.
+    /// ... and of them KO.
+    pub failed: u64,
+    /// Corrected p99 of OK samples per step (by name) and for `flow`, ms.
     pub p99_ms: BTreeMap<String, f64>,
     pub max_ms: BTreeMap<String, f64>,
 }
@@ -126,6 +200,8 @@ pub struct ThresholdVerdict {
     pub threshold: String,
     pub actual: Option<f64>,
     pub passed: bool,
+    /// False when the run was interrupted: `passed` is then false, and says nothing.
+    pub judged: bool,
 }
 
 fn percentiles(histogram: &hdrhistogram::Histogram<u64>) -> Percentiles {
@@ -140,15 +216,23 @@ fn percentiles(histogram: &hdrhistogram::Histogram<u64>) -> Percentiles {
     }
 }
 
+fn latency(latency: &Latency) -> LatencySummary {
+    LatencySummary {
+        count: latency.count(),
+        corrected: percentiles(&latency.corrected),
+        raw: percentiles(&latency.raw),
+        corrected_histogram: encode(&latency.corrected),
+        raw_histogram: encode(&latency.raw),
+    }
+}
+
 fn series(series: &Series) -> SeriesSummary {
     SeriesSummary {
-        count: series.corrected.len(),
-        corrected: percentiles(&series.corrected),
-        raw: percentiles(&series.raw),
+        count: series.count(),
+        ok: latency(&series.ok),
+        ko: latency(&series.ko),
         statuses: series.statuses.clone(),
         failures: series.failures.clone(),
-        corrected_histogram: encode(&series.corrected),
-        raw_histogram: encode(&series.raw),
     }
 }
 
@@ -224,14 +308,19 @@ pub fn summarise(
         }
         None => (describe_model(spec), &spec.thresholds[..]),
     };
-    summarise_with(
+    let mut summary = summarise_with(
         facts,
         model,
         spec.warmup.as_secs_f64(),
         thresholds,
         metrics,
         measured_s,
-    )
+    );
+    summary.planned = Planned {
+        duration_s: spec.duration.map(|d| d.as_secs_f64()),
+        iterations: spec.iterations,
+    };
+    summary
 }
 
 /// The record of a run described by `model`, with `thresholds` judged on `metrics`.
@@ -257,6 +346,7 @@ pub fn summarise_with(
         warmup_s,
         measured_s,
         interrupted: facts.interrupted,
+        planned: Planned::default(),
         flows: FlowCounts {
             started: metrics.flows_started,
             ok: metrics.flows_ok,
@@ -281,11 +371,17 @@ pub fn summarise_with(
         steps: metrics
             .steps
             .iter()
-            .map(|(name, s)| (name.clone(), series(s)))
+            .map(|s| StepSummary {
+                name: s.key.name.clone(),
+                call: s.key.call.clone(),
+                log: s.log.clone(),
+                series: series(&s.series),
+            })
             .collect(),
         timeline: timeline(metrics),
         thresholds: Vec::new(),
         passed: true,
+        verdict: Verdict::Passed,
         settings: facts.settings,
         shard: facts.shard,
         merged: facts.merged,
@@ -295,55 +391,79 @@ pub fn summarise_with(
         .iter()
         .map(|threshold| judge(threshold, metrics, &summary))
         .collect();
-    summary.passed = summary.thresholds.iter().all(|t| t.passed);
+    summary.verdict = verdict(summary.interrupted, &mut summary.thresholds);
+    summary.passed = summary.verdict == Verdict::Passed;
     summary
 }
 
-/// A point a second: completed flows and each series' p99 and max.
+/// Passed when every threshold held; interrupted, with no threshold judged, when the run was
+/// stopped: figures of a run cut short say nothing of the run that was asked for.
+fn verdict(interrupted: bool, thresholds: &mut [ThresholdVerdict]) -> Verdict {
+    if interrupted {
+        for threshold in thresholds {
+            threshold.passed = false;
+            threshold.judged = false;
+        }
+        Verdict::Interrupted
+    } else if thresholds.iter().all(|t| t.passed) {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    }
+}
+
+/// A point a second: completed flows (and failed ones) and each series' p99 and max of OK
+/// samples, steps by name.
 fn timeline(metrics: &Metrics) -> Vec<TimelinePoint> {
+    let name_of = |log: &str| match log {
+        FLOW => Some(FLOW.to_owned()),
+        log => metrics
+            .steps
+            .iter()
+            .find(|s| s.log == log)
+            .map(|s| s.key.name.clone()),
+    };
     metrics
         .intervals
         .iter()
         .map(|interval| {
-            let series: Vec<(&str, &super::metrics::IntervalSeries)> =
-                metrics.interval_series(interval).collect();
+            let series: Vec<(String, &super::metrics::IntervalSeries)> = metrics
+                .interval_series(interval)
+                .filter_map(|(log, s)| Some((name_of(log)?, s)))
+                .collect();
+            let flow = series.iter().find(|(n, _)| n == FLOW).map(|(_, s)| *s);
+            let ok = series.iter().filter(|(_, s)| s.count > 0);
             TimelinePoint {
                 t: interval.start,
-                flows: series
-                    .iter()
-                    .find(|(n, _)| *n == "flow")
-                    .map_or(0, |(_, s)| u64::from(s.count)),
-                p99_ms: series
-                    .iter()
-                    .map(|(n, s)| ((*n).to_owned(), f64::from(s.p99_ms)))
+                flows: flow.map_or(0, |s| u64::from(s.count) + u64::from(s.ko)),
+                failed: flow.map_or(0, |s| u64::from(s.ko)),
+                p99_ms: ok
+                    .clone()
+                    .map(|(n, s)| (n.clone(), f64::from(s.p99_ms)))
                     .collect(),
-                max_ms: series
-                    .iter()
-                    .map(|(n, s)| ((*n).to_owned(), f64::from(s.max_ms)))
-                    .collect(),
+                max_ms: ok.map(|(n, s)| (n.clone(), f64::from(s.max_ms))).collect(),
             }
         })
         .collect()
 }
 
-/// One threshold against the run's figures; a latency without data fails.
+/// One threshold against the run's figures; a latency over no sample of those it judges (OK
+/// ones unless it says `ko` or `all`) fails with no data.
 fn judge(threshold: &Threshold, metrics: &Metrics, summary: &LoadSummary) -> ThresholdVerdict {
     let actual = match &threshold.metric {
         Metric::Percentile {
             of,
             percentile,
             raw,
-        } => {
-            let s = if of == "flow" {
-                Some(&metrics.flow)
-            } else {
-                metrics.steps.get(of)
-            };
-            s.filter(|s| !s.corrected.is_empty()).map(|s| {
-                let histogram = if *raw { &s.raw } else { &s.corrected };
+            samples,
+        } => metrics
+            .series_of(of)
+            .map(|s| s.latency(*samples))
+            .filter(|l| l.count() > 0)
+            .map(|l| {
+                let histogram = if *raw { &l.raw } else { &l.corrected };
                 histogram.value_at_quantile(percentile / 100.0) as f64 / 1000.0
-            })
-        }
+            }),
         Metric::ErrorRate => Some(summary.error_rate),
         Metric::Throughput => Some(summary.throughput),
         Metric::LateShare => Some(summary.late_share),
@@ -353,5 +473,6 @@ fn judge(threshold: &Threshold, metrics: &Metrics, summary: &LoadSummary) -> Thr
         threshold: threshold.text.clone(),
         actual,
         passed,
+        judged: true,
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
 
+pub use super::load_steps::{resolve_step, step_keys, Series, StepKey};
 use crate::yaml::diagnostic::{Diagnostic, Location};
 use crate::yaml::{self, Errors};
 
@@ -43,12 +44,13 @@ pub struct Threshold {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
-    /// A latency percentile in ms of a step (by operation name) or of the whole `flow`;
-    /// corrected for coordinated omission unless `raw`.
+    /// A latency percentile in ms of a step (see `resolve_step`) or of the whole `flow`, over
+    /// the samples named; corrected for coordinated omission unless `raw`.
     Percentile {
         of: String,
         percentile: f64,
         raw: bool,
+        samples: Samples,
     },
     /// Failed flows / flows, in percent.
     ErrorRate,
@@ -56,6 +58,28 @@ pub enum Metric {
     Throughput,
     /// Flows that started late, in percent of flows started.
     LateShare,
+}
+
+/// Which samples a latency threshold judges: `p99(flow)` the flows and steps that succeeded
+/// (OK), `p99(flow, ko)` those that failed, `p99(flow, all)` both. Latency of failures is
+/// no evidence that a gateway is fast: a run whose every flow failed fast must not pass
+/// `p99(flow) < 200ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Samples {
+    #[default]
+    Ok,
+    Ko,
+    All,
+}
+
+impl Samples {
+    pub fn name(self) -> &'static str {
+        match self {
+            Samples::Ok => "ok",
+            Samples::Ko => "ko",
+            Samples::All => "all",
+        }
+    }
 }
 
 /// How a threshold (or a scenario's `requires:`) compares; thresholds use the orderings only.
@@ -96,7 +120,8 @@ const KEYS: &[&str] = &[
 ];
 
 /// Parses a threshold like `p99(check_code) < 50ms`, `raw_p50(flow) <= 20ms`,
-/// `error_rate < 1%`, `throughput >= 100`, `late_share < 5%`.
+/// `p99(flow, all) < 1s`, `p99(2 reset_password, ko) < 50ms`, `error_rate < 1%`,
+/// `throughput >= 100`, `late_share < 5%`.
 pub fn parse_threshold(text: &str) -> Result<(Metric, Comparison, f64), String> {
     let (left, op, right) = ["<=", ">=", "<", ">"]
         .iter()
@@ -132,10 +157,12 @@ pub fn parse_threshold(text: &str) -> Result<(Metric, Comparison, f64), String> 
                 })
                 .filter(|p: &f64| (0.0..=100.0).contains(p))
                 .ok_or_else(|| format!("`{name}` is not a percentile like p50, p99 or p999"))?;
+            let (of, samples) = samples_of(of);
             Metric::Percentile {
-                of: of.trim().to_owned(),
+                of: of.to_owned(),
                 percentile,
                 raw,
+                samples,
             }
         }
     };
@@ -158,8 +185,24 @@ pub fn parse_threshold(text: &str) -> Result<(Metric, Comparison, f64), String> 
     Ok((metric, op, value))
 }
 
-/// Decodes `load:`; `steps` are the operation names the scenario uses (for threshold names).
-pub fn decode(node: &Node, errors: &mut Errors, steps: &[&str]) -> Option<LoadSpec> {
+/// `flow, ko` → (`flow`, KO); without a known selector after the last comma, OK samples (a
+/// step's name may hold a comma).
+fn samples_of(of: &str) -> (&str, Samples) {
+    let selected = of.rsplit_once(',').and_then(|(name, which)| {
+        let samples = match which.trim() {
+            "ok" => Samples::Ok,
+            "ko" => Samples::Ko,
+            "all" => Samples::All,
+            _ => return None,
+        };
+        Some((name.trim(), samples))
+    });
+    selected.unwrap_or((of.trim(), Samples::Ok))
+}
+
+/// Decodes `load:`; `steps` are the scenario's steps as load statistics key them (for the
+/// steps thresholds name).
+pub fn decode(node: &Node, errors: &mut Errors, steps: &[StepKey]) -> Option<LoadSpec> {
     let map = errors.mapping(node, "`load`")?;
     errors.known_keys(map, KEYS, "`load`");
     let duration = map
@@ -254,7 +297,7 @@ fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Mod
     }
 }
 
-fn decode_thresholds(list: &Node, errors: &mut Errors, steps: &[&str]) -> Vec<Threshold> {
+fn decode_thresholds(list: &Node, errors: &mut Errors, steps: &[StepKey]) -> Vec<Threshold> {
     let mut thresholds = Vec::new();
     for (text, at) in errors.strings(list, "a threshold") {
         match parse_threshold(&text) {
@@ -274,28 +317,30 @@ fn decode_thresholds(list: &Node, errors: &mut Errors, steps: &[&str]) -> Vec<Th
     thresholds
 }
 
-/// A percentile is of the whole `flow` or of a step the scenario has.
+/// A percentile is of the whole `flow` or of one step the scenario has (`resolve_step`).
 fn check_threshold_step(
     metric: &Metric,
     text: &str,
     at: Location,
     errors: &mut Errors,
-    steps: &[&str],
+    steps: &[StepKey],
 ) {
     let Metric::Percentile { of, .. } = metric else {
         return;
     };
-    if of != "flow" && !steps.contains(&of.as_str()) {
-        let known: Vec<&str> = steps.iter().copied().chain(["flow"]).collect();
-        errors.push(
-            Diagnostic::new(
-                at,
-                text.chars().count(),
-                format!("the scenario has no step `{of}`"),
-            )
-            .suggest(of, known.iter().copied())
-            .with_help(format!("steps: {}", known.join(", "))),
-        );
+    if let Err(message) = resolve_step(of, steps) {
+        let known: Vec<&str> = steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(["flow"])
+            .collect();
+        let mut diagnostic = Diagnostic::new(at, text.chars().count(), message);
+        if !steps.iter().any(|s| s.call == *of) {
+            diagnostic = diagnostic
+                .suggest(of, known.iter().copied())
+                .with_help(format!("steps: {}", known.join(", ")));
+        }
+        errors.push(diagnostic);
     }
 }
 
@@ -332,7 +377,8 @@ mod tests {
                 Metric::Percentile {
                     of: "check_code".into(),
                     percentile: 99.0,
-                    raw: false
+                    raw: false,
+                    samples: Samples::Ok,
                 },
                 Comparison::Less,
                 50.0
@@ -344,7 +390,8 @@ mod tests {
                 Metric::Percentile {
                     of: "flow".into(),
                     percentile: 99.9,
-                    raw: true
+                    raw: true,
+                    samples: Samples::Ok,
                 },
                 Comparison::LessOrEqual,
                 1000.0
@@ -358,6 +405,16 @@ mod tests {
             parse_threshold("throughput >= 100/s"),
             Ok((Metric::Throughput, Comparison::GreaterOrEqual, 100.0))
         );
+        let of = |text: &str| match parse_threshold(text) {
+            Ok((Metric::Percentile { of, samples, .. }, _, _)) => (of, samples),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(of("p99(flow, all) < 1s"), ("flow".into(), Samples::All));
+        assert_eq!(
+            of("p50(2 reset_password , ko) < 1s"),
+            ("2 reset_password".into(), Samples::Ko)
+        );
+        assert_eq!(of("p50(a, b) < 1s"), ("a, b".into(), Samples::Ok));
         assert!(parse_threshold("p101(flow) < 1ms").is_err());
         assert!(parse_threshold("latency < 1ms").is_err());
         assert!(parse_threshold("error_rate < 1").is_err());

@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod load_spec;
+pub mod load_steps;
 pub mod matcher;
 pub mod model;
 pub mod path;

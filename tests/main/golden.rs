@@ -180,17 +180,24 @@ fn the_json_record_round_trips() {
 
 /// A fixed load summary: synthetic latencies, one threshold passing and one failing.
 fn load_fixture() -> gatecheck::load::summary::LoadSummary {
+    load_fixture_with(false)
+}
+
+/// The fixed load summary; `interrupted`: the run was stopped (Ctrl-C) before its bound.
+fn load_fixture_with(interrupted: bool) -> gatecheck::load::summary::LoadSummary {
     use gatecheck::load::metrics::Metrics;
-    use gatecheck::load::summary::{summarise, RunFacts};
-    use gatecheck::scenario::load_spec::{LoadSpec, Model};
+    use gatecheck::scenario::load_spec::StepKey;
     use std::time::Duration;
-    let mut metrics = Metrics::default();
+    let mut metrics = Metrics::for_steps(vec![StepKey {
+        name: "4 check_code".into(),
+        call: "check_code".into(),
+    }]);
     for i in 0..100u64 {
         let raw = Duration::from_micros(900 + i * 10);
         let corrected = raw + Duration::from_micros(if i >= 98 { 400_000 } else { 0 });
         metrics.flows_started += 1;
         metrics.record_step(
-            "check_code",
+            0,
             corrected,
             raw,
             Some(if i == 0 { 400 } else { 200 }),
@@ -199,7 +206,7 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
         metrics.record_flow(
             corrected,
             raw,
-            (i == 0).then_some("check_code: code_mismatch"),
+            (i == 0).then_some("4 check_code: code_mismatch"),
             i >= 98,
         );
         // Two whole seconds of timeline, 50 flows each.
@@ -207,19 +214,29 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
             metrics.close_interval(if i == 49 { 0.0 } else { 1.0 });
         }
     }
+    let thresholds = ["p99(check_code) < 50ms", "error_rate < 5%"];
+    load_summary(&metrics, &thresholds, interrupted)
+}
+
+/// The record of `metrics` over a 2 s open-model run with `thresholds`.
+fn load_summary(
+    metrics: &gatecheck::load::metrics::Metrics,
+    thresholds: &[&str],
+    interrupted: bool,
+) -> gatecheck::load::summary::LoadSummary {
+    use gatecheck::load::summary::{summarise, RunFacts};
+    use gatecheck::scenario::load_spec::{LoadSpec, Model};
+    use std::time::Duration;
     let spec = LoadSpec {
         model: Model::Open {
             rate: 50.0,
             stages: Vec::new(),
             max_in_flight: 100,
         },
-        duration: Some(Duration::from_secs(2)),
+        duration: Some(Duration::from_secs(if interrupted { 60 } else { 2 })),
         iterations: None,
         warmup: Duration::from_secs(1),
-        thresholds: vec![
-            threshold("p99(check_code) < 50ms"),
-            threshold("error_rate < 5%"),
-        ],
+        thresholds: thresholds.iter().map(|t| threshold(t)).collect(),
     };
     let facts = RunFacts {
         run_id: "20261127T100000Z-load".into(),
@@ -228,12 +245,12 @@ fn load_fixture() -> gatecheck::load::summary::LoadSummary {
         target: "http://127.0.0.1:8080".into(),
         relaxed: None,
         started_at: "2026-11-27T10:00:00Z".into(),
-        interrupted: false,
+        interrupted,
         settings: None,
         shard: None,
         merged: None,
     };
-    summarise(facts, &spec, &metrics, 2.0)
+    summarise(facts, &spec, metrics, 2.0)
 }
 
 #[test]
@@ -268,8 +285,7 @@ fn load_reports_show_hostile_text_as_text() {
     summary.scenario = HOSTILE.into();
     summary.target = HOSTILE.into();
     summary.relaxed = Some(HOSTILE.into());
-    let step = summary.steps.remove("check_code").expect("step");
-    summary.steps.insert(HOSTILE.into(), step);
+    summary.steps[0].name = HOSTILE.into();
     summary.flow.failures.insert(HOSTILE.into(), 1);
     let html = gatecheck::load::html::render(&summary);
     for element in ["<script", "<img", "<a ", "\x1b", "\u{202e}"] {
@@ -284,4 +300,72 @@ fn load_reports_show_hostile_text_as_text() {
     let markdown = golden_dir().join("report/hostile-load-summary.md");
     check(&markdown, &gatecheck::load::report::markdown(&summary));
     crate::hostile_target::assert_markdown_clean(&markdown);
+}
+
+/// Ctrl-C: the console and JUnit say INTERRUPTED, with what ran of what was planned; no
+/// threshold reads PASS and JUnit is not green (an error case, the thresholds skipped).
+#[test]
+fn load_reports_of_an_interrupted_run() {
+    let summary = load_fixture_with(true);
+    let console = gatecheck::load::report::console(&summary);
+    assert!(!console.contains("PASS"), "{console}");
+    check(
+        &golden_dir().join("report/load-interrupted-console.txt"),
+        &console,
+    );
+    let junit = gatecheck::load::report::junit(&summary);
+    assert!(junit.contains("<error "), "{junit}");
+    check(
+        &golden_dir().join("report/load-interrupted-junit.xml"),
+        &junit,
+    );
+}
+
+/// Two `reset_password` steps, the second expected to be refused (four flows found it
+/// answered 200): two rows, in flow order, each with its own OK and KO counts and latency
+/// (they were one `reset_password` row, after `login` alphabetically).
+#[test]
+fn load_reports_keep_two_steps_of_one_call_apart() {
+    use gatecheck::load::metrics::Metrics;
+    use gatecheck::scenario::load_spec::step_keys;
+    use std::time::Duration;
+    let text = "name: two resets\nsteps:\n  - reach: t3\n  - reset_password:\n  - name: login first\n    login:\n  - reset_password:\n    expect: {error: reset_token_invalid}\n";
+    let scenario = gatecheck::scenario::decode_scenario("two.yaml", text, &Profile::reference())
+        .expect("scenario");
+    let mut metrics = Metrics::for_steps(step_keys(&scenario.steps));
+    let ms = Duration::from_millis;
+    for i in 0..10u64 {
+        metrics.flows_started += 1;
+        for step in 0..4 {
+            metrics.record_step(step, ms(2 + step as u64), ms(2), Some(200), None);
+        }
+        metrics.record_step(4, ms(30 + i), ms(30 + i), Some(200), None);
+        metrics.record_step(5, ms(1), ms(1), Some(200), None);
+        let failed = (i < 4).then_some("status 200");
+        metrics.record_step(6, ms(1), ms(1), Some(if i < 4 { 200 } else { 401 }), failed);
+        metrics.record_flow(
+            ms(50),
+            ms(50),
+            failed.map(|_| "4 reset_password: status 200"),
+            false,
+        );
+    }
+    let summary = load_summary(
+        &metrics,
+        &["p99(2 reset_password) < 50ms", "p99(flow, ko) < 1s"],
+        false,
+    );
+    let names: Vec<&str> = summary.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names[4..],
+        ["2 reset_password", "login first", "4 reset_password"]
+    );
+    check(
+        &golden_dir().join("report/load-two-resets-console.txt"),
+        &gatecheck::load::report::console(&summary),
+    );
+    check(
+        &golden_dir().join("report/load-two-resets-junit.xml"),
+        &gatecheck::load::report::junit(&summary),
+    );
 }

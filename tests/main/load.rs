@@ -14,13 +14,13 @@ use gatecheck::scenario::{decode_scenario, Scenario};
 
 use crate::support::{assert_exit, config, gatecheck, read_summary, signal, temp_dir, write_file};
 
-const ONE_CALL: &str = "name: one call\nsteps:\n  - send_captcha:\n";
+pub const ONE_CALL: &str = "name: one call\nsteps:\n  - send_captcha:\n";
 
-fn scenario(text: &str) -> Scenario {
+pub fn scenario(text: &str) -> Scenario {
     decode_scenario("inline.yaml", text, &Profile::reference()).expect("scenario")
 }
 
-fn open_spec(rate: f64, max_in_flight: u32, duration: Duration) -> LoadSpec {
+pub fn open_spec(rate: f64, max_in_flight: u32, duration: Duration) -> LoadSpec {
     LoadSpec {
         model: Model::Open {
             rate,
@@ -34,7 +34,7 @@ fn open_spec(rate: f64, max_in_flight: u32, duration: Duration) -> LoadSpec {
     }
 }
 
-fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOptions {
+pub fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOptions {
     LoadOptions {
         spec,
         session: SessionOptions {
@@ -50,8 +50,17 @@ fn options(spec: LoadSpec, faults: Vec<gatecheck::gateway::Fault>) -> LoadOption
     }
 }
 
-async fn run(scenario: &Scenario, options: &LoadOptions) -> LoadSummary {
-    let outcome = engine::run(scenario, options, Vec::new(), std::future::pending())
+pub async fn run(scenario: &Scenario, options: &LoadOptions) -> LoadSummary {
+    run_until(scenario, options, std::future::pending()).await
+}
+
+/// A run that `interrupted` may stop, as Ctrl-C does.
+pub async fn run_until(
+    scenario: &Scenario,
+    options: &LoadOptions,
+    interrupted: impl std::future::Future<Output = ()>,
+) -> LoadSummary {
+    let outcome = engine::run(scenario, options, Vec::new(), interrupted)
         .await
         .expect("load run");
     let facts = RunFacts {
@@ -104,7 +113,7 @@ async fn a_stall_shows_in_corrected_latency_and_not_in_raw() {
         &options(open_spec(100.0, 2, Duration::from_secs(3)), vec![stall]),
     )
     .await;
-    let (corrected, raw) = (summary.flow.corrected.p99, summary.flow.raw.p99);
+    let (corrected, raw) = (summary.flow.ok.corrected.p99, summary.flow.ok.raw.p99);
     assert!(
         corrected > 400.0,
         "corrected p99 {corrected} ms should show the 1 s stall"
@@ -360,7 +369,8 @@ async fn unique_failures_keep_a_bounded_number_of_kinds_and_small_reports() {
     assert_eq!(summary.flows.ok, 0);
     let kinds: Vec<&String> = summary
         .steps
-        .values()
+        .iter()
+        .map(|s| &s.series)
         .chain(std::iter::once(&summary.flow))
         .flat_map(|series| series.failures.keys())
         .collect();
@@ -370,7 +380,8 @@ async fn unique_failures_keep_a_bounded_number_of_kinds_and_small_reports() {
             "a kind carries a value the target chose: {kind}"
         );
     }
-    for series in summary.steps.values().chain(std::iter::once(&summary.flow)) {
+    let steps = summary.steps.iter().map(|s| &s.series);
+    for series in steps.chain(std::iter::once(&summary.flow)) {
         assert!(
             series.failures.len() <= MAX_FAILURE_KINDS + 1,
             "{:?}",
@@ -382,7 +393,7 @@ async fn unique_failures_keep_a_bounded_number_of_kinds_and_small_reports() {
         summary
             .flow
             .failures
-            .contains_key("send_captcha: status 400"),
+            .contains_key("1 send_captcha: status 400"),
         "{:?}",
         summary.flow.failures
     );
@@ -390,7 +401,7 @@ async fn unique_failures_keep_a_bounded_number_of_kinds_and_small_reports() {
         summary
             .flow
             .failures
-            .contains_key("check_captcha: setup (captcha oracle)"),
+            .contains_key("2 check_captcha: setup (captcha oracle)"),
         "{:?}",
         summary.flow.failures
     );

@@ -49,17 +49,39 @@ fn shard_run(
     settings: RunSettings,
     latencies_ms: &[u64],
 ) -> PathBuf {
+    shard_run_failing(root, (index, count), settings, latencies_ms, &[])
+}
+
+/// As `shard_run`, with failed flows (their one step answered 500) of `failed_ms` too.
+fn shard_run_failing(
+    root: &Path,
+    (index, count): (u32, u32),
+    settings: RunSettings,
+    latencies_ms: &[u64],
+    failed_ms: &[u64],
+) -> PathBuf {
     let dir = root.join(format!("shard-{index}-{}", unique()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let mut metrics = Metrics::default();
+    let mut metrics = Metrics::for_steps(vec![gatecheck::scenario::load_spec::StepKey {
+        name: "check_code".into(),
+        call: "check_code".into(),
+    }]);
     let mut logs = IntervalLogs::new(&dir, "test");
     let (first, second) = latencies_ms.split_at(latencies_ms.len() / 2);
-    for (second_index, part) in [first, second].into_iter().enumerate() {
-        for &ms in part {
+    let (failed_first, failed_second) = failed_ms.split_at(failed_ms.len() / 2);
+    let seconds = [(first, failed_first), (second, failed_second)];
+    for (second_index, (ok, ko)) in seconds.into_iter().enumerate() {
+        let flows = ok
+            .iter()
+            .map(|ms| (ms, None))
+            .chain(ko.iter().map(|ms| (ms, Some("status 500"))));
+        for (&ms, failure) in flows {
             let latency = Duration::from_millis(ms);
             metrics.flows_started += 1;
-            metrics.record_step("check_code", latency, latency, Some(200), None);
-            metrics.record_flow(latency, latency, None, false);
+            let status = if failure.is_some() { 500 } else { 200 };
+            metrics.record_step(0, latency, latency, Some(status), failure);
+            let failure = failure.map(|_| "check_code: status 500");
+            metrics.record_flow(latency, latency, failure, false);
         }
         let closed = metrics.close_interval(second_index as f64);
         logs.append(&closed).expect("log");
@@ -184,10 +206,13 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
     for ms in fast.iter().chain(&slow) {
         every_sample.record(ms * 1000).expect("record");
     }
-    let merged = decode(&summary.flow.corrected_histogram).expect("histogram");
+    let merged = decode(&summary.flow.ok.corrected_histogram).expect("histogram");
     assert_eq!(summary.flow.count, 160);
     assert_eq!(summary.flows.started, 160);
-    assert_eq!(summary.steps["check_code"].statuses["200"], 160);
+    assert_eq!(
+        summary.step("check_code").expect("step").series.statuses["200"],
+        160
+    );
     for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
         assert_eq!(
             merged.value_at_quantile(q),
@@ -196,7 +221,7 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
         );
     }
     assert_eq!(
-        summary.flow.corrected.p99,
+        summary.flow.ok.corrected.p99,
         every_sample.value_at_quantile(0.99) as f64 / 1000.0
     );
     // Throughput is judged on the whole: 160 flows over 2 s pass `>= 60`, each shard alone would not.
@@ -213,4 +238,44 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
     assert_eq!(counts, [50 + 30, 50 + 30]);
     let timeline: Vec<u64> = summary.timeline.iter().map(|p| p.flows).collect();
     assert_eq!(timeline, [80, 80]);
+}
+
+/// Failed flows merge apart from the rest, exactly: the merged KO histogram is every shard's
+/// KO samples, the KO lines of the interval logs (tagged `Tag=KO`) add up second by second,
+/// and `p99(flow) < 20ms` is judged on the OK flows only (every KO flow took 900 ms).
+#[test]
+fn failed_flows_merge_apart_and_exactly() {
+    let root = temp_dir("merge-ko");
+    let ok: Vec<u64> = vec![2; 80];
+    shard_run_failing(&root, (0, 2), settings(), &ok, &[900, 900, 700, 900]);
+    shard_run_failing(&root, (1, 2), settings(), &ok, &[800, 900]);
+    let out = root.join("merged");
+    assert_exit(&gatecheck_merge(&root, &out), 0);
+    let summary = read_summary(&out.join("summary.json"));
+    assert_eq!((summary.flow.ok.count, summary.flow.ko.count), (160, 6));
+    let step = &summary.step("check_code").expect("step").series;
+    assert_eq!((step.ok.count, step.ko.count), (160, 6));
+    assert_eq!(step.statuses["500"], 6);
+    let ko = decode(&summary.flow.ko.corrected_histogram).expect("ko histogram");
+    let mut every_failure = new_histogram();
+    for ms in [900, 900, 700, 900, 800, 900] {
+        every_failure.record(ms * 1000).expect("record");
+    }
+    for q in [0.0, 0.5, 1.0] {
+        assert_eq!(ko.value_at_quantile(q), every_failure.value_at_quantile(q));
+    }
+    assert!(summary.thresholds[0].passed, "{:?}", summary.thresholds);
+    let log = std::fs::read_to_string(out.join("flow.hlog")).expect("merged log");
+    let failed: Vec<&str> = log.lines().filter(|l| l.starts_with("Tag=KO,")).collect();
+    let counts: Vec<u64> = interval_histograms(&failed.join("\n"))
+        .iter()
+        .map(|h| h.len())
+        .collect();
+    assert_eq!(counts, [2 + 1, 2 + 1]);
+    let timeline: Vec<(u64, u64)> = summary
+        .timeline
+        .iter()
+        .map(|p| (p.flows, p.failed))
+        .collect();
+    assert_eq!(timeline, [(83, 3), (83, 3)]);
 }

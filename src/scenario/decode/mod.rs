@@ -93,7 +93,7 @@ impl Decoder<'_> {
         }
         scenario.steps = self.steps(root, map);
         if let Some(node) = map.get_node("load") {
-            let steps: Vec<&str> = scenario.steps.iter().map(|s| s.metric_name()).collect();
+            let steps = super::load_spec::step_keys(&scenario.steps);
             scenario.load = super::load_spec::decode(node, self.errors, &steps);
         }
         self.check_names(&scenario);

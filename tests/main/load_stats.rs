@@ -1,0 +1,169 @@
+//! Load statistics that tell the truth: latency thresholds judge what succeeded (a run whose
+//! every flow failed has no OK latency), steps keyed by the step in flow order (two steps of
+//! one call kept apart), and a run stopped by its interruption says so in every report.
+
+use std::time::Duration;
+
+use gatecheck::load::summary::{parse, Verdict};
+use gatecheck::profile::Profile;
+use gatecheck::scenario::decode_scenario;
+use gatecheck::scenario::load_spec::{LoadSpec, Model};
+
+use crate::load::{options, run, run_until, scenario, ONE_CALL};
+use crate::support::threshold;
+
+fn closed(vus: u32, duration: Option<Duration>, iterations: Option<u64>) -> LoadSpec {
+    LoadSpec {
+        model: Model::Closed {
+            vus,
+            think_time: Duration::ZERO,
+        },
+        duration,
+        iterations,
+        warmup: Duration::ZERO,
+        thresholds: Vec::new(),
+    }
+}
+
+/// Every request answered 500: every flow fails fast. `p99(flow)` judges OK flows: none, so
+/// it fails with no data (it printed PASS when it judged failures too); `all` still can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latency_threshold_over_no_successful_flow_fails_with_no_data() {
+    let mut spec = closed(2, None, Some(20));
+    spec.thresholds = vec![
+        threshold("p99(flow) < 10s"),
+        threshold("p99(send_captcha) < 10s"),
+        threshold("p99(flow, all) < 10s"),
+    ];
+    let fault = "fail-fraction=1".parse().expect("fault");
+    let summary = run(&scenario(ONE_CALL), &options(spec, vec![fault])).await;
+    assert_eq!((summary.flows.ok, summary.flows.failed), (0, 20));
+    assert_eq!((summary.flow.ok.count, summary.flow.ko.count), (0, 20));
+    let verdicts: Vec<(Option<f64>, bool)> = summary
+        .thresholds
+        .iter()
+        .map(|t| (t.actual.map(|_| 0.0), t.passed))
+        .collect();
+    assert_eq!(verdicts, [(None, false), (None, false), (Some(0.0), true)]);
+    assert_eq!(summary.verdict, Verdict::Failed);
+    let console = gatecheck::load::report::console(&summary);
+    assert!(
+        console.contains("FAIL p99(flow) < 10s (actual no data)"),
+        "{console}"
+    );
+}
+
+const TWO_RESETS: &str = "name: two resets\nsteps:\n  - reach: t3\n  - reset_password:\n  - reset_password:\n    expect: {error: reset_token_invalid}\n";
+
+/// Two `reset_password` steps, the second refused (T3 is used up): two rows in flow order, each
+/// with its own statuses (they were one `reset_password` row, listed alphabetically).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_steps_of_one_call_are_two_rows_in_flow_order() {
+    let summary = run(
+        &scenario(TWO_RESETS),
+        &options(closed(1, None, Some(10)), Vec::new()),
+    )
+    .await;
+    assert_eq!(summary.flows.ok, 10, "{:?}", summary.flow.failures);
+    let rows: Vec<(&str, &str, u64)> = summary
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.call.as_str(), s.series.ok.count))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("reach t3: send_captcha", "send_captcha", 10),
+            ("reach t3: check_captcha", "check_captcha", 10),
+            ("reach t3: send_code", "send_code", 10),
+            ("reach t3: check_code", "check_code", 10),
+            ("2 reset_password", "reset_password", 10),
+            ("3 reset_password", "reset_password", 10),
+        ]
+    );
+    let statuses = |name: &str| summary.step(name).expect(name).series.statuses.clone();
+    assert_eq!(
+        statuses("2 reset_password").keys().collect::<Vec<_>>(),
+        ["200"]
+    );
+    assert_eq!(
+        statuses("3 reset_password").keys().collect::<Vec<_>>(),
+        ["401"]
+    );
+}
+
+/// `p99(reset_password)` is ambiguous when two steps make the call: an error at validate time
+/// naming both; by a step's name, or a call only one step makes, it is fine.
+#[test]
+fn a_threshold_naming_a_call_two_steps_make_is_refused_with_the_choices() {
+    let with = |threshold: &str| {
+        let text = format!("{TWO_RESETS}load:\n  iterations: 1\n  thresholds: [\"{threshold}\"]\n");
+        decode_scenario("two.yaml", &text, &Profile::reference()).map(|_| ())
+    };
+    let error = with("p99(reset_password) < 1s")
+        .expect_err("ambiguous")
+        .to_string();
+    assert!(
+        error.contains("`2 reset_password`, `3 reset_password`"),
+        "{error}"
+    );
+    assert!(with("p99(3 reset_password, ko) < 1s").is_ok());
+    assert!(with("p99(check_code) < 1s").is_ok());
+    assert!(with("p99(reach t3: send_code) < 1s").is_ok());
+}
+
+/// Interrupted after a second of a 60 s run: every report says INTERRUPTED, no threshold is
+/// shown holding, JUnit has an error case, and the record's verdict is not `passed`. (It
+/// printed PASS for each threshold and `verdict: passed`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_run_says_so_in_every_report() {
+    let mut spec = closed(2, Some(Duration::from_secs(60)), None);
+    spec.thresholds = vec![threshold("error_rate < 50%"), threshold("throughput > 0")];
+    let stop = tokio::time::sleep(Duration::from_secs(1));
+    let summary = run_until(&scenario(ONE_CALL), &options(spec, Vec::new()), stop).await;
+    assert!(summary.interrupted && summary.flows.ok > 0);
+    assert_eq!(summary.verdict, Verdict::Interrupted);
+    assert!(!summary.passed);
+    assert!(summary.thresholds.iter().all(|t| !t.judged && !t.passed));
+    let console = gatecheck::load::report::console(&summary);
+    let first = console.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.starts_with("  INTERRUPTED after ") && first.contains(" s measured of 60 s planned"),
+        "{console}"
+    );
+    assert!(console.contains("verdict: INTERRUPTED"), "{console}");
+    assert!(
+        !console.contains("PASS") && !console.contains("passed"),
+        "{console}"
+    );
+    let junit = gatecheck::load::report::junit(&summary);
+    assert!(
+        junit.contains("errors=\"1\"") && junit.contains("<error "),
+        "{junit}"
+    );
+    assert!(!junit.contains("<testcase classname=\"thresholds\" name=\"throughput &gt; 0\"/>"));
+    let markdown = gatecheck::load::report::markdown(&summary);
+    assert!(markdown.contains(": INTERRUPTED"), "{markdown}");
+    let html = gatecheck::load::html::render(&summary);
+    assert!(
+        html.contains("INTERRUPTED") && !html.contains(">pass<"),
+        "{html}"
+    );
+    let json = serde_json::to_string(&summary).expect("json");
+    assert!(json.contains("\"verdict\":\"interrupted\""), "{json}");
+    let back = parse(&json, "summary.json").expect("reads back");
+    assert_eq!(back.verdict, Verdict::Interrupted);
+}
+
+/// A summary.json of schema version 2 (latencies with failures mixed in, steps by call) is
+/// refused with what to do, by `report`, `compare` and `merge` alike (they read through `parse`).
+#[test]
+fn an_older_summary_is_refused_with_a_clear_message() {
+    let error =
+        parse(r#"{"schema_version": 2, "steps": {}}"#, "old/summary.json").expect_err("refused");
+    assert!(
+        error.contains("old/summary.json is a load summary of schema version 2")
+            && error.contains("run the load again"),
+        "{error}"
+    );
+}
