@@ -1,7 +1,9 @@
 //! Arguments checked at the edge: every numeric and duration flag of `load`, `run`, `fuzz`,
 //! `discover` and `bench` refuses a value the run cannot use (exit 2, naming the flag and what
-//! it allows) before anything starts; and a scenario's `load:` section has the same bounds.
+//! it allows) before anything starts; a scenario's `load:` section has the same bounds; and
+//! `compare` refuses runs that are not alike unless `--allow-different`.
 
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::support::{assert_exit, gatecheck, repo_path, temp_dir, write_file};
@@ -109,6 +111,11 @@ fn refused() -> Vec<(Vec<String>, &'static str, &'static str)> {
             "--connections",
             "from 1 up",
         ),
+        (
+            command(&["compare", "a.json", "b.json", "--latency-relative", "nan"]),
+            "--latency-relative",
+            "0 or more",
+        ),
     ]
 }
 
@@ -188,4 +195,59 @@ fn a_load_section_of_nothing_is_invalid() {
         );
         assert!(all.contains(message), "{section}: {all}");
     }
+}
+
+/// A short load run of `scenario` with `model` flags; its summary.json.
+fn summary_of(reports: &Path, model: &[&str]) -> PathBuf {
+    let mut args = vec!["load", "--quiet", "--iterations", "3"];
+    let dir = reports.display().to_string();
+    let s = scenario();
+    args.extend([s.as_str(), "--reports", dir.as_str()]);
+    args.extend(model);
+    let before: Vec<PathBuf> = runs(reports);
+    let output = run(&args);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+    let made = runs(reports)
+        .into_iter()
+        .find(|dir| !before.contains(dir))
+        .expect("a new run directory");
+    made.join("summary.json")
+}
+
+fn runs(reports: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(reports)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn compare_refuses_a_closed_run_against_an_open_one() {
+    let reports = temp_dir("arguments-compare");
+    let closed = summary_of(&reports, &["--vus", "1"]);
+    let open = summary_of(&reports, &["--rate", "50"]);
+    let same = summary_of(&reports, &["--vus", "1"]);
+    let path = |p: &PathBuf| p.display().to_string();
+
+    let refused = run(&["compare", &path(&closed), &path(&open)]);
+    assert_exit(&refused, 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.starts_with("gatecheck: "), "{stderr}");
+    assert!(
+        stderr.contains("\n  model: closed: 1 virtual")
+            && stderr.contains("(baseline) vs open: 50 flows/s"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-different"), "{stderr}");
+
+    let allowed = run(&["compare", &path(&closed), &path(&open), "--allow-different"]);
+    assert!(matches!(allowed.status.code(), Some(0 | 1)), "{allowed:?}");
+    let stdout = String::from_utf8_lossy(&allowed.stdout);
+    assert!(
+        stdout.starts_with("compared although the runs differ"),
+        "{stdout}"
+    );
+
+    let alike = run(&["compare", &path(&closed), &path(&same)]);
+    assert!(matches!(alike.status.code(), Some(0 | 1)), "{alike:?}");
+    assert!(!String::from_utf8_lossy(&alike.stdout).contains("differ"));
 }
