@@ -21,6 +21,8 @@ mod support;
 
 #[path = "main/architecture.rs"]
 mod architecture;
+#[path = "main/arguments.rs"]
+mod arguments;
 #[path = "main/choices.rs"]
 mod choices;
 #[path = "main/cli.rs"]

@@ -26,8 +26,8 @@ pub struct TargetArgs {
     /// Oracle choices, e.g. `solve`, `captcha=solve`, `code=fixed:123456` (repeatable).
     #[arg(long = "oracle", value_name = "CHOICE", value_parser = parse_oracle)]
     pub oracles: Vec<OracleFlag>,
-    /// Timeout of one request (a timeout is a failure kind).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    #[arg(long, value_parser = super::values::timeout, default_value = "10s",
+          help = super::values::TIMEOUT.help("Timeout of one request (a timeout is a failure kind)"))]
     pub timeout: Duration,
     /// Speak HTTP/2: from the first byte on http:// (h2c, prior knowledge), by ALPN on https://.
     #[arg(long)]

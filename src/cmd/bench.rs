@@ -5,19 +5,20 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::parse_share;
+use super::values;
 use super::{Error, Exit};
 use crate::bench::{self, BenchSettings};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Measured time per phase.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    #[arg(long, value_parser = values::positive_duration, default_value = "5s",
+          help = values::POSITIVE_DURATION.help("Measured time per phase"))]
     pub duration: Duration,
-    /// Unmeasured time before each phase.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    #[arg(long, value_parser = values::duration_or_zero, default_value = "1s",
+          help = values::DURATION_OR_ZERO.help("Unmeasured time before each phase"))]
     pub warmup: Duration,
-    /// Client connections (each runs one flow at a time).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = values::count_usize,
+          help = values::COUNT.help("Client connections (each runs one flow at a time)"))]
     pub connections: usize,
     /// Times a CAPTCHA image is served before it is redrawn (the gateway's --captcha-reuse).
     #[arg(long, default_value_t = 16)]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::args::TargetArgs;
+use super::values;
 use super::{Error, Exit};
 use crate::discover::{self, probe::Budget};
 use crate::gateway::{self, Clock};
@@ -23,11 +24,11 @@ pub struct DiscoverArgs {
     /// Write the profile here (atomically) instead of to standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// At most this many requests.
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 5_000, value_parser = values::count_u32,
+          help = values::COUNT.help("At most this many requests"))]
     pub max_requests: u32,
-    /// Stop probing after this long (what is left is flagged for review).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = values::positive_duration, default_value = "60s",
+          help = values::POSITIVE_DURATION.help("Stop probing after this long (what is left is flagged for review)"))]
     pub time_limit: Duration,
 }
 

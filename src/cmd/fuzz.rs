@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{FaultArgs, OutputArgs, TargetArgs};
+use super::values;
 use super::{runtime, shutdown_signal, Error, Exit};
 use crate::fuzz::{self, report as fuzz_report, FuzzOptions};
 use crate::runner::{self, Session, Users};
@@ -16,18 +17,18 @@ use crate::runner::{self, Session, Users};
 pub struct FuzzArgs {
     #[command(flatten)]
     pub connection: TargetArgs,
-    /// Cases to generate (each a sequence of calls on fresh users).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = values::count_u32,
+          help = values::COUNT.help("Cases to generate (each a sequence of calls on fresh users)"))]
     pub cases: u32,
     /// Seed of the generator: the same seed gives the same cases (random when not given; the
     /// run prints it).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop generating cases after this long (a shrink in progress finishes).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = values::positive_duration,
+          help = values::POSITIVE_DURATION.help("Stop generating cases after this long (a shrink in progress finishes)"))]
     pub time_limit: Option<Duration>,
-    /// Longest sequence of operations in one case.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = values::count_usize,
+          help = values::COUNT.help("Longest sequence of operations in one case"))]
     pub max_ops: usize,
     /// Most runs spent shrinking a failing case.
     #[arg(long, default_value_t = 1000)]

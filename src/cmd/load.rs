@@ -9,6 +9,7 @@ use clap::Args;
 use sha2::Digest;
 
 use super::args::{FaultArgs, OutputArgs, TargetArgs};
+use super::values;
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
 use crate::load::interval_log::IntervalLogs;
 use crate::load::shard::{self, Shard, StartAt};
@@ -26,29 +27,30 @@ pub struct LoadArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub connection: TargetArgs,
-    /// Closed model: this many virtual users looping the flow.
-    #[arg(long, conflicts_with = "rate")]
+    #[arg(long, conflicts_with = "rate", value_parser = values::vus,
+          help = values::VUS.help("Closed model: this many virtual users looping the flow"))]
     pub vus: Option<u32>,
-    /// Closed model: pause between a user's flows.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = values::duration_or_zero,
+          help = values::DURATION_OR_ZERO.help("Closed model: pause between a user's flows"))]
     pub think_time: Option<Duration>,
-    /// Open model: flows started per second.
-    #[arg(long)]
+    #[arg(long, value_parser = values::rate,
+          help = values::RATE.help("Open model: flows started per second"))]
     pub rate: Option<f64>,
-    /// Open model: most flows in flight; past it flows start late.
-    #[arg(long)]
+    #[arg(long, value_parser = values::in_flight,
+          help = values::IN_FLIGHT.help("Open model: most flows in flight; past it flows start late"))]
     pub max_in_flight: Option<u32>,
-    /// Measured time (after the warm-up).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = values::positive_duration,
+          help = values::POSITIVE_DURATION.help("Measured time (after the warm-up)"))]
     pub duration: Option<Duration>,
-    /// Stop after this many measured flows.
-    #[arg(long)]
+    #[arg(long, value_parser = values::count_u64,
+          help = values::COUNT.help("Stop after this many measured flows"))]
     pub iterations: Option<u64>,
-    /// Unmeasured time at the start.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = values::duration_or_zero,
+          help = values::DURATION_OR_ZERO.help("Unmeasured time at the start"))]
     pub warmup: Option<Duration>,
-    /// A flow starting this much after its intended start counts as late.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
+    // Above 0: no flow starts at the very instant it was due, so 0 would make every one late.
+    #[arg(long, value_parser = values::positive_duration, default_value = "10ms",
+          help = values::POSITIVE_DURATION.help("A flow starting this much after its intended start counts as late"))]
     pub late_after: Duration,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -193,7 +195,7 @@ fn spec(args: &LoadArgs, scenario: &Scenario) -> LoadSpec {
     });
     if let Some(vus) = args.vus {
         spec.model = Model::Closed {
-            vus: vus.max(1),
+            vus,
             think_time: args.think_time.unwrap_or(Duration::ZERO),
         };
     } else if let Some(rate) = args.rate {

@@ -19,6 +19,7 @@ pub mod run;
 pub mod schema;
 pub mod serve;
 pub mod validate;
+pub mod values;
 
 use clap::{Parser, Subcommand};
 

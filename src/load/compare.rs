@@ -2,11 +2,14 @@
 //! and for the whole flow, p50 and p99 (corrected) regress only when they grow by more than
 //! both the relative and the absolute margin, so noise does not fail a build; throughput
 //! regresses when it falls by more than its relative margin, the error rate when it rises by
-//! more than its absolute margin (percentage points).
+//! more than its absolute margin (percentage points). Only like runs compare: `differences`
+//! lists what makes two runs unlike (another scenario, load model, warm-up or thresholds, or a
+//! part of a run against a whole one), which `gatecheck compare` refuses unless told otherwise.
 
 use std::fmt::Write;
 
-use super::summary::LoadSummary;
+use super::summary::{LoadSummary, RunSettings};
+use crate::output::escape::console_line;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Margins {
@@ -153,6 +156,96 @@ pub fn render(comparison: &Comparison, margins: &Margins) -> String {
     out
 }
 
+/// One way two runs are unlike, with its value in each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub what: &'static str,
+    pub baseline: String,
+    pub current: String,
+}
+
+/// What makes the runs' figures unlike: the scenario file (its SHA-256), the load model as the
+/// whole run's description has it (kind, size and bound: VUs or rate, think time, in-flight
+/// cap, duration or iterations; a p99 over 5 minutes is not one over 30 seconds), the warm-up,
+/// the thresholds, and which part of a run each record is (a shard's throughput is its share;
+/// a merge of every shard is the whole run). The target's address is not compared: the
+/// embedded gateway's port is new each run. A record without settings (written before
+/// summary schema 2) cannot be checked, which is a difference too.
+pub fn differences(baseline: &LoadSummary, current: &LoadSummary) -> Vec<Difference> {
+    let mut found = Vec::new();
+    let mut differ = |what, baseline: String, current: String| {
+        if baseline != current {
+            found.push(Difference {
+                what,
+                baseline,
+                current,
+            });
+        }
+    };
+    differ("part", part(baseline), part(current));
+    let (Some(base), Some(now)) = (&baseline.settings, &current.settings) else {
+        let recorded = |s: &LoadSummary| match s.settings {
+            Some(_) => "recorded".to_owned(),
+            None => "none (a record of an older gatecheck: run it again)".to_owned(),
+        };
+        differ("run settings", recorded(baseline), recorded(current));
+        return found;
+    };
+    let scenario = |s: &LoadSummary, settings: &RunSettings| {
+        format!("`{}` sha256 {:.12}", s.scenario, settings.scenario_sha256)
+    };
+    if base.scenario_sha256 != now.scenario_sha256 {
+        differ("scenario", scenario(baseline, base), scenario(current, now));
+    }
+    differ("model", base.model.clone(), now.model.clone());
+    let warmup = |s: &RunSettings| {
+        humantime::format_duration(std::time::Duration::from_secs_f64(s.warmup_s.max(0.0)))
+            .to_string()
+    };
+    differ("warm-up", warmup(base), warmup(now));
+    differ("thresholds", thresholds(base), thresholds(now));
+    found
+}
+
+/// Which part of a run a record is.
+fn part(summary: &LoadSummary) -> String {
+    match (&summary.shard, &summary.merged) {
+        (Some(shard), _) => format!("shard {shard} of a run"),
+        (None, Some(merged)) if !merged.missing.is_empty() => format!(
+            "{} of {} shards merged (missing {:?})",
+            merged.shards.len(),
+            merged.of,
+            merged.missing
+        ),
+        _ => "the whole run".to_owned(),
+    }
+}
+
+/// The thresholds as written, in a stable order (their order does not change a verdict).
+fn thresholds(settings: &RunSettings) -> String {
+    let mut all: Vec<&str> = settings.thresholds.iter().map(String::as_str).collect();
+    all.sort_unstable();
+    match all.is_empty() {
+        true => "none".to_owned(),
+        false => all.join("; "),
+    }
+}
+
+/// The differences, one a line, escaped for the console (the values come from the records).
+pub fn render_differences(differences: &[Difference]) -> String {
+    differences
+        .iter()
+        .map(|d| {
+            format!(
+                "  {}: {} (baseline) vs {} (current)\n",
+                d.what,
+                console_line(&d.baseline),
+                console_line(&d.current)
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +333,95 @@ mod tests {
             .iter()
             .any(|r| r.metric == "error rate %" && r.regressed));
         assert!(render(&failing, &margins).ends_with("regression\n"));
+    }
+
+    fn settings(model: &str, thresholds: &[&str]) -> RunSettings {
+        RunSettings {
+            scenario_sha256: "ab".repeat(32),
+            model: model.into(),
+            warmup_s: 5.0,
+            late_after_ms: 10.0,
+            thresholds: thresholds.iter().map(|t| (*t).to_owned()).collect(),
+            start_at: None,
+        }
+    }
+
+    fn run_of(settings: RunSettings) -> LoadSummary {
+        LoadSummary {
+            settings: Some(settings),
+            ..synthetic(10, 100, 0)
+        }
+    }
+
+    const CLOSED: &str = "closed: 16 virtual users, think time 0s, 30s";
+
+    #[test]
+    fn like_runs_have_no_differences() {
+        let base = run_of(settings(CLOSED, &["error_rate < 1%", "p99(flow) < 50ms"]));
+        // The thresholds' order changes no verdict.
+        let now = run_of(settings(CLOSED, &["p99(flow) < 50ms", "error_rate < 1%"]));
+        assert_eq!(differences(&base, &now), Vec::new());
+    }
+
+    #[test]
+    fn another_scenario_model_warm_up_or_thresholds_are_each_named() {
+        let base = run_of(settings(CLOSED, &["error_rate < 1%"]));
+        let now = run_of(RunSettings {
+            scenario_sha256: "cd".repeat(32),
+            warmup_s: 0.0,
+            ..settings("open: 500 flows/s, at most 10000 in flight, 30s", &[])
+        });
+        let found = differences(&base, &now);
+        let what: Vec<&str> = found.iter().map(|d| d.what).collect();
+        assert_eq!(what, ["scenario", "model", "warm-up", "thresholds"]);
+        let text = render_differences(&found);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains("  model: closed: 16 virtual users, think time 0s, 30s (baseline) vs open: 500 flows/s, at most 10000 in flight, 30s (current)\n"), "{text}");
+        assert!(
+            text.contains(
+                "scenario: `s` sha256 abababababab (baseline) vs `s` sha256 cdcdcdcdcdcd (current)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("warm-up: 5s (baseline) vs 0s (current)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("thresholds: error_rate < 1% (baseline) vs none (current)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_size_or_a_bound_is_a_difference_too() {
+        let base = run_of(settings(CLOSED, &[]));
+        let bigger = run_of(settings(
+            "closed: 32 virtual users, think time 0s, 30s",
+            &[],
+        ));
+        let longer = run_of(settings("closed: 16 virtual users, think time 0s, 5m", &[]));
+        assert_eq!(differences(&base, &bigger)[0].what, "model");
+        assert_eq!(differences(&base, &longer)[0].what, "model");
+    }
+
+    #[test]
+    fn records_without_settings_and_shards_are_unlike_a_whole_run() {
+        let old = synthetic(10, 100, 0);
+        let base = run_of(settings(CLOSED, &[]));
+        let found = differences(&old, &base);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].what, "run settings");
+        assert!(found[0].baseline.starts_with("none"), "{found:?}");
+        let shard = LoadSummary {
+            shard: Some(crate::load::shard::Shard::parse("1/4").expect("shard")),
+            ..base.clone()
+        };
+        let found = differences(&shard, &base);
+        assert_eq!(found[0].what, "part", "{found:?}");
+        assert_eq!(found[0].baseline, "shard 1/4 of a run");
+        let hostile = run_of(settings("closed\u{1b}[2J", &[]));
+        let text = render_differences(&differences(&base, &hostile));
+        assert!(!text.contains('\u{1b}'), "{text}");
     }
 }

@@ -190,6 +190,7 @@ async fn measure(
         measure_from: started + spec.warmup,
         late_after: options.late_after,
         in_flight: AtomicU64::new(0),
+        ended: AtomicU64::new(0),
         stop: stop_rx,
         iterations: spec.iterations,
         claimed: AtomicU64::new(0),
@@ -294,7 +295,8 @@ fn snapshots(run: &Arc<LoadRun>) -> Arc<dyn Fn() -> super::progress::Snapshot + 
     let run = Arc::clone(run);
     Arc::new(move || {
         let metrics = run.sinks.metrics();
-        super::progress::Snapshot::of(&metrics, run.in_flight.load(Ordering::Relaxed))
+        let in_flight = run.in_flight.load(Ordering::Relaxed);
+        super::progress::Snapshot::of(&metrics, in_flight, run.ended.load(Ordering::Relaxed))
     })
 }
 

@@ -28,6 +28,8 @@ pub(super) struct LoadRun {
     pub measure_from: Instant,
     pub late_after: Duration,
     pub in_flight: AtomicU64,
+    /// Flows ended, warm-up ones included: the progress line's warm-up rate.
+    pub ended: AtomicU64,
     pub stop: watch::Receiver<bool>,
     /// The iteration bound: measured flows that may still start, and how many have.
     pub iterations: Option<u64>,
@@ -163,6 +165,7 @@ async fn one_flow(run: &LoadRun, intended: Instant) -> FlowEnd {
     };
     let ended = Instant::now();
     run.in_flight.fetch_sub(1, Ordering::Relaxed);
+    run.ended.fetch_add(1, Ordering::Relaxed);
     if measuring {
         let late = actual.saturating_duration_since(intended) > run.late_after;
         run.sinks.flow(&FlowSample {

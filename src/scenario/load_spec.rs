@@ -205,13 +205,21 @@ fn samples_of(of: &str) -> (&str, Samples) {
 pub fn decode(node: &Node, errors: &mut Errors, steps: &[StepKey]) -> Option<LoadSpec> {
     let map = errors.mapping(node, "`load`")?;
     errors.known_keys(map, KEYS, "`load`");
-    let duration = map
-        .get_node("duration")
-        .and_then(|n| errors.duration(n, "`load.duration`"));
-    let iterations = map
-        .get_node("iterations")
-        .and_then(|n| errors.integer(n, "`load.iterations`"))
-        .map(|i| i.max(1) as u64);
+    let duration = map.get_node("duration").and_then(|n| {
+        let d = errors.duration(n, "`load.duration`")?;
+        above_zero(
+            errors,
+            n,
+            !d.is_zero(),
+            "`load.duration` must be more than 0",
+        );
+        Some(d)
+    });
+    let iterations = map.get_node("iterations").and_then(|n| {
+        let i = errors.integer(n, "`load.iterations`")?;
+        above_zero(errors, n, i > 0, "`load.iterations` must be 1 or more");
+        Some(i.max(1) as u64)
+    });
     if duration.is_none() && iterations.is_none() {
         errors.at(
             node,
@@ -263,7 +271,11 @@ fn decode_model(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Op
 fn decode_closed(map: &MarkedMappingNode, errors: &mut Errors) -> Model {
     let vus = map
         .get_node("vus")
-        .and_then(|n| errors.integer(n, "`load.vus`"))
+        .and_then(|n| {
+            let vus = errors.integer(n, "`load.vus`")?;
+            above_zero(errors, n, vus > 0, "`load.vus` must be 1 or more");
+            Some(vus)
+        })
         .unwrap_or(1)
         .clamp(1, 100_000) as u32;
     let think_time = map
@@ -294,6 +306,14 @@ fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Mod
         rate,
         stages,
         max_in_flight,
+    }
+}
+
+/// A window of 0 s or 0 flows, or no virtual user, runs nothing: an error at `node` unless
+/// `holds` (the flags have the same bounds, `cmd::values`).
+fn above_zero(errors: &mut Errors, node: &Node, holds: bool, message: &str) {
+    if !holds {
+        errors.at(node, message);
     }
 }
 
