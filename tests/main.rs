@@ -69,6 +69,8 @@ mod request_props;
 mod requests;
 #[path = "main/scenario_props.rs"]
 mod scenario_props;
+#[path = "main/schema.rs"]
+mod schema;
 #[path = "main/sdk_fixture.rs"]
 mod sdk_fixture;
 #[path = "main/secrets.rs"]

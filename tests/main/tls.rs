@@ -1,6 +1,10 @@
 //! https targets: the certificate is checked against the system's trust store and `--ca-cert`
 //! files, or not at all with `--insecure`; `--http2` is chosen by ALPN. A TLS front on loopback
 //! (rustls, certificates made by rcgen for this test) passes the bytes on to the embedded gateway.
+//! A self-signed certificate given with `--ca-cert` is pinned: see `pinned`.
+
+#[path = "tls/pinned.rs"]
+mod pinned;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,13 +52,22 @@ fn pki() -> Pki {
 
 /// Terminates TLS on a loopback port and relays each connection to `backend`.
 async fn tls_front(backend: SocketAddr, pki: &Pki) -> SocketAddr {
+    let config = server_config()
+        .with_single_cert(vec![pki.certificate.clone()], pki.key.clone_key())
+        .expect("server config");
+    tls_front_with(backend, config).await
+}
+
+fn server_config() -> rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_no_client_auth()
-        .with_single_cert(vec![pki.certificate.clone()], pki.key.clone_key())
-        .expect("server config");
+}
+
+/// `tls_front` with a server configuration of the caller's.
+async fn tls_front_with(backend: SocketAddr, mut config: rustls::ServerConfig) -> SocketAddr {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -19,6 +19,7 @@ mod step;
 
 pub use keys::{ACTIONS, CALL_EXTRAS, COMMON_STEP_KEYS, EXPECT_KEYS, REQUEST_KEYS, TOP_KEYS};
 pub use names::{step_templates, FLOW_NAMES};
+pub use reach::reachable;
 
 use super::model::*;
 use super::requirement::Requirement;

@@ -34,6 +34,11 @@ const REACHABLE: &[(&str, &[Operation])] = &[
     ),
 ];
 
+/// The names `reach` takes (`scenario::schema` lists them too).
+pub fn reachable() -> impl Iterator<Item = &'static str> {
+    REACHABLE.iter().map(|(name, _)| *name)
+}
+
 impl Decoder<'_> {
     pub(super) fn reach(
         &mut self,
