@@ -37,7 +37,7 @@ pub fn execute(args: &CompareArgs) -> Result<Exit, Error> {
         error_rate_points: args.error_rate_points,
     };
     let comparison = compare(&baseline, &current, &margins);
-    print!("{}", render(&comparison, &margins));
+    super::out::print(&render(&comparison, &margins));
     Ok(Exit::passed_if(!comparison.regressed()))
 }
 
