@@ -147,12 +147,14 @@ fn run(args: &[&str]) -> (Output, PathBuf) {
     (output, reports)
 }
 
-#[test]
-fn a_closed_stdout_ends_the_run_quietly_with_its_verdict() {
+/// Runs gatecheck with `args`, closes its stdout after the first line (as `head -1` does)
+/// and checks it still ends with `code`, quietly, its reports written.
+fn closed_after_first_line(args: &[&str], first_words: &str, code: i32) {
     let reports = temp_dir("console-pipe");
     let mut child = gatecheck()
         .current_dir(repo_path(""))
-        .args(["run", "scenarios/happy", "--reports"])
+        .args(args)
+        .arg("--reports")
         .arg(&reports)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -162,19 +164,39 @@ fn a_closed_stdout_ends_the_run_quietly_with_its_verdict() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut first)
         .expect("first line");
-    // The reader is dropped here: the pipe is closed after the first line, as `head -1` does.
-    assert!(first.starts_with("gatecheck run "), "{first}");
+    // The reader is dropped here: the pipe is closed.
+    assert!(first.starts_with(first_words), "{first}");
     let output = child.wait_with_output().expect("exits");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
     assert!(
         !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
         "{stderr}"
     );
     assert!(
-        reports.join("latest/results.json").is_file(),
+        reports.join("latest").is_dir(),
         "the reports are still written"
     );
+}
+
+#[test]
+fn a_closed_stdout_ends_run_and_load_quietly_with_their_verdict() {
+    closed_after_first_line(&["run", "scenarios/happy"], "gatecheck run ", 0);
+    let failing = [
+        "run",
+        "scenarios/tokens/t3_replayed.yaml",
+        "--fault",
+        "reuse-t3",
+    ];
+    closed_after_first_line(&failing, "gatecheck run ", 1);
+    let load = [
+        "load",
+        "scenarios/happy/phone_user.yaml",
+        "--duration",
+        "1s",
+        "--quiet",
+    ];
+    closed_after_first_line(&load, "gatecheck load ", 0);
 }
 
 #[test]
