@@ -29,6 +29,8 @@ mod choices;
 mod cli;
 #[path = "main/concurrency.rs"]
 mod concurrency;
+#[path = "main/console.rs"]
+mod console;
 #[path = "main/deploy.rs"]
 mod deploy;
 #[path = "main/discover.rs"]

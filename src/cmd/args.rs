@@ -8,10 +8,12 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::gateway::fault::Fault;
+use crate::output::color::{ColorChoice, Palette};
 use crate::profile::{CaptchaOracle, CodeOracle, Profile};
 use crate::runner::SessionOptions;
 
 use super::Error;
+use crate::yaml::diagnostic::did_you_mean;
 
 /// Which gateway to talk to and how: shared by `run`, `load` and `fuzz`.
 #[derive(Debug, Clone, Args)]
@@ -60,19 +62,109 @@ pub struct FaultArgs {
 /// Where reports go: shared by `run`, `load` and `fuzz`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportDir {
-    /// Where reports go (a directory per run).
+    /// Where reports go (a directory per run; `latest` points at the newest).
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
 }
 
-/// Reports and the live progress line: `load` and `fuzz`.
+/// The name of the link to the newest run's directory, under `--reports`.
+pub const LATEST: &str = "latest";
+
+impl ReportDir {
+    /// Makes the run's directory `<reports>/<run_id>/` and checks that a file can be written
+    /// there, before the run starts: reports that cannot be written fail the run (exit 2) at
+    /// once, not after it. A killed run's leftovers are removed first.
+    pub fn prepare(&self, run_id: &str) -> Result<PathBuf, Error> {
+        crate::output::files::remove_stale(&self.reports);
+        let dir = self.reports.join(run_id);
+        let probe = dir.join(format!(".writable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::File::create(&probe))
+            .and_then(|_| std::fs::remove_file(&probe))
+            .map_err(|e| self.unwritable(&e))?;
+        Ok(dir)
+    }
+
+    /// The error of reports that cannot be written (exit 2).
+    pub fn unwritable(&self, error: &std::io::Error) -> Error {
+        Error::Invalid(format!(
+            "cannot write reports under {}: {error} (choose another with --reports)",
+            self.reports.display()
+        ))
+    }
+
+    /// Points `<reports>/latest` at `run_id`'s directory: a relative symlink, made under a
+    /// temporary name and renamed over the old one, so a reader always finds one whole link.
+    /// A warning, not a failure, when it cannot (the reports themselves are written).
+    pub fn mark_latest(&self, run_id: &str) {
+        if let Err(e) = self.link_latest(run_id) {
+            eprintln!(
+                "gatecheck: cannot point {} at the newest run: {e}",
+                self.reports.join(LATEST).display()
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    fn link_latest(&self, run_id: &str) -> std::io::Result<()> {
+        // Named as `output::files` names its temporaries, so a killed run's is removed.
+        let temporary = self.reports.join(format!(
+            ".{LATEST}.partial-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::os::unix::fs::symlink(run_id, &temporary)?;
+        std::fs::rename(&temporary, self.reports.join(LATEST)).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn link_latest(&self, run_id: &str) -> std::io::Result<()> {
+        crate::output::files::write_atomically(&self.reports.join(LATEST), run_id.as_bytes())
+    }
+}
+
+/// `--color`: every command that prints a verdict.
+#[derive(Debug, Clone, Args)]
+pub struct ColorArgs {
+    /// Colour verdicts: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+impl ColorArgs {
+    /// The palette for standard output, as the flag, the terminal and `NO_COLOR` decide.
+    pub fn stdout_palette(&self) -> Palette {
+        use std::io::IsTerminal;
+        self.color.decide(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        )
+    }
+}
+
+/// Reports, colour and the live progress line: `load` and `fuzz`.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     #[command(flatten)]
     pub dir: ReportDir,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// No live progress line.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--jobs`: at least 1.
+pub fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (scenarios run at once)".into()),
+        Ok(jobs) => Ok(jobs),
+        Err(_) => Err(format!(
+            "expected a whole number of at least 1, got `{text}`"
+        )),
+    }
 }
 
 /// One `--oracle` value: `solve` / `test-api` / `auto` (both oracles where it applies),
@@ -90,18 +182,36 @@ pub fn parse_oracle(choice: &str) -> Result<OracleFlag, String> {
         Some(("fixed", value)) => Some(CodeOracle::Fixed(value.to_owned())),
         _ => CodeOracle::from_name(name),
     };
+    let near = |known: &[&'static str]| {
+        let bare = name.split(':').next().unwrap_or(name);
+        did_you_mean(bare, known.iter().copied())
+            .map(|near| format!("did you mean `{near}`? "))
+            .unwrap_or_default()
+    };
     match which {
         "captcha" => captcha
             .map(|captcha| OracleFlag { captcha: Some(captcha), code: None })
-            .ok_or_else(|| format!("unknown CAPTCHA oracle `{name}` (auto, test-api, solve)")),
+            .ok_or_else(|| format!("unknown CAPTCHA oracle `{name}`; {}(auto, test-api, solve)", near(CAPTCHA_ORACLES))),
         "code" => code
             .map(|code| OracleFlag { captcha: None, code: Some(code) })
-            .ok_or_else(|| format!("unknown code oracle `{name}` (auto, test-api, fixed:CODE; sink and command are set in the profile)")),
-        "" if captcha.is_none() && code.is_none() => Err(format!("unknown oracle `{name}`")),
+            .ok_or_else(|| format!("unknown code oracle `{name}`; {}(auto, test-api, fixed:CODE; sink and command are set in the profile)", near(CODE_ORACLES))),
+        "" if captcha.is_none() && code.is_none() => Err(format!(
+            "unknown oracle `{name}`; {}(auto, test-api, solve, fixed:CODE, captcha=NAME, code=NAME)",
+            near(ALL_ORACLES)
+        )),
         "" => Ok(OracleFlag { captcha, code }),
-        other => Err(format!("unknown oracle kind `{other}` (captcha, code)")),
+        other => Err(format!(
+            "unknown oracle kind `{other}`; {}(captcha, code)",
+            did_you_mean(other, ["captcha", "code"])
+                .map(|near| format!("did you mean `{near}`? "))
+                .unwrap_or_default()
+        )),
     }
 }
+
+const CAPTCHA_ORACLES: &[&str] = &["auto", "test-api", "solve"];
+const CODE_ORACLES: &[&str] = &["auto", "test-api", "fixed"];
+const ALL_ORACLES: &[&str] = &["auto", "test-api", "solve", "fixed"];
 
 /// An `http://` or `https://` URL with a host, as the client reads it.
 pub fn parse_base_url(text: &str) -> Result<String, String> {
@@ -193,6 +303,76 @@ mod tests {
         assert!(parse_oracle("captcha=fixed:1").is_err());
         assert!(parse_oracle("nonsense").is_err());
         assert!(parse_oracle("mail=solve").is_err());
+    }
+
+    #[test]
+    fn a_misspelt_oracle_gets_a_suggestion() {
+        let error = parse_oracle("test_api").expect_err("unknown");
+        assert!(error.contains("did you mean `test-api`?"), "{error}");
+        let error = parse_oracle("captcha=solv").expect_err("unknown");
+        assert!(error.contains("did you mean `solve`?"), "{error}");
+        let error = parse_oracle("cod=test-api").expect_err("unknown");
+        assert!(error.contains("did you mean `code`?"), "{error}");
+    }
+
+    #[test]
+    fn jobs_are_at_least_one() {
+        assert!(parse_jobs("0").is_err());
+        assert_eq!(parse_jobs("4"), Ok(4));
+        assert!(parse_jobs("-1").is_err());
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "gatecheck-args-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn report_directories_are_checked_before_a_run() {
+        let reports = ReportDir {
+            reports: temp("prepare"),
+        };
+        let dir = reports.prepare("run-1").expect("writable");
+        assert!(dir.is_dir());
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+        let unwritable = ReportDir {
+            reports: PathBuf::from("/proc/nope"),
+        };
+        let error = unwritable.prepare("run-1").expect_err("not writable");
+        assert_eq!(error.code(), 2);
+        assert!(error
+            .to_string()
+            .contains("cannot write reports under /proc/nope"));
+        let _ = std::fs::remove_dir_all(&reports.reports);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn latest_points_at_the_newest_run() {
+        let reports = ReportDir {
+            reports: temp("latest"),
+        };
+        reports.prepare("run-1").expect("writable");
+        reports.mark_latest("run-1");
+        reports.prepare("run-2").expect("writable");
+        reports.mark_latest("run-2");
+        let link = reports.reports.join(LATEST);
+        assert_eq!(
+            std::fs::read_link(&link).expect("link"),
+            PathBuf::from("run-2")
+        );
+        assert!(link.join(".").is_dir());
+        let names: Vec<_> = std::fs::read_dir(&reports.reports)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 3, "no temporary left: {names:?}");
+        let _ = std::fs::remove_dir_all(&reports.reports);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn execute(args: &CompareArgs) -> Result<Exit, Error> {
         println!("compared although the runs differ (--allow-different):\n{list}");
     }
     let comparison = compare(&baseline, &current, &margins);
-    print!("{}", render(&comparison, &margins));
+    super::out::print(&render(&comparison, &margins));
     Ok(Exit::passed_if(!comparison.regressed()))
 }
 

@@ -77,7 +77,7 @@ pub fn execute(args: &DiscoverArgs) -> Result<Exit, Error> {
     match &args.out {
         Some(path) => crate::output::files::write_atomically(path, text.as_bytes())
             .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))?,
-        None => print!("{text}"),
+        None => super::out::print(&text),
     }
     // The summary quotes what the target answered (its codes, why a probe stopped).
     eprint!(

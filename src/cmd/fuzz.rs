@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{FaultArgs, OutputArgs, TargetArgs};
+use super::out::Stdout;
 use super::values;
 use super::{runtime, shutdown_signal, Error, Exit};
 use crate::fuzz::{self, report as fuzz_report, FuzzOptions};
@@ -60,8 +61,17 @@ pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
         max_shrink_iters: args.max_shrink_iters,
         keep_going: args.keep_going,
     };
+    // Stamped at the start; reports that cannot be written stop the run before it starts.
+    let run_id = runner::run_id();
+    let dir = args.output.dir.prepare(&run_id)?;
     let runtime = runtime()?;
-    let session = runtime.block_on(Session::start(&session_options, Users::Fresh))?;
+    let session = match runtime.block_on(Session::start(&session_options, Users::Fresh)) {
+        Ok(session) => session,
+        Err(error) => {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(error.into());
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -77,26 +87,16 @@ pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
     let progress = fuzz_report::Progress::start(!args.output.quiet, options.cases);
     let outcome = fuzz::fuzz(&runtime, &session, &options, Arc::clone(&stop), &progress);
     progress.finish();
-    crate::output::files::remove_stale(&args.output.dir.reports);
-    let dir = args.output.dir.reports.join(runner::run_id());
-    let repros = match fuzz_report::write(&dir, &outcome) {
-        Ok(repros) => {
-            println!(
-                "reports: {}/ (fuzz.json, junit.xml{})",
-                dir.display(),
-                if repros.is_empty() { "" } else { ", repro/" }
-            );
-            repros
-        }
-        Err(e) => {
-            eprintln!(
-                "gatecheck: cannot write reports under {}: {e}",
-                dir.display()
-            );
-            Vec::new()
-        }
-    };
-    print!("{}", fuzz_report::console(&outcome, &repros));
+    let mut out = Stdout::new();
+    let repros = fuzz_report::write(&dir, &outcome).map_err(|e| args.output.dir.unwritable(&e))?;
+    args.output.dir.mark_latest(&run_id);
+    out.print(&format!(
+        "reports: {}/ (fuzz.json, junit.xml{})\n",
+        dir.display(),
+        if repros.is_empty() { "" } else { ", repro/" }
+    ));
+    let palette = args.output.color.stdout_palette();
+    out.print(&fuzz_report::console(&outcome, &repros, palette));
     if outcome.interrupted {
         return Ok(Exit::Interrupted);
     }

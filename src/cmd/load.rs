@@ -9,6 +9,7 @@ use clap::Args;
 use sha2::Digest;
 
 use super::args::{FaultArgs, OutputArgs, TargetArgs};
+use super::out::Stdout;
 use super::values;
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
 use crate::load::interval_log::IntervalLogs;
@@ -96,10 +97,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         true => runner::run_id(),
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
-    crate::output::files::remove_stale(&args.output.dir.reports);
-    let run_dir = args.output.dir.reports.join(&run_id);
-    std::fs::create_dir_all(&run_dir)
-        .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", run_dir.display())))?;
+    let run_dir = args.output.dir.prepare(&run_id)?;
     let options = engine::LoadOptions {
         spec: spec.clone(),
         session,
@@ -145,17 +143,18 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         outcome.measured.as_secs_f64(),
     );
     summary.secrets_revealed = options.session.reveal_secrets;
-    print!("{}", load_report::console(&summary));
-    match load_report::render_into(&run_dir, &summary) {
-        Ok(()) => println!(
-            "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
-            run_dir.display()
-        ),
-        Err(e) => eprintln!(
-            "gatecheck: cannot write reports under {}: {e}",
-            run_dir.display()
-        ),
+    let mut out = Stdout::new();
+    out.print(&load_report::console(&summary));
+    load_report::render_into(&run_dir, &summary).map_err(|e| args.output.dir.unwritable(&e))?;
+    // Shards share a reports directory: `latest` would name one of them, and `merge` would
+    // find that shard twice through it.
+    if shard.is_whole() {
+        args.output.dir.mark_latest(&summary.run_id);
     }
+    out.print(&format!(
+        "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)\n",
+        run_dir.display()
+    ));
     if summary.interrupted {
         return Ok(Exit::Interrupted);
     }

@@ -39,10 +39,11 @@ pub fn execute(args: &MergeArgs) -> Result<Exit, Error> {
             out.display()
         ))
     })?;
-    print!("{}", load_report::console(&merged.summary));
-    println!(
-        "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)",
+    let mut stdout = super::out::Stdout::new();
+    stdout.print(&load_report::console(&merged.summary));
+    stdout.print(&format!(
+        "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)\n",
         out.display()
-    );
+    ));
     Ok(Exit::passed_if(merged.summary.passed))
 }

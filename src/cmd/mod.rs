@@ -14,6 +14,7 @@ pub mod discover;
 pub mod fuzz;
 pub mod load;
 pub mod merge;
+pub mod out;
 pub mod report;
 pub mod run;
 pub mod schema;
@@ -23,6 +24,7 @@ pub mod values;
 
 use clap::{Parser, Subcommand};
 
+use crate::output::text::count_s;
 use crate::runner::RunError;
 use crate::suite::LoadError;
 
@@ -99,7 +101,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
     /// Scenario files that do not load, each shown in full (exit 2).
-    #[error("{} scenario file(s) could not be loaded", .0.len())]
+    #[error("{} could not be loaded", count_s(.0.len(), "scenario file"))]
     Scenarios(Vec<LoadError>),
     /// A file's errors with their carets, shown as they are (a profile; exit 2).
     #[error("{0}")]
@@ -123,11 +125,17 @@ impl Error {
     }
 
     /// What goes to stderr: every scenario error with its carets, a profile's, or a
-    /// `gatecheck:` line and its causes.
+    /// `gatecheck:` line and its causes; whatever it is, it ends with a `gatecheck:` line.
     pub fn report(&self) -> String {
         let errors = match self {
             Error::Scenarios(errors) => errors,
-            Error::Diagnostics(errors) => return format!("{errors}\n"),
+            Error::Diagnostics(errors) => {
+                return format!(
+                    "{errors}\ngatecheck: {}: {}\n",
+                    errors.path,
+                    count_s(errors.errors.len(), "error")
+                )
+            }
             Error::Runtime(error) => {
                 let mut out = format!("gatecheck: {error}\n");
                 let mut source = error.source();
@@ -139,13 +147,23 @@ impl Error {
             }
             _ => return format!("gatecheck: {self}\n"),
         };
-        let mut out: String = errors.iter().map(|e| format!("{e}\n\n")).collect();
+        // A file's carets are a block of their own; a file that could not be read is a line.
+        let mut out: String = errors
+            .iter()
+            .map(|e| match e {
+                LoadError::Invalid(_) => format!("{e}\n\n"),
+                _ => format!("gatecheck: {e}\n"),
+            })
+            .collect();
         let files = errors
             .iter()
             .filter(|e| matches!(e, LoadError::Invalid(_)))
             .count();
         if files > 0 {
-            out.push_str(&format!("gatecheck: {files} invalid scenario file(s)\n"));
+            out.push_str(&format!(
+                "gatecheck: {}\n",
+                count_s(files, "invalid scenario file")
+            ));
         }
         out
     }
@@ -230,5 +248,25 @@ mod tests {
         assert_eq!(Error::Unreachable("x".into()).code(), 3);
         assert_eq!(Error::Runtime("x".into()).code(), 1);
         assert_eq!(Exit::Interrupted.code(), 130);
+    }
+
+    #[test]
+    fn every_error_report_ends_with_a_gatecheck_line() {
+        let unreadable = Error::Scenarios(vec![LoadError::Empty("nowhere".into())]);
+        let profile = crate::profile::Profile::parse("p.yaml", "tolerance: [")
+            .map(|_| ())
+            .expect_err("invalid profile");
+        for error in [
+            Error::Invalid("x".into()),
+            Error::Unreachable("x".into()),
+            Error::Runtime("x".into()),
+            unreadable,
+            Error::Diagnostics(profile),
+        ] {
+            let report = error.report();
+            let last = report.lines().last().unwrap_or_default();
+            assert!(last.starts_with("gatecheck: "), "{report}");
+            assert!(!report.contains("(s)"), "{report}");
+        }
     }
 }

@@ -30,6 +30,6 @@ pub fn execute(args: &ReportArgs) -> Result<Exit, Error> {
         .map_err(|e| {
             Error::Runtime(format!("cannot write reports under {}: {e}", out.display()).into())
         })?;
-    print!("{}", load_report::console(&summary));
+    super::out::print(&load_report::console(&summary));
     Ok(Exit::passed_if(summary.passed))
 }

@@ -3,6 +3,6 @@
 use super::{Error, Exit};
 
 pub fn execute() -> Result<Exit, Error> {
-    print!("{}", crate::scenario::schema::scenario_schema_text());
+    super::out::print(&crate::scenario::schema::scenario_schema_text());
     Ok(Exit::Passed)
 }

@@ -18,7 +18,7 @@ use crate::gateway::{FaultSet, GatewayConfig};
 
 pub fn execute(args: &ServeArgs) -> Result<Exit, Error> {
     match args.plan()? {
-        ServePlan::ListFaults => print!("{}", fault_list()),
+        ServePlan::ListFaults => super::out::print(&fault_list()),
         ServePlan::Serve(plan) => serve(*plan).map_err(Error::Runtime)?,
     }
     Ok(Exit::Passed)
@@ -52,7 +52,7 @@ fn serve(plan: Serving) -> Result<(), Box<dyn std::error::Error + Send + Sync>> 
             crate::gateway::Clock::system(),
         )?);
         let shutdown = shutdown_signal();
-        println!("listening on http://{bound}");
+        super::out::print(&format!("listening on http://{bound}\n"));
         if !faults.is_empty() {
             eprintln!("faults on: {}", faults.join(", "));
         }

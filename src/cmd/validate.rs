@@ -21,6 +21,9 @@ pub struct ValidateArgs {
 pub fn execute(args: &ValidateArgs) -> Result<Exit, Error> {
     let profile = load_profile(args.profile.as_ref())?;
     let scenarios = load_scenarios(&args.paths, &profile)?;
-    println!("{} scenario(s) valid", scenarios.len());
+    super::out::print(&format!(
+        "{} valid\n",
+        crate::output::text::count_s(scenarios.len(), "scenario")
+    ));
     Ok(Exit::Passed)
 }

@@ -9,8 +9,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::FuzzOutcome;
 use crate::output::bounds::{clip, VALUE_CHARS};
+use crate::output::color::{Palette, Tone};
 use crate::output::escape::console_line as shown;
 use crate::output::files::write_atomically;
+use crate::output::text::count_s;
 use crate::output::xml::Element;
 
 /// The progress line on stderr; hidden when stderr is not a terminal or with `--quiet`.
@@ -62,7 +64,9 @@ impl Progress {
     }
 }
 
-pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
+/// The console summary; `palette` colours the findings red, "no finding" green and an
+/// interruption bold red.
+pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf], palette: Palette) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -88,7 +92,11 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
         );
     }
     if outcome.interrupted {
-        out.push_str("  interrupted: the figures cover what ran\n");
+        let _ = writeln!(
+            out,
+            "  {}: the figures cover what ran",
+            palette.paint(Tone::Alarm, "INTERRUPTED")
+        );
     }
     if outcome.repeated > 0 {
         let _ = writeln!(
@@ -98,7 +106,11 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
         );
     }
     if outcome.findings.is_empty() {
-        out.push_str("  no finding: every answer was what the model predicts\n");
+        let _ = writeln!(
+            out,
+            "  {}: every answer was what the model predicts",
+            palette.paint(Tone::Good, "no finding")
+        );
     }
     let answers: u64 = outcome.coverage.values().sum();
     let _ = writeln!(
@@ -106,6 +118,12 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
         "  exercised: {answers} predicted answers of {} kinds (call and outcome; fuzz.json lists them)",
         outcome.coverage.len()
     );
+    findings(&mut out, outcome, repros, palette);
+    out
+}
+
+/// Each finding: what was expected and seen, its checks, and its shrunk repro scenario.
+fn findings(out: &mut String, outcome: &FuzzOutcome, repros: &[PathBuf], palette: Palette) {
     for (finding, path) in outcome
         .findings
         .iter()
@@ -113,7 +131,8 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
     {
         let _ = writeln!(
             out,
-            "\n  FINDING ({}) at step `{}` (line {}): expected {}, got {}",
+            "\n  {} ({}) at step `{}` (line {}): expected {}, got {}",
+            palette.paint(Tone::Bad, "FINDING"),
             finding.kind.name(),
             shown(&finding.step),
             finding.line,
@@ -125,9 +144,9 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
         }
         let _ = writeln!(
             out,
-            "  shrunk to {} steps in {} shrink runs{}:\n",
-            finding.ops,
-            finding.shrink_runs,
+            "  shrunk to {} in {}{}:\n",
+            count_s(finding.ops, "step"),
+            count_s(finding.shrink_runs as usize, "shrink run"),
             path.map_or(String::new(), |p| format!(
                 "; repro {}",
                 shown(&p.display().to_string())
@@ -137,7 +156,6 @@ pub fn console(outcome: &FuzzOutcome, repros: &[PathBuf]) -> String {
             let _ = writeln!(out, "    {}", shown(line));
         }
     }
-    out
 }
 
 /// Findings whose repro scenario junit.xml holds whole; past them, the repro's file name, so

@@ -196,10 +196,25 @@ impl std::str::FromStr for Fault {
                 syntax_of(name)
             ))),
             _ => Err(FaultParseError(format!(
-                "unknown fault `{text}`; `gatecheck serve --fault list` shows them all"
+                "unknown fault `{text}`; {}`gatecheck serve --fault list` shows them all",
+                nearest_fault(name)
+                    .map(|near| format!("did you mean `{near}`? "))
+                    .unwrap_or_default()
             ))),
         }
     }
+}
+
+/// The catalogued fault name closest to `wrong`, if it is close enough to be a typo
+/// (Jaro-Winkler, as the scenario language's "did you mean").
+fn nearest_fault(wrong: &str) -> Option<&'static str> {
+    CATALOGUE
+        .iter()
+        .map(|(syntax, _)| syntax.split('=').next().unwrap_or(syntax))
+        .map(|name| (strsim::jaro_winkler(wrong, name), name))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name)
 }
 
 fn syntax_of(name: &str) -> &'static str {
@@ -326,5 +341,23 @@ mod tests {
         assert!("fail-fraction=2".parse::<Fault>().is_err());
         assert!("reuse-t1=3".parse::<Fault>().is_err());
         assert!("reuse-t9".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn a_misspelt_fault_gets_a_suggestion() {
+        let error = "reuse-t4"
+            .parse::<Fault>()
+            .expect_err("unknown")
+            .to_string();
+        assert!(error.contains("did you mean `reuse-t3`?"), "{error}");
+        let error = "tokens-never-expires"
+            .parse::<Fault>()
+            .expect_err("unknown");
+        assert!(
+            error.to_string().contains("`tokens-never-expire`"),
+            "{error}"
+        );
+        let error = "zzz".parse::<Fault>().expect_err("unknown").to_string();
+        assert!(!error.contains("did you mean"), "{error}");
     }
 }

@@ -1,5 +1,6 @@
 //! JUnit XML: one test case per scenario, a `<failure>` with every failed expectation, `<error>`
-//! for scenarios that could not run, `<skipped>` with the reason. Read by CI systems. Values are
+//! for scenarios that could not run, `<skipped>` with the reason; an interrupted run adds a test
+//! case `run interrupted` with an `<error>` (not green in CI) and an `interrupted` property. Read by CI systems. Values are
 //! cut to `bounds::VALUE_CHARS`, and the failures' bodies list `bounds::FAILURES_LISTED` failed
 //! expectations in all, so a target with a new value in every answer cannot grow the file.
 
@@ -11,10 +12,13 @@ use crate::runner::record::{RunRecord, ScenarioRecord, Verdict};
 
 pub fn render(record: &RunRecord) -> String {
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    // An interrupted run is one more test case, in error: CI tools show a run red only for a
+    // `<failure>` or an `<error>`, and a run that stopped early has not passed.
+    let interrupted = usize::from(record.interrupted);
     let (tests, failures, errors, skipped) = (
-        record.scenarios.len(),
+        record.scenarios.len() + interrupted,
         record.count(Verdict::Failed),
-        record.count(Verdict::Error),
+        record.count(Verdict::Error) + interrupted,
         record.count(Verdict::Skipped),
     );
     let counts = |element: Element| {
@@ -50,10 +54,24 @@ pub fn render(record: &RunRecord) -> String {
                     Some(verdict) => case.child(verdict),
                     None => case,
                 }
-            }));
+            }))
+            .children(record.interruption().map(interrupted_case));
     counts(Element::new("testsuites").attr("name", "gatecheck"))
         .child(suite)
         .document()
+}
+
+/// The test case of an interrupted run: an `<error>` saying how many scenarios did not run.
+fn interrupted_case(interruption: String) -> Element {
+    Element::new("testcase")
+        .attr("classname", "gatecheck")
+        .attr("name", "run interrupted")
+        .attr("time", "0.000")
+        .child(
+            Element::new("error")
+                .attr("message", interruption)
+                .attr("type", "interrupted"),
+        )
 }
 
 fn property(name: &str, value: &str) -> Element {

@@ -9,6 +9,7 @@ use super::context::Context;
 use super::outcome::{Check, Outcome};
 use super::record::FailureRecord;
 use super::target::{Answer, TransportError};
+use crate::output::text::duration;
 use crate::profile::Profile;
 use crate::scenario::diagnostic::Location;
 use crate::scenario::matcher::Matcher;
@@ -68,10 +69,20 @@ pub fn answer(
             failures.push(failure(
                 expect.at,
                 Check::Latency,
-                &format!("at most {ceiling:?}"),
-                &format!("{:?}", answer.latency),
+                &format!("at most {}", duration(ceiling)),
+                &latency_shown(answer.latency, ceiling),
             ));
         }
+    }
+}
+
+/// A latency over its ceiling as the ceiling is written (`1.2 s`, `850 ms`), in milliseconds
+/// if rounding would show it equal to the ceiling.
+fn latency_shown(latency: std::time::Duration, ceiling: std::time::Duration) -> String {
+    let shown = duration(latency);
+    match shown == duration(ceiling) {
+        true => format!("{:.1} ms", latency.as_secs_f64() * 1000.0),
+        false => shown,
     }
 }
 

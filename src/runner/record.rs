@@ -148,8 +148,9 @@ impl RunRecord {
     /// What an interrupted run's reports say first.
     pub fn interruption(&self) -> Option<String> {
         self.interrupted.then(|| {
+            let noun = if self.not_run == 1 { "scenario" } else { "scenarios" };
             format!(
-                "INTERRUPTED: {} selected scenario(s) did not finish; these results cover the {} that did",
+                "INTERRUPTED: {} selected {noun} did not finish; these results cover the {} that did",
                 self.not_run,
                 self.scenarios.len()
             )

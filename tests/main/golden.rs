@@ -9,11 +9,11 @@ use gatecheck::runner::record::*;
 
 use crate::support::{repo_path, threshold};
 
-fn golden_dir() -> PathBuf {
+pub(crate) fn golden_dir() -> PathBuf {
     repo_path("tests/golden")
 }
 
-fn check(expected_path: &Path, actual: &str) {
+pub(crate) fn check(expected_path: &Path, actual: &str) {
     if std::env::var_os("GATECHECK_BLESS").is_some() {
         std::fs::write(expected_path, actual).expect("bless");
         return;
@@ -58,7 +58,7 @@ fn invalid_scenarios_report_every_error_with_a_caret() {
 }
 
 /// A fixed record: one pass, one failure with a request and response, one skip, one error.
-fn fixture() -> RunRecord {
+pub(crate) fn fixture() -> RunRecord {
     let failing_step = StepRecord {
         name: "3 reset_password".into(),
         line: 7,

@@ -129,6 +129,7 @@ fn only_run_dir(reports: &std::path::Path) -> PathBuf {
     let runs: Vec<PathBuf> = std::fs::read_dir(reports)
         .expect("reports")
         .map(|e| e.expect("entry").path())
+        .filter(|path| !path.ends_with("latest"))
         .collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
     runs[0].clone()
