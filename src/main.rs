@@ -12,11 +12,28 @@ use gatecheck::cmd::{execute, Cli};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    match execute(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return argument_error(&error),
+    };
+    match execute(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             eprint!("{}", error.report());
             ExitCode::from(error.code())
         }
     }
+}
+
+/// `--help` and `--version` as clap prints them; a bad argument as every other error,
+/// `gatecheck: ...` (clap's own `error: ` prefix replaced), exit 2.
+fn argument_error(error: &clap::Error) -> ExitCode {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = error.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    eprint!("gatecheck: {text}");
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }

@@ -144,7 +144,10 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     );
     summary.secrets_revealed = options.session.reveal_secrets;
     let mut out = Stdout::new();
-    out.print(&load_report::console(&summary));
+    out.print(&load_report::console_with(
+        &summary,
+        args.output.color.stdout_palette(),
+    ));
     load_report::render_into(&run_dir, &summary).map_err(|e| args.output.dir.unwritable(&e))?;
     // Shards share a reports directory: `latest` would name one of them, and `merge` would
     // find that shard twice through it.

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::summary::{LoadSummary, SeriesSummary, ThresholdVerdict, Verdict};
+use crate::output::color::{Palette, Tone};
 use crate::output::escape::{console_line, markdown_code, markdown_code_cell, markdown_text};
 use crate::output::files::write_atomically;
 use crate::output::xml::Element;
@@ -208,7 +209,14 @@ fn console_table(out: &mut String, summary: &LoadSummary) {
     }
 }
 
+/// The console summary without colour.
 pub fn console(summary: &LoadSummary) -> String {
+    console_with(summary, Palette::PLAIN)
+}
+
+/// The console summary, its verdicts coloured by `palette` (PASS green, FAIL red, not judged
+/// and INTERRUPTED bold red).
+pub fn console_with(summary: &LoadSummary, palette: Palette) -> String {
     let mut out = String::new();
     let f = &summary.flows;
     let _ = writeln!(
@@ -250,15 +258,29 @@ pub fn console(summary: &LoadSummary) -> String {
         out.push('\n');
         for t in &summary.thresholds {
             let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let tone = match (t.judged, t.passed) {
+                (false, _) => Tone::Alarm,
+                (true, true) => Tone::Good,
+                (true, false) => Tone::Bad,
+            };
             let _ = writeln!(
                 out,
                 "  {} {} (actual {actual})",
-                threshold_word(t),
+                palette.paint(tone, threshold_word(t)),
                 console_line(&t.threshold)
             );
         }
     }
-    let _ = writeln!(out, "\n  verdict: {}", verdict_word(summary));
+    let tone = match summary.verdict {
+        Verdict::Passed => Tone::Good,
+        Verdict::Failed => Tone::Bad,
+        Verdict::Interrupted => Tone::Alarm,
+    };
+    let _ = writeln!(
+        out,
+        "\n  verdict: {}",
+        palette.paint(tone, verdict_word(summary))
+    );
     out
 }
 
