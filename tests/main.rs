@@ -49,6 +49,8 @@ mod hostile_files;
 mod hostile_target;
 #[path = "main/http2.rs"]
 mod http2;
+#[path = "main/install.rs"]
+mod install;
 #[path = "main/limits.rs"]
 mod limits;
 #[path = "main/load.rs"]
