@@ -53,6 +53,8 @@ mod http2;
 mod install;
 #[path = "main/limits.rs"]
 mod limits;
+#[path = "main/links.rs"]
+mod links;
 #[path = "main/load.rs"]
 mod load;
 #[path = "main/load_stats.rs"]
