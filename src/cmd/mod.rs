@@ -221,9 +221,10 @@ pub(crate) fn load_scenarios(
             crate::output::escape::console_line(&path.display().to_string())
         );
     }
-    if paths.is_empty() && std::path::Path::new("scenarios").is_dir() {
+    let here = std::path::Path::new("scenarios");
+    if paths.is_empty() && here.is_dir() && crate::suite::differs_from_builtin(here) {
         eprintln!(
-            "note: no PATH given: the built-in suite is used, not ./scenarios (name it to run those files)"
+            "note: no PATH given: the built-in suite is used, and ./scenarios differs from it (name it to run those files)"
         );
     }
     crate::suite::load_files(&found.files, profile).map_err(Error::Scenarios)

@@ -100,10 +100,12 @@ fn export(dir: &Path, force: bool) -> Result<Exit, Error> {
         println!("wrote {}", shown(&path));
     }
     let scenarios = dir.join("scenarios");
+    let count = builtin::scenarios().len();
     println!(
-        "exported {} files ({} scenarios, the format's README.md and schema.json, the reference profile); run them with: gatecheck run {}",
+        "exported {} files ({count} scenarios, {} other files of scenarios/ such as its README.md, and {}); run them with: gatecheck run {}",
         files.len(),
-        builtin::scenarios().len(),
+        builtin::FILES.len() - count,
+        builtin::PROFILE_NAME,
         shown(&scenarios)
     );
     Ok(Exit::Passed)

@@ -129,6 +129,20 @@ pub fn text(path: &Path) -> Result<String, InputError> {
     }
 }
 
+/// Whether the scenario files under `dir` (a `./scenarios` beside a run without PATH) are other
+/// than the built-in ones: other names, or other text. An installed binary runs its own copy;
+/// this says when that is not what the folder holds.
+pub fn differs_from_builtin(dir: &Path) -> bool {
+    let Ok(found) = find(&[dir.to_path_buf()]) else {
+        return true;
+    };
+    let names = builtin::scenarios();
+    found.files.len() != names.len()
+        || found.files.iter().zip(names).any(|(file, name)| {
+            file.path() != Path::new(name) || file.read().ok().as_deref() != builtin::text(name)
+        })
+}
+
 /// Loads every file under `paths` (none: the built-in suite); the scenarios, or every problem
 /// found.
 pub fn load(paths: &[PathBuf], profile: &Profile) -> Result<Vec<Scenario>, Vec<LoadError>> {

@@ -233,3 +233,24 @@ fn list_names_every_built_in_scenario() {
         assert!(said.contains(name), "{name} missing from:\n{said}");
     }
 }
+
+#[test]
+fn a_run_without_path_says_when_the_scenarios_folder_beside_it_differs() {
+    let dir = temp_dir("install-beside");
+    assert_exit(&gatecheck_in(&dir, &["scenarios", "export", "."]), 0);
+    // An unchanged export is what runs anyway: nothing to say.
+    let same = gatecheck_in(&dir, &["validate"]);
+    assert_exit(&same, 0);
+    assert_eq!(stderr(&same), "");
+    let edited = dir.join("scenarios/happy/phone_user.yaml");
+    let text = std::fs::read_to_string(&edited).expect("exported");
+    std::fs::write(&edited, text.replace("name: ", "name: our ")).expect("edit");
+    let differs = gatecheck_in(&dir, &["validate"]);
+    assert_exit(&differs, 0);
+    assert!(
+        stderr(&differs).contains("./scenarios differs from it"),
+        "{}",
+        stderr(&differs)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
