@@ -121,6 +121,23 @@ pub fn read(path: &Path, kind: Kind) -> Result<String, InputError> {
     text(bytes).map_err(error)
 }
 
+/// Text compiled into the binary (a built-in scenario) read as a file of `kind` at `path`
+/// would be: the same size bound and the same UTF-8 check, so a built-in file goes through the
+/// decoder path of a file on disk and one grown past its kind's bound is refused the same way.
+pub fn from_memory(path: &Path, bytes: &[u8], kind: Kind) -> Result<String, InputError> {
+    let error = |problem| InputError {
+        path: path.to_path_buf(),
+        kind,
+        problem,
+    };
+    if bytes.len() as u64 > kind.limit() {
+        return Err(error(Problem::TooLarge {
+            size: bytes.len() as u64,
+        }));
+    }
+    text(bytes.to_vec()).map_err(error)
+}
+
 /// At most `limit` bytes of the file; more is `TooLarge`, found from the length when the file
 /// has one and by reading one byte past the limit when it has not.
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Problem> {
@@ -183,6 +200,28 @@ mod tests {
         accented.push(0x80);
         assert_eq!(place(&accented), (0x80, 10, 2, 3));
         assert_eq!(text(b"ok\n".to_vec()).ok().as_deref(), Some("ok\n"));
+    }
+
+    #[test]
+    fn text_in_memory_has_the_bound_and_the_check_of_a_file() {
+        let path = Path::new("scenarios/x.yaml");
+        let big = vec![b'#'; (Kind::StartFile.limit() + 1) as usize];
+        let error = from_memory(path, &big, Kind::StartFile).expect_err("over the limit");
+        assert!(
+            matches!(error.problem, Problem::TooLarge { size: 4097 }),
+            "{error}"
+        );
+        let error = from_memory(path, b"a: \xff", Kind::Scenario).expect_err("not UTF-8");
+        assert!(
+            error.to_string().starts_with("scenarios/x.yaml:1:4:"),
+            "{error}"
+        );
+        assert_eq!(
+            from_memory(path, b"name: x", Kind::Scenario)
+                .ok()
+                .as_deref(),
+            Some("name: x")
+        );
     }
 
     #[test]

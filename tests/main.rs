@@ -53,8 +53,12 @@ mod hostile_files;
 mod hostile_target;
 #[path = "main/http2.rs"]
 mod http2;
+#[path = "main/install.rs"]
+mod install;
 #[path = "main/limits.rs"]
 mod limits;
+#[path = "main/links.rs"]
+mod links;
 #[path = "main/load.rs"]
 mod load;
 #[path = "main/load_stats.rs"]

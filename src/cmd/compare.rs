@@ -52,7 +52,9 @@ pub fn execute(args: &CompareArgs) -> Result<Exit, Error> {
                 list.trim_end()
             )));
         }
-        println!("compared although the runs differ (--allow-different):\n{list}");
+        super::out::print(&format!(
+            "compared although the runs differ (--allow-different):\n{list}\n"
+        ));
     }
     let comparison = compare(&baseline, &current, &margins);
     super::out::print(&render(&comparison, &margins));

@@ -24,7 +24,8 @@ use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// The scenario file (its `load:` section sets the defaults of the flags below).
+    /// The scenario file (its `load:` section sets the defaults of the flags below); a built-in
+    /// name such as scenarios/load/reset_flow.yaml where no such file is on disk.
     pub scenario: PathBuf,
     #[command(flatten)]
     pub connection: TargetArgs,
@@ -90,7 +91,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     let whole_spec = spec(args, &scenario);
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let spec = shard.apply(&whole_spec);
-    let scenario_sha256 = crate::input::read(&args.scenario, crate::input::Kind::Scenario)
+    let scenario_sha256 = crate::suite::text(&args.scenario)
         .map(|text| hex(&sha2::Sha256::digest(text.as_bytes())))
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let run_id = match shard.is_whole() {

@@ -17,6 +17,7 @@ pub mod merge;
 pub mod out;
 pub mod report;
 pub mod run;
+pub mod scenarios;
 pub mod schema;
 pub mod serve;
 pub mod validate;
@@ -49,6 +50,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// The built-in suite: list its files, or export them (and the reference profile) to edit.
+    Scenarios(scenarios::ScenariosArgs),
     /// Run one scenario under load, with thresholds and reports.
     Load(Box<load::LoadArgs>),
     /// Generate call sequences, judge every answer against a model of a correct gateway, and
@@ -185,6 +188,7 @@ pub fn execute(cli: Cli) -> Result<Exit, Error> {
         Command::Run(args) => run::execute(&args),
         Command::Validate(args) => validate::execute(&args),
         Command::Schema => schema::execute(),
+        Command::Scenarios(args) => scenarios::execute(&args),
         Command::Load(args) => load::execute(&args),
         Command::Fuzz(args) => fuzz::execute(&args),
         Command::Merge(args) => merge::execute(&args),
@@ -223,12 +227,26 @@ pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send 
     }
 }
 
-/// Scenario files under `paths`, checked against `profile`.
+/// Scenario files under `paths` (none: the built-in suite), checked against `profile`. Says on
+/// stderr where built-in files stood in for paths, so which files ran is never a guess.
 pub(crate) fn load_scenarios(
     paths: &[std::path::PathBuf],
     profile: &crate::profile::Profile,
 ) -> Result<Vec<crate::scenario::Scenario>, Error> {
-    crate::suite::load(paths, profile).map_err(Error::Scenarios)
+    let found = crate::suite::find(paths).map_err(|e| Error::Scenarios(vec![e]))?;
+    for path in &found.built_in {
+        eprintln!(
+            "note: {} is not on disk here: the built-in copy is used (`gatecheck scenarios export DIR` writes it out)",
+            crate::output::escape::console_line(&path.display().to_string())
+        );
+    }
+    let here = std::path::Path::new("scenarios");
+    if paths.is_empty() && here.is_dir() && crate::suite::differs_from_builtin(here) {
+        eprintln!(
+            "note: no PATH given: the built-in suite is used, and ./scenarios differs from it (name it to run those files)"
+        );
+    }
+    crate::suite::load_files(&found.files, profile).map_err(Error::Scenarios)
 }
 
 #[cfg(test)]

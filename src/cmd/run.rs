@@ -21,8 +21,8 @@ use crate::yaml::diagnostic::did_you_mean;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
+    /// Scenario files or directories (none: the built-in suite; a built-in name such as
+    /// scenarios/tokens where no such path is on disk).
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub connection: TargetArgs,

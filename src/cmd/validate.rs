@@ -1,5 +1,6 @@
-//! `gatecheck validate PATH...`: checks scenarios without running them; every error of every
-//! file is reported with its line, a caret and a "did you mean".
+//! `gatecheck validate [PATH...]`: checks scenarios (the built-in suite without a PATH) without
+//! running them; every error of every file is reported with its line, a caret and a "did you
+//! mean".
 
 use std::path::PathBuf;
 
@@ -10,8 +11,8 @@ use super::{load_scenarios, Error, Exit};
 
 #[derive(Debug, Clone, Args)]
 pub struct ValidateArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
+    /// Scenario files or directories (none: the built-in suite; a built-in name such as
+    /// scenarios/tokens where no such path is on disk).
     pub paths: Vec<PathBuf>,
     /// Check `profile.*` names against this profile instead of the reference one.
     #[arg(long)]
@@ -21,8 +22,14 @@ pub struct ValidateArgs {
 pub fn execute(args: &ValidateArgs) -> Result<Exit, Error> {
     let profile = load_profile(args.profile.as_ref())?;
     let scenarios = load_scenarios(&args.paths, &profile)?;
+    let source = if args.paths.is_empty() {
+        " (the built-in suite)"
+    } else {
+        ""
+    };
     super::out::print(&format!(
-        "{} valid\n",
+        "{} valid{source}
+",
         crate::output::text::count_s(scenarios.len(), "scenario")
     ));
     Ok(Exit::Passed)

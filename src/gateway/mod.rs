@@ -1,6 +1,6 @@
 //! The embedded reference gateway: a strict implementation of the password-reset API
-//! (`shared/spec/api.md`) with the choices, test-support endpoints and fault switches of
-//! `shared/spec/reference-gateway.md`.
+//! (`docs/api.md`) with the choices, test-support endpoints and fault switches of
+//! `docs/reference-gateway.md`.
 //!
 //! `router(flow)` is a pure function of the state; `serve` runs it on a listener until a
 //! shutdown future resolves; `spawn` binds an ephemeral loopback port for tests and for

@@ -1,5 +1,5 @@
 //! The requests the official Python SDK (huaweicloudsdkmeeting 3.1.219) really sends, replayed
-//! byte for byte over one keep-alive connection (fixture copied from shared/fixtures/): headers in the SDK's order and spelling, its
+//! byte for byte over one keep-alive connection (the capture in tests/fixtures/): headers in the SDK's order and spelling, its
 //! JSON separators, only live tokens, X offsets and codes substituted.
 
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! as a scenario step whose `expect:` is the model's prediction, so a case is an ordinary
 //! scenario: the runner sends it and judges it, and its YAML is the reproduction.
 //!
-//! The model follows `shared/spec/api.md` and the profile; where both are silent it takes the
+//! The model follows `docs/api.md` and the profile; where both are silent it takes the
 //! reference gateway's order of checks (request validation, then the token, which a use
 //! consumes pass or fail, then the answer). It also mirrors the scenario context (which token
 //! is "the flow's newest", which code the oracle last fetched), so that what the YAML sends is
