@@ -33,7 +33,10 @@ fn argument_error(error: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let text = error.render().to_string();
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    eprint!("gatecheck: {text}");
+    match text.strip_prefix("error: ") {
+        Some(message) => eprint!("gatecheck: {message}"),
+        // `gatecheck` alone: the help, as clap prints it (on stderr, exit 2).
+        None => eprint!("{text}"),
+    }
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }

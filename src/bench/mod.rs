@@ -88,11 +88,10 @@ pub enum BenchError {
     GatewayGone,
 }
 
-/// Measures and prints the figures.
-pub fn run(args: &BenchSettings) -> Result<(), BenchError> {
+/// Measures, and returns the figures as the console shows them.
+pub fn run(args: &BenchSettings) -> Result<String, BenchError> {
     let outcome = measure(args)?;
-    print!("{}", render(args, &outcome));
-    Ok(())
+    Ok(render(args, &outcome))
 }
 
 /// Runs both phases and returns their figures.
@@ -220,12 +219,12 @@ impl GatewayThread {
 
 fn render(args: &BenchSettings, outcome: &BenchOutcome) -> String {
     let mut out = format!(
-        "gatecheck bench: gateway on one core ({}), client on the other; {} connections; {:?} per phase after {:?} warm-up; \
+        "gatecheck bench: gateway on one core ({}), client on the other; {} connections; {} per phase after {} warm-up; \
          images redrawn every {} serves within {:.0}% of a core\n\n",
         if outcome.pinned { "pinned to CPU 0" } else { "NOT pinned: fewer than 2 CPUs" },
         args.connections,
-        args.duration,
-        args.warmup,
+        humantime::format_duration(args.duration),
+        humantime::format_duration(args.warmup),
         args.captcha_reuse,
         100.0 * args.captcha_render_budget,
     );

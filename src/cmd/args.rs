@@ -78,7 +78,10 @@ impl ReportDir {
         crate::output::files::remove_stale(&self.reports);
         let dir = self.reports.join(run_id);
         let probe = dir.join(format!(".writable-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
+        // The run's own directory is new (`create_dir`): two runs that drew one id in one
+        // second must not write into each other's reports.
+        std::fs::create_dir_all(&self.reports)
+            .and_then(|()| std::fs::create_dir(&dir))
             .and_then(|()| std::fs::File::create(&probe))
             .and_then(|_| std::fs::remove_file(&probe))
             .map_err(|e| self.unwritable(&e))?;
@@ -95,7 +98,9 @@ impl ReportDir {
 
     /// Points `<reports>/latest` at `run_id`'s directory: a relative symlink, made under a
     /// temporary name and renamed over the old one, so a reader always finds one whole link.
-    /// A warning, not a failure, when it cannot (the reports themselves are written).
+    /// A run that started before the one `latest` names leaves it (ids sort by start time),
+    /// so a long run finishing after a newer short one does not take it back. A warning, not
+    /// a failure, when it cannot (the reports themselves are written).
     pub fn mark_latest(&self, run_id: &str) {
         if let Err(e) = self.link_latest(run_id) {
             eprintln!(
@@ -107,6 +112,13 @@ impl ReportDir {
 
     #[cfg(unix)]
     fn link_latest(&self, run_id: &str) -> std::io::Result<()> {
+        // An id starts with its start time (`20261202T075650Z-3f9a`); within one second the
+        // run that finishes last takes the link.
+        let stamp = |id: &str| id.split('-').next().unwrap_or_default().to_owned();
+        let current = std::fs::read_link(self.reports.join(LATEST)).ok();
+        if current.is_some_and(|c| stamp(&c.to_string_lossy()) > stamp(run_id)) {
+            return Ok(());
+        }
         // Named as `output::files` names its temporaries, so a killed run's is removed.
         let temporary = self.reports.join(format!(
             ".{LATEST}.partial-{}-{}",
@@ -154,17 +166,6 @@ pub struct OutputArgs {
     /// No live progress line.
     #[arg(long)]
     pub quiet: bool,
-}
-
-/// `--jobs`: at least 1.
-pub fn parse_jobs(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1 (scenarios run at once)".into()),
-        Ok(jobs) => Ok(jobs),
-        Err(_) => Err(format!(
-            "expected a whole number of at least 1, got `{text}`"
-        )),
-    }
 }
 
 /// One `--oracle` value: `solve` / `test-api` / `auto` (both oracles where it applies),
@@ -315,13 +316,6 @@ mod tests {
         assert!(error.contains("did you mean `code`?"), "{error}");
     }
 
-    #[test]
-    fn jobs_are_at_least_one() {
-        assert!(parse_jobs("0").is_err());
-        assert_eq!(parse_jobs("4"), Ok(4));
-        assert!(parse_jobs("-1").is_err());
-    }
-
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "gatecheck-args-{name}-{}-{}",
@@ -357,14 +351,14 @@ mod tests {
         let reports = ReportDir {
             reports: temp("latest"),
         };
-        reports.prepare("run-1").expect("writable");
-        reports.mark_latest("run-1");
-        reports.prepare("run-2").expect("writable");
-        reports.mark_latest("run-2");
+        reports.prepare("20261202T075601Z-ffff").expect("writable");
+        reports.mark_latest("20261202T075601Z-ffff");
+        reports.prepare("20261202T075602Z-0000").expect("writable");
+        reports.mark_latest("20261202T075602Z-0000");
         let link = reports.reports.join(LATEST);
         assert_eq!(
             std::fs::read_link(&link).expect("link"),
-            PathBuf::from("run-2")
+            PathBuf::from("20261202T075602Z-0000")
         );
         assert!(link.join(".").is_dir());
         let names: Vec<_> = std::fs::read_dir(&reports.reports)
@@ -372,6 +366,12 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names.len(), 3, "no temporary left: {names:?}");
+        // A run that started earlier and finishes later leaves `latest` to the newer one.
+        reports.mark_latest("20261202T075600Z-ffff");
+        let newest = Some(PathBuf::from("20261202T075602Z-0000"));
+        assert_eq!(std::fs::read_link(&link).ok(), newest);
+        // One id, one directory: a second run with the same id is refused, not mixed in.
+        assert!(reports.prepare("20261202T075602Z-0000").is_err());
         let _ = std::fs::remove_dir_all(&reports.reports);
     }
 

@@ -36,6 +36,7 @@ pub fn execute(args: &BenchArgs) -> Result<Exit, Error> {
         captcha_reuse: args.captcha_reuse,
         captcha_render_budget: args.captcha_render_budget,
     };
-    bench::run(&settings).map_err(|e| Error::Runtime(e.into()))?;
+    let figures = bench::run(&settings).map_err(|e| Error::Runtime(e.into()))?;
+    super::out::print(&figures);
     Ok(Exit::Passed)
 }

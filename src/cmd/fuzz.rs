@@ -28,8 +28,8 @@ pub struct FuzzArgs {
     #[arg(long, value_parser = values::positive_duration,
           help = values::POSITIVE_DURATION.help("Stop generating cases after this long (a shrink in progress finishes)"))]
     pub time_limit: Option<Duration>,
-    #[arg(long, default_value_t = 12, value_parser = values::count_usize,
-          help = values::COUNT.help("Longest sequence of operations in one case"))]
+    #[arg(long, default_value_t = 12, value_parser = values::ops,
+          help = values::OPS.help("Longest sequence of operations in one case"))]
     pub max_ops: usize,
     /// Most runs spent shrinking a failing case.
     #[arg(long, default_value_t = 1000)]

@@ -98,21 +98,20 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         true => runner::run_id(),
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
+    let users = users(args)?;
     let run_dir = args.output.dir.prepare(&run_id)?;
     let options = engine::LoadOptions {
         spec: spec.clone(),
         session,
         late_after: args.late_after,
         progress: !args.output.quiet,
-        users: users(args)?,
+        users,
         create_users: args.create_users,
         shard,
         start: start(args),
     };
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(&run_dir, &run_id))];
-    let outcome = runtime()?
-        .block_on(async { engine::run(&scenario, &options, sinks, shutdown_signal()).await })?;
+    let outcome = measure(&scenario, &options, &run_dir, &run_id)?;
     let settings = summary::RunSettings {
         scenario_sha256,
         model: summary::describe_model(&whole_spec),
@@ -163,6 +162,27 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         return Ok(Exit::Interrupted);
     }
     Ok(Exit::passed_if(summary.passed))
+}
+
+/// The run itself; when it cannot start (the target, its users), its directory is removed,
+/// so `reports/` holds runs only.
+fn measure(
+    scenario: &Scenario,
+    options: &engine::LoadOptions,
+    run_dir: &std::path::Path,
+    run_id: &str,
+) -> Result<engine::LoadOutcome, Error> {
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(run_dir, run_id))];
+    let outcome = runtime()
+        .and_then(|rt| {
+            // The signal handlers are installed inside the runtime (`shutdown_signal`).
+            rt.block_on(async { engine::run(scenario, options, sinks, shutdown_signal()).await })
+                .map_err(Error::from)
+        })
+        .inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(run_dir);
+        })?;
+    Ok(outcome)
 }
 
 /// The one scenario a load run takes; it may not move the clock.

@@ -133,11 +133,9 @@ impl Error {
         let errors = match self {
             Error::Scenarios(errors) => errors,
             Error::Diagnostics(errors) => {
-                return format!(
-                    "{errors}\ngatecheck: {}: {}\n",
-                    errors.path,
-                    count_s(errors.errors.len(), "error")
-                )
+                // The block ends with its count (`p.yaml: 1 error`); the last line says why
+                // the command stopped.
+                return format!("{errors}\ngatecheck: {} is not valid\n", errors.path);
             }
             Error::Runtime(error) => {
                 let mut out = format!("gatecheck: {error}\n");

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::{parse_jobs, ColorArgs, FaultArgs, ReportDir, TargetArgs};
+use super::args::{ColorArgs, FaultArgs, ReportDir, TargetArgs};
 use super::out::Stdout;
+use super::values;
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
 use crate::output::color::Palette;
 use crate::report::{self, console};
@@ -32,8 +33,8 @@ pub struct RunArgs {
     /// Leave out scenarios with one of these tags (e.g. slow).
     #[arg(long, value_delimiter = ',')]
     pub skip_tags: Vec<String>,
-    /// Scenarios run at once (at least 1).
-    #[arg(long, default_value_t = 16, value_parser = parse_jobs)]
+    #[arg(long, default_value_t = 16, value_parser = values::jobs,
+          help = values::JOBS.help("Scenarios run at once"))]
     pub jobs: usize,
     #[command(flatten)]
     pub output: ReportDir,

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-/// Most a run's duration, warm-up or time limit may be: a bound keeps `Instant + duration`
-/// from overflowing (it panics) and catches a unit typed wrong (`30000h`).
-const LONGEST: Duration = Duration::from_secs(30 * 24 * 3600);
+// The longest run, warm-up or time limit, as in a scenario's `load:` section.
+use crate::scenario::load_spec::{self, LONGEST};
+
 /// Most one request may wait: past an hour it is a hang, not a timeout.
 const LONGEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -25,12 +25,17 @@ pub const TIMEOUT: Bound = Bound("more than 0 and at most 1h, e.g. 500ms, 10s");
 /// A flow arrival rate: a finite number of flows per second above 0.
 pub const RATE: Bound =
     Bound("a number of flows per second above 0 and at most 1000000, e.g. 0.5, 200");
-/// Virtual users (the scenario's `load.vus` has the same bound).
+/// Virtual users (a scenario's `load.vus` has the same bound, `load_spec::MAX_VUS`).
 pub const VUS: Bound = Bound("a whole number from 1 to 100000");
-/// Flows in flight at once (the scenario's `load.max_in_flight` has the same bound).
+/// Flows in flight at once (as a scenario's `load.max_in_flight`, `load_spec::MAX_IN_FLIGHT`).
 pub const IN_FLIGHT: Bound = Bound("a whole number from 1 to 1000000");
 /// A regression margin of `compare`: NaN would hold every comparison false, and pass.
 pub const MARGIN: Bound = Bound("a number, 0 or more");
+/// Scenarios run at once (`run --jobs`).
+pub const JOBS: Bound = Bound("a whole number from 1 to 1024");
+/// Operations in one fuzz case: each becomes a step or a few, and a scenario holds at most
+/// 1,000 steps.
+pub const OPS: Bound = Bound("a whole number from 1 to 200");
 /// A count of things to do (iterations, cases, requests, connections): at least one.
 pub const COUNT: Bound = Bound("a whole number from 1 up");
 
@@ -77,7 +82,7 @@ pub fn timeout(text: &str) -> Result<Duration, String> {
 /// floats, and neither makes a schedule).
 pub fn rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0 => Ok(rate),
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= load_spec::MAX_RATE => Ok(rate),
         _ => Err(RATE.error()),
     }
 }
@@ -99,12 +104,12 @@ fn whole(text: &str, bound: Bound, most: u64) -> Result<u64, String> {
 
 /// Virtual users: 1 to 100,000 (`--vus`).
 pub fn vus(text: &str) -> Result<u32, String> {
-    whole(text, VUS, 100_000).map(|n| n as u32)
+    whole(text, VUS, load_spec::MAX_VUS as u64).map(|n| n as u32)
 }
 
 /// Flows in flight: 1 to 1,000,000 (`--max-in-flight`).
 pub fn in_flight(text: &str) -> Result<u32, String> {
-    whole(text, IN_FLIGHT, 1_000_000).map(|n| n as u32)
+    whole(text, IN_FLIGHT, load_spec::MAX_IN_FLIGHT as u64).map(|n| n as u32)
 }
 
 /// A count of at least one (`--iterations`, ...).
@@ -120,6 +125,16 @@ pub fn count_u32(text: &str) -> Result<u32, String> {
 /// A count of at least one, as an index size (`--connections`, `--max-ops`).
 pub fn count_usize(text: &str) -> Result<usize, String> {
     whole(text, COUNT, u64::from(u32::MAX)).map(|n| n as usize)
+}
+
+/// `run --jobs`: 1 to 1,024.
+pub fn jobs(text: &str) -> Result<usize, String> {
+    whole(text, JOBS, 1024).map(|n| n as usize)
+}
+
+/// `fuzz --max-ops`: 1 to 200.
+pub fn ops(text: &str) -> Result<usize, String> {
+    whole(text, OPS, 200).map(|n| n as usize)
 }
 
 #[cfg(test)]

@@ -53,7 +53,10 @@ impl Progress {
     /// With `--keep-going`: findings so far, the search going on.
     pub fn found(&self, findings: usize) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{findings} finding(s); looking for more"));
+            bar.set_message(format!(
+                "{}; looking for more",
+                count_s(findings, "finding")
+            ));
         }
     }
 
@@ -188,23 +191,45 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
                     format!("repro/{}-{}.yaml", n + 1, finding.kind.name())
                 })
         }));
+    // Stopped early, a run is no verdict on the cases it did not run: an error case, as
+    // `run` and `load` write, so CI does not show it green.
+    let interrupted = outcome.interrupted.then(|| {
+        Element::new("testcase")
+            .attr("classname", "fuzz")
+            .attr("name", "run interrupted")
+            .child(Element::new("error").attr("type", "interrupted").attr(
+                "message",
+                format!(
+                    "interrupted after {} cases; the cases not run were not judged",
+                    outcome.cases_run
+                ),
+            ))
+    });
+    let (tests, errors) = (
+        1 + usize::from(outcome.interrupted),
+        usize::from(outcome.interrupted),
+    );
+    let properties = outcome.secrets_revealed.then(|| {
+        Element::new("properties").child(
+            Element::new("property")
+                .attr("name", "secrets")
+                .attr("value", crate::redact::REVEALED),
+        )
+    });
     let suite = Element::new("testsuite")
         .attr("name", format!("fuzz seed {}", outcome.seed))
-        .attr("tests", 1)
+        .attr("tests", tests)
         .attr("failures", failures)
+        .attr("errors", errors)
         .attr("time", format!("{:.3}", outcome.elapsed_s))
-        .children(outcome.secrets_revealed.then(|| {
-            Element::new("properties").child(
-                Element::new("property")
-                    .attr("name", "secrets")
-                    .attr("value", crate::redact::REVEALED),
-            )
-        }))
-        .child(case);
+        .children(properties)
+        .child(case)
+        .children(interrupted);
     Element::new("testsuites")
         .attr("name", "gatecheck fuzz")
-        .attr("tests", 1)
+        .attr("tests", tests)
         .attr("failures", failures)
+        .attr("errors", errors)
         .child(suite)
         .document()
 }
@@ -227,4 +252,44 @@ pub fn write(dir: &Path, outcome: &FuzzOutcome) -> std::io::Result<Vec<PathBuf>>
     write_atomically(&dir.join("fuzz.json"), &json)?;
     write_atomically(&dir.join("junit.xml"), junit(outcome).as_bytes())?;
     Ok(repros)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn outcome(interrupted: bool) -> FuzzOutcome {
+        FuzzOutcome {
+            seed: 1,
+            cases_run: 7,
+            requested_cases: 500,
+            target: "http://127.0.0.1:1".into(),
+            elapsed_s: 0.5,
+            interrupted,
+            time_limited: false,
+            without_waits: false,
+            coverage: BTreeMap::new(),
+            repeated: 0,
+            findings: Vec::new(),
+            secrets_revealed: false,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_is_an_error_in_junit_not_green() {
+        let clean = junit(&outcome(false));
+        assert!(
+            clean.contains("errors=\"0\"") && !clean.contains("<error"),
+            "{clean}"
+        );
+        let stopped = junit(&outcome(true));
+        assert!(
+            stopped.contains("tests=\"2\"")
+                && stopped.contains("errors=\"1\"")
+                && stopped.contains("<error type=\"interrupted\"")
+                && stopped.contains("interrupted after 7 cases"),
+            "{stopped}"
+        );
+    }
 }

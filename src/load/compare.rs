@@ -183,6 +183,12 @@ pub fn differences(baseline: &LoadSummary, current: &LoadSummary) -> Vec<Differe
         }
     };
     differ("part", part(baseline), part(current));
+    // A run stopped early measured less than it planned: no baseline for a whole one.
+    let ran = |s: &LoadSummary| match s.interrupted {
+        true => "interrupted".to_owned(),
+        false => "ran to its end".to_owned(),
+    };
+    differ("completion", ran(baseline), ran(current));
     let (Some(base), Some(now)) = (&baseline.settings, &current.settings) else {
         let recorded = |s: &LoadSummary| match s.settings {
             Some(_) => "recorded".to_owned(),
@@ -361,6 +367,19 @@ mod tests {
         // The thresholds' order changes no verdict.
         let now = run_of(settings(CLOSED, &["p99(flow) < 50ms", "error_rate < 1%"]));
         assert_eq!(differences(&base, &now), Vec::new());
+    }
+
+    #[test]
+    fn an_interrupted_run_is_unlike_a_whole_one() {
+        let base = run_of(settings(CLOSED, &["error_rate < 1%"]));
+        let mut stopped = base.clone();
+        stopped.interrupted = true;
+        let found = differences(&base, &stopped);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].what, found[0].current.as_str()),
+            ("completion", "interrupted")
+        );
     }
 
     #[test]

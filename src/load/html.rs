@@ -241,7 +241,7 @@ fn thresholds_table(summary: &LoadSummary) -> String {
     if !summary.thresholds.is_empty() {
         out.push_str("<table><tr><th>threshold</th><th>actual</th><th>verdict</th></tr>");
         for t in &summary.thresholds {
-            let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let actual = t.actual_shown(2);
             let verdict = match (t.judged, t.passed) {
                 (false, _) => "<span class=\"fail\">not judged (interrupted)</span>",
                 (true, true) => "<span class=\"pass\">pass</span>",

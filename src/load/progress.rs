@@ -1,7 +1,7 @@
 //! Live progress of a load run on stderr, one line of at most 100 columns (indicatif draws it
 //! and cuts it to a narrower terminal). During the warm-up: the time left and the warm-up's own
 //! flow rate, labelled so. Then the measured window only: its time (and flows, with an
-//! iteration bound), flows/s and requests/s over the last 5 seconds, flows in flight, failed
+//! iteration bound), flows/s over the last 5 seconds, flows in flight, failed
 //! flows, the whole flow's p50 and p99 and the slowest step's p99 (corrected). Hidden when
 //! stderr is not a terminal or with `--quiet`. The line is made by `line`, a pure function of
 //! a `Snapshot`, so it is tested without a clock.

@@ -160,7 +160,7 @@ pub fn markdown(summary: &LoadSummary) -> String {
     if !summary.thresholds.is_empty() {
         out.push_str("\n| threshold | actual | verdict |\n|---|---|---|\n");
         for t in &summary.thresholds {
-            let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let actual = t.actual_shown(2);
             let verdict = match threshold_word(t) {
                 "FAIL" => "**FAIL**",
                 "PASS" => "pass",
@@ -257,7 +257,7 @@ pub fn console_with(summary: &LoadSummary, palette: Palette) -> String {
     if !summary.thresholds.is_empty() {
         out.push('\n');
         for t in &summary.thresholds {
-            let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.2}"));
+            let actual = t.actual_shown(2);
             let tone = match (t.judged, t.passed) {
                 (false, _) => Tone::Alarm,
                 (true, true) => Tone::Good,
@@ -309,7 +309,7 @@ fn threshold_case(t: &ThresholdVerdict) -> Element {
     let case = Element::new("testcase")
         .attr("classname", "thresholds")
         .attr("name", &t.threshold);
-    let actual = t.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"));
+    let actual = t.actual_shown(3);
     match (t.judged, t.passed) {
         (false, _) => case.child(Element::new("skipped").attr(
             "message",

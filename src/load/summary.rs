@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metrics::{encode, Latency, Metrics, Series, FLOW};
 use super::shard::Shard;
+use crate::output::text::count;
 use crate::scenario::load_spec::{LoadSpec, Metric, Model, Threshold};
 
 /// 2 added `settings`, `shard` and `merged`. 3 keys `steps` by step in flow order (a list),
@@ -202,6 +203,20 @@ pub struct ThresholdVerdict {
     pub passed: bool,
     /// False when the run was interrupted: `passed` is then false, and says nothing.
     pub judged: bool,
+    /// The unit of `actual` (`ms`, `%`, `flows/s`).
+    #[serde(default)]
+    pub unit: String,
+}
+
+impl ThresholdVerdict {
+    /// `actual` with `decimals` and its unit, or `no data`.
+    pub fn actual_shown(&self, decimals: usize) -> String {
+        match self.actual {
+            None => "no data".to_owned(),
+            Some(a) if self.unit.is_empty() => format!("{a:.decimals$}"),
+            Some(a) => format!("{a:.decimals$} {}", self.unit),
+        }
+    }
 }
 
 fn percentiles(histogram: &hdrhistogram::Histogram<u64>) -> Percentiles {
@@ -237,15 +252,17 @@ fn series(series: &Series) -> SeriesSummary {
 }
 
 pub fn describe_model(spec: &LoadSpec) -> String {
+    let flows = |n: u64| count(n as usize, "flow", "flows");
     let bound = match (spec.duration, spec.iterations) {
-        (Some(d), Some(n)) => format!("{} or {n} flows", humantime::format_duration(d)),
+        (Some(d), Some(n)) => format!("{} or {}", humantime::format_duration(d), flows(n)),
         (Some(d), None) => humantime::format_duration(d).to_string(),
-        (None, Some(n)) => format!("{n} flows"),
+        (None, Some(n)) => flows(n),
         (None, None) => "unbounded".into(),
     };
     match &spec.model {
         Model::Closed { vus, think_time } => format!(
-            "closed: {vus} virtual users, think time {}, {bound}",
+            "closed: {}, think time {}, {bound}",
+            count(*vus as usize, "virtual user", "virtual users"),
             humantime::format_duration(*think_time)
         ),
         Model::Open {
@@ -474,5 +491,6 @@ fn judge(threshold: &Threshold, metrics: &Metrics, summary: &LoadSummary) -> Thr
         actual,
         passed,
         judged: true,
+        unit: threshold.metric.unit().to_owned(),
     }
 }

@@ -131,8 +131,9 @@ fn fits(node: &Node, errors: &mut Errors, image: &CaptchaImage) {
         errors.at(
             node,
             format!(
-                "`captcha.image`: {} piece(s) of width {} (the piece and its decoys) and a margin of {} on each side need {across} px, but `width` is {}",
-                image.decoys + 1, image.piece_width, image.margin, image.width
+                "`captcha.image`: {} of width {} (the piece and its decoys) and a margin of {} on each side need {across} px, but `width` is {}",
+                if image.decoys == 0 { "1 piece".to_owned() } else { format!("{} pieces", image.decoys + 1) },
+                image.piece_width, image.margin, image.width
             ),
         );
     }

@@ -33,6 +33,16 @@ pub enum Model {
     },
 }
 
+/// Most a run's duration, warm-up, think time or stage may be: `Instant + duration` panics
+/// past its range, and 30 days catches a unit typed wrong (`30000h`). The flags share these
+/// bounds (`cmd::values`).
+pub const LONGEST: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Most virtual users of a closed model.
+pub const MAX_VUS: i64 = 100_000;
+/// Most flows in flight, and most flows started per second, of an open model.
+pub const MAX_IN_FLIGHT: i64 = 1_000_000;
+pub const MAX_RATE: f64 = 1_000_000.0;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
     pub text: String,
@@ -58,6 +68,17 @@ pub enum Metric {
     Throughput,
     /// Flows that started late, in percent of flows started.
     LateShare,
+}
+
+impl Metric {
+    /// The unit of the metric's figures, for reports (`48.58 ms`, `0.20 %`).
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Metric::Percentile { .. } => "ms",
+            Metric::ErrorRate | Metric::LateShare => "%",
+            Metric::Throughput => "flows/s",
+        }
+    }
 }
 
 /// Which samples a latency threshold judges: `p99(flow)` the flows and steps that succeeded
@@ -207,17 +228,18 @@ pub fn decode(node: &Node, errors: &mut Errors, steps: &[StepKey]) -> Option<Loa
     errors.known_keys(map, KEYS, "`load`");
     let duration = map.get_node("duration").and_then(|n| {
         let d = errors.duration(n, "`load.duration`")?;
-        above_zero(
+        let holds = !d.is_zero() && d <= LONGEST;
+        require(
             errors,
             n,
-            !d.is_zero(),
-            "`load.duration` must be more than 0",
+            holds,
+            "`load.duration` must be more than 0 and at most 30 days",
         );
-        Some(d)
+        Some(d.min(LONGEST))
     });
     let iterations = map.get_node("iterations").and_then(|n| {
         let i = errors.integer(n, "`load.iterations`")?;
-        above_zero(errors, n, i > 0, "`load.iterations` must be 1 or more");
+        require(errors, n, i > 0, "`load.iterations` must be 1 or more");
         Some(i.max(1) as u64)
     });
     if duration.is_none() && iterations.is_none() {
@@ -228,7 +250,7 @@ pub fn decode(node: &Node, errors: &mut Errors, steps: &[StepKey]) -> Option<Loa
     }
     let warmup = map
         .get_node("warmup")
-        .and_then(|n| errors.duration(n, "`load.warmup`"))
+        .and_then(|n| at_most_longest(n, errors, "`load.warmup`"))
         .unwrap_or_default();
     let model = decode_model(node, map, errors)?;
     let thresholds = map
@@ -273,14 +295,15 @@ fn decode_closed(map: &MarkedMappingNode, errors: &mut Errors) -> Model {
         .get_node("vus")
         .and_then(|n| {
             let vus = errors.integer(n, "`load.vus`")?;
-            above_zero(errors, n, vus > 0, "`load.vus` must be 1 or more");
+            let holds = (1..=MAX_VUS).contains(&vus);
+            require(errors, n, holds, "`load.vus` must be from 1 to 100000");
             Some(vus)
         })
         .unwrap_or(1)
-        .clamp(1, 100_000) as u32;
+        .clamp(1, MAX_VUS) as u32;
     let think_time = map
         .get_node("think_time")
-        .and_then(|n| errors.duration(n, "`load.think_time`"))
+        .and_then(|n| at_most_longest(n, errors, "`load.think_time`"))
         .unwrap_or_default();
     Model::Closed { vus, think_time }
 }
@@ -288,7 +311,17 @@ fn decode_closed(map: &MarkedMappingNode, errors: &mut Errors) -> Model {
 fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Model {
     let rate = map
         .get_node("rate")
-        .and_then(|n| errors.number(n, "`load.rate`"))
+        .and_then(|n| {
+            let rate = errors.number(n, "`load.rate`")?;
+            let holds = rate.is_finite() && (0.0..=MAX_RATE).contains(&rate);
+            require(
+                errors,
+                n,
+                holds,
+                "`load.rate` must be from 0 to 1000000 flows/s",
+            );
+            Some(if holds { rate } else { 0.0 })
+        })
         .unwrap_or(0.0);
     let stages = map
         .get_node("stages")
@@ -299,9 +332,19 @@ fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Mod
     }
     let max_in_flight = map
         .get_node("max_in_flight")
-        .and_then(|n| errors.integer(n, "`load.max_in_flight`"))
+        .and_then(|n| {
+            let most = errors.integer(n, "`load.max_in_flight`")?;
+            let holds = (1..=MAX_IN_FLIGHT).contains(&most);
+            require(
+                errors,
+                n,
+                holds,
+                "`load.max_in_flight` must be from 1 to 1000000",
+            );
+            Some(most)
+        })
         .unwrap_or(10_000)
-        .clamp(1, 1_000_000) as u32;
+        .clamp(1, MAX_IN_FLIGHT) as u32;
     Model::Open {
         rate,
         stages,
@@ -309,12 +352,21 @@ fn decode_open(node: &Node, map: &MarkedMappingNode, errors: &mut Errors) -> Mod
     }
 }
 
-/// A window of 0 s or 0 flows, or no virtual user, runs nothing: an error at `node` unless
-/// `holds` (the flags have the same bounds, `cmd::values`).
-fn above_zero(errors: &mut Errors, node: &Node, holds: bool, message: &str) {
+/// An error at `node` unless `holds`: a window of 0 s or 0 flows, or no virtual user, runs
+/// nothing, and past the bounds a run cannot be scheduled (the flags have the same bounds,
+/// `cmd::values`).
+fn require(errors: &mut Errors, node: &Node, holds: bool, message: &str) {
     if !holds {
         errors.at(node, message);
     }
+}
+
+/// A duration from 0 to `LONGEST` (a warm-up, a think time, a stage).
+fn at_most_longest(node: &Node, errors: &mut Errors, what: &str) -> Option<Duration> {
+    let d = errors.duration(node, what)?;
+    let message = format!("{what} must be at most 30 days");
+    require(errors, node, d <= LONGEST, &message);
+    Some(d.min(LONGEST))
 }
 
 fn decode_thresholds(list: &Node, errors: &mut Errors, steps: &[StepKey]) -> Vec<Threshold> {
@@ -376,11 +428,15 @@ fn decode_stages(node: &Node, errors: &mut Errors) -> Vec<(Duration, f64)> {
             errors.known_keys(map, &["duration", "target"], "a stage");
             let duration = map
                 .get_node("duration")
-                .and_then(|n| errors.duration(n, "a stage's `duration`"))?;
-            let target = map
-                .get_node("target")
-                .and_then(|n| errors.number(n, "a stage's `target`"))?;
-            Some((duration, target.max(0.0)))
+                .and_then(|n| at_most_longest(n, errors, "a stage's `duration`"))?;
+            let target = map.get_node("target").and_then(|n| {
+                let target = errors.number(n, "a stage's `target`")?;
+                let holds = target.is_finite() && (0.0..=MAX_RATE).contains(&target);
+                let message = "a stage's `target` must be from 0 to 1000000 flows/s";
+                require(errors, n, holds, message);
+                Some(if holds { target } else { 0.0 })
+            })?;
+            Some((duration, target))
         })
         .collect()
 }

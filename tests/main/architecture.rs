@@ -314,3 +314,23 @@ fn the_size_check_measures_functions() {
     );
     assert_eq!(paths, ["api::Operation", "gateway::flow::store::Store"]);
 }
+
+#[test]
+fn only_cmd_out_writes_to_stdout() {
+    // `print!` panics on a closed pipe (`gatecheck run | head -1`); `cmd::out` stops writing.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let writers: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("cmd/out.rs") && !f.ends_with("tests.rs"))
+        .filter(|f| {
+            let code = code_of(&std::fs::read_to_string(f).expect("source"))
+                .replace("eprintln!(", "")
+                .replace("eprint!(", "");
+            code.contains("println!(") || code.contains("print!(")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(writers.is_empty(), "print! outside cmd::out: {writers:?}");
+}

@@ -79,7 +79,18 @@ fn refused() -> Vec<(Vec<String>, &'static str, &'static str)> {
         (
             command(&["fuzz", "--max-ops", "0"]),
             "--max-ops",
-            "from 1 up",
+            "from 1 to 200",
+        ),
+        (
+            command(&["fuzz", "--max-ops", "4294967295"]),
+            "--max-ops",
+            "from 1 to 200",
+        ),
+        // A semaphore of that many permits panicked.
+        (
+            command(&["run", "--jobs", "9999999999999999999"]),
+            "--jobs",
+            "from 1 to 1024",
         ),
         (
             command(&["fuzz", "--time-limit", "0s"]),
@@ -178,12 +189,40 @@ fn zero_warm_up_and_think_time_still_run() {
 }
 
 #[test]
-fn a_load_section_of_nothing_is_invalid() {
+fn a_load_section_that_cannot_run_is_invalid() {
     let dir = temp_dir("arguments-section");
     for (section, message) in [
         ("{duration: 0s}", "`load.duration` must be more than 0"),
         ("{iterations: 0}", "`load.iterations` must be 1 or more"),
-        ("{vus: 0, duration: 5s}", "`load.vus` must be 1 or more"),
+        (
+            "{vus: 0, duration: 5s}",
+            "`load.vus` must be from 1 to 100000",
+        ),
+        (
+            "{vus: 200000, duration: 5s}",
+            "`load.vus` must be from 1 to 100000",
+        ),
+        // Past `Instant`'s range: the engine panicked at its start.
+        (
+            "{duration: 5s, warmup: 300000000000y}",
+            "`load.warmup` must be at most 30 days",
+        ),
+        (
+            "{duration: 31days}",
+            "`load.duration` must be more than 0 and at most 30 days",
+        ),
+        (
+            "{model: open, rate: 5, max_in_flight: 0, duration: 5s}",
+            "`load.max_in_flight` must be from 1 to 1000000",
+        ),
+        (
+            "{model: open, rate: -1, stages: [{duration: 5s, target: 10}], duration: 5s}",
+            "`load.rate` must be from 0 to 1000000 flows/s",
+        ),
+        (
+            "{model: open, stages: [{duration: 5s, target: -5}], duration: 5s}",
+            "a stage's `target` must be from 0 to 1000000 flows/s",
+        ),
     ] {
         let text = format!(
             "name: nothing\nusers: {{alice: phone}}\nsteps:\n  - reach: t3\nload: {section}\n"

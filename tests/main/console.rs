@@ -255,25 +255,30 @@ fn arguments_are_checked_before_the_run_starts() {
 #[test]
 fn latest_points_at_the_newest_run_and_the_id_is_its_start() {
     let reports = temp_dir("console-latest");
+    let compact = |t: &str| -> String { t.chars().filter(char::is_ascii_alphanumeric).collect() };
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let before = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        // A run of more than a second: an id stamped at its end would be past its start.
         let output = gatecheck()
             .current_dir(repo_path(""))
-            .args(["run", "scenarios/happy/phone_user.yaml", "--reports"])
+            .args(["run", "scenarios/happy/phone_user.yaml"])
+            .args(["--fault", "latency=send_captcha:1100ms", "--reports"])
             .arg(&reports)
             .output()
             .expect("runs");
         assert_exit(&output, 0);
         let latest = std::fs::read_link(reports.join("latest")).expect("latest is a link");
         let id = latest.to_string_lossy().into_owned();
-        let compact: String = before.chars().filter(char::is_ascii_alphanumeric).collect();
+        let text = std::fs::read_to_string(reports.join("latest/results.json")).expect("json");
+        let results: serde_json::Value = serde_json::from_str(&text).expect("results.json");
+        assert_eq!(results["run_id"], id.as_str());
+        assert!(results["duration_ms"].as_u64().expect("duration") >= 1100);
+        let started = compact(results["started_at"].as_str().expect("started_at"));
+        let stamp = id.split('-').next().expect("stamp");
         assert!(
-            id.as_str() >= compact.as_str(),
-            "{id} starts no sooner than {compact}"
+            stamp <= started.as_str(),
+            "{id} is stamped after the start {started}"
         );
-        let results = std::fs::read_to_string(reports.join("latest/results.json")).expect("json");
-        assert!(results.contains(&format!("\"run_id\":\"{id}\"")));
         ids.push(id);
     }
     assert_ne!(ids[0], ids[1]);
