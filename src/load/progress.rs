@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::metrics::Metrics;
 use crate::output::escape::console_line;
+use crate::output::text::compact_latency;
 use crate::scenario::load_spec::LoadSpec;
 
 /// The widest the line gets.
@@ -129,19 +130,6 @@ impl Recent {
     }
 }
 
-/// A latency as people read it: `420µs` below a millisecond, `1.2ms`, `35ms`, `3.4s`, `12s`.
-pub fn latency(duration: Duration) -> String {
-    let us = duration.as_micros();
-    let ms = duration.as_secs_f64() * 1000.0;
-    match () {
-        _ if us < 1000 => format!("{us}µs"),
-        _ if ms < 9.95 => format!("{ms:.1}ms"),
-        _ if ms < 999.5 => format!("{ms:.0}ms"),
-        _ if ms < 9950.0 => format!("{:.1}s", ms / 1000.0),
-        _ => format!("{:.0}s", ms / 1000.0),
-    }
-}
-
 /// How far the measured window is, by the bound nearer its end (a run stops at whichever
 /// comes first), and the flow rate: `12/30 s  498 flows/s` or `600/1000 flows  498/s`.
 fn window(plan: &Plan, measured: Duration, flows: u64, rates: Rates) -> String {
@@ -176,15 +164,15 @@ pub fn line(plan: &Plan, elapsed: Duration, now: &Snapshot, rates: Rates) -> Str
         window(plan, elapsed - plan.warmup, now.flows, rates),
         now.in_flight,
         now.failed,
-        latency(now.flow_p50),
-        latency(now.flow_p99)
+        compact_latency(now.flow_p50),
+        compact_latency(now.flow_p99)
     );
     let head = console::truncate_str(&head, WIDTH, "…").into_owned();
     let Some((name, p99)) = &now.slowest else {
         return head;
     };
     // The slowest step's name takes what room is left; with too little, the part is left out.
-    let tail = format!(" p99 {}", latency(*p99));
+    let tail = format!(" p99 {}", compact_latency(*p99));
     let fixed = console::measure_text_width(&head) + "  slowest ".len();
     let fixed = fixed + console::measure_text_width(&tail);
     let room = WIDTH.saturating_sub(fixed);
@@ -286,18 +274,6 @@ mod tests {
             flow_p99: Duration::from_micros(12_345),
             slowest: Some(("a step named at length by its scenario".into(), 9 * MS)),
         }
-    }
-
-    #[test]
-    fn latencies_read_in_their_unit() {
-        assert_eq!(latency(Duration::from_micros(420)), "420µs");
-        assert_eq!(latency(Duration::from_micros(999)), "999µs");
-        assert_eq!(latency(Duration::from_micros(1_200)), "1.2ms");
-        assert_eq!(latency(Duration::from_micros(9_990)), "10ms");
-        assert_eq!(latency(35 * MS), "35ms");
-        assert_eq!(latency(Duration::from_micros(999_700)), "1.0s");
-        assert_eq!(latency(3_400 * MS), "3.4s");
-        assert_eq!(latency(Duration::from_secs(12)), "12s");
     }
 
     #[test]

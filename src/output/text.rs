@@ -1,5 +1,6 @@
 //! Figures as people read them: a count with its noun in the right number (`1 step`,
-//! `2 steps`), and a duration in the unit it is written in (`850 ms`, `1.2 s`).
+//! `2 steps`), and a duration in the unit it is written in (`850 ms`, `1.2 s`; `1.2ms` where a
+//! line is short of room).
 
 use std::time::Duration;
 
@@ -40,6 +41,20 @@ pub fn millis(ms: u64) -> String {
     }
 }
 
+/// A latency in a line short of room (the load progress line): `duration` without spaces and
+/// with a tenth where it matters, `420µs`, `1.2ms`, `35ms`, `3.4s`, `12s`.
+pub fn compact_latency(duration: Duration) -> String {
+    let us = duration.as_micros();
+    let ms = duration.as_secs_f64() * 1000.0;
+    match () {
+        _ if us < 1000 => format!("{us}µs"),
+        _ if ms < 9.95 => format!("{ms:.1}ms"),
+        _ if ms < 999.5 => format!("{ms:.0}ms"),
+        _ if ms < 9950.0 => format!("{:.1}s", ms / 1000.0),
+        _ => format!("{:.0}s", ms / 1000.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +76,17 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(125)), "2 min 5 s");
         assert_eq!(millis(0), "0 ms");
         assert_eq!(millis(1234), "1.2 s");
+    }
+
+    #[test]
+    fn latencies_read_in_their_unit() {
+        assert_eq!(compact_latency(Duration::from_micros(420)), "420µs");
+        assert_eq!(compact_latency(Duration::from_micros(999)), "999µs");
+        assert_eq!(compact_latency(Duration::from_micros(1_200)), "1.2ms");
+        assert_eq!(compact_latency(Duration::from_micros(9_990)), "10ms");
+        assert_eq!(compact_latency(Duration::from_millis(35)), "35ms");
+        assert_eq!(compact_latency(Duration::from_micros(999_700)), "1.0s");
+        assert_eq!(compact_latency(Duration::from_millis(3_400)), "3.4s");
+        assert_eq!(compact_latency(Duration::from_secs(12)), "12s");
     }
 }
