@@ -11,11 +11,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 
 /// `count` for nouns whose plural adds an `s`.
 pub fn count_s(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    count(n, noun, &format!("{noun}s"))
 }
 
 /// A duration as a scenario would write it: `850 ms` under a second, `1.2 s` up to a

@@ -15,7 +15,7 @@ use gatecheck::yaml::diagnostic::FileErrors;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::support::{assert_exit, gatecheck, repo_path, temp_dir, write_file};
+use crate::support::{assert_exit, gatecheck, repo_path, temp_dir, write_file, yaml_files};
 
 const HEAD: &str = "name: hostile\nsteps:\n  - send_captcha:\n";
 
@@ -55,22 +55,8 @@ fn many_steps(count: usize) -> String {
     )
 }
 
-/// Every `.yaml` file under `dir`.
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-    out.sort();
-}
-
 fn real_scenarios() -> Vec<Vec<u8>> {
-    let mut files = Vec::new();
-    yaml_files(&repo_path("scenarios"), &mut files);
+    let files = yaml_files(&repo_path("scenarios"));
     files
         .iter()
         .map(|f| std::fs::read(f).expect("read"))

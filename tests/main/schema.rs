@@ -4,7 +4,6 @@
 //! 2020-12, as the schema says), an editor's view of the file: YAML typed by yaml-rust2 as
 //! YAML 1.2's core schema types it, then validated as JSON.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use gatecheck::fuzz::{ops, render_case};
@@ -15,7 +14,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::repo_path;
+use crate::support::{repo_path, yaml_files};
 
 struct Validator {
     schemas: boon::Schemas,
@@ -94,17 +93,6 @@ fn key_of(key: &Yaml) -> String {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn the_committed_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(repo_path("scenarios/schema.json")).expect("schema");
@@ -116,8 +104,7 @@ fn the_committed_schema_is_the_generated_one() {
 
 #[test]
 fn every_built_in_scenario_passes_the_schema() {
-    let mut files = Vec::new();
-    yaml_files(&repo_path("scenarios"), &mut files);
+    let files = yaml_files(&repo_path("scenarios"));
     assert!(files.len() >= 90, "{} files", files.len());
     let failed: Vec<String> = files
         .iter()
