@@ -142,6 +142,7 @@ pub struct IntervalSeries {
     pub count: u32,
     pub ko: u32,
     pub p50_ms: f32,
+    pub p90_ms: f32,
     pub p99_ms: f32,
     pub max_ms: f32,
 }
@@ -342,6 +343,7 @@ impl Metrics {
             } else {
                 numbers.count = count;
                 numbers.p50_ms = ms(histogram.value_at_quantile(0.5)) as f32;
+                numbers.p90_ms = ms(histogram.value_at_quantile(0.9)) as f32;
                 numbers.p99_ms = ms(histogram.value_at_quantile(0.99)) as f32;
                 numbers.max_ms = max_ms as f32;
             }

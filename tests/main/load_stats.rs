@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gatecheck::load::summary::{parse, Verdict};
+use gatecheck::load::summary::{parse, LoadSummary, TimelinePoint, Verdict};
 use gatecheck::profile::Profile;
 use gatecheck::scenario::decode_scenario;
 use gatecheck::scenario::load_spec::{LoadSpec, Model};
@@ -165,5 +165,59 @@ fn an_older_summary_is_refused_with_a_clear_message() {
         error.contains("old/summary.json is a load summary of schema version 2")
             && error.contains("run the load again"),
         "{error}"
+    );
+}
+
+/// Schema 4's timeline, recorded by a short open-model run: each second's requests are the
+/// steps that ended in it (summing to the run's requests), with p50 <= p90 <= p99 per step;
+/// the record reads back through `parse` unchanged, and a schema 3 record (no `requests`, no
+/// `p50_ms`/`p90_ms`) still reads, with those empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeline_records_requests_and_quantiles_per_second() {
+    let spec = crate::load::open_spec(40.0, 100, Duration::from_millis(2500));
+    let summary = run(&scenario(TWO_RESETS), &options(spec, Vec::new())).await;
+    assert!(summary.timeline.len() >= 2, "{:?}", summary.timeline);
+    let requests: u64 = summary.timeline.iter().map(|p| p.requests).sum();
+    assert_eq!(requests, summary.requests);
+    let steps: u64 = summary.steps.iter().map(|s| s.series.count).sum();
+    assert_eq!(requests, steps);
+    let first = &summary.timeline[0];
+    assert!(first.requests > 0);
+    for (name, p90) in &first.p90_ms {
+        assert!(
+            first.p50_ms[name] <= *p90 && *p90 <= first.p99_ms[name],
+            "{name}"
+        );
+    }
+    assert!(first.p90_ms.contains_key("flow"), "{first:?}");
+    let json = serde_json::to_string(&summary).expect("json");
+    // Compared field by field: serde_json reads a float's last digit back differently.
+    let back = parse(&json, "summary.json").expect("reads back");
+    assert_eq!(back.schema_version, 4);
+    let shape = |s: &LoadSummary| -> Vec<(u64, u64, Vec<String>)> {
+        let keys = |p: &TimelinePoint| p.p90_ms.keys().cloned().collect();
+        s.timeline
+            .iter()
+            .map(|p| (p.flows, p.requests, keys(p)))
+            .collect()
+    };
+    assert_eq!(shape(&back), shape(&summary));
+
+    let mut old: serde_json::Value = serde_json::from_str(&json).expect("json");
+    old["schema_version"] = 3.into();
+    for point in old["timeline"].as_array_mut().expect("timeline") {
+        for field in ["requests", "p50_ms", "p90_ms"] {
+            point.as_object_mut().expect("point").remove(field);
+        }
+    }
+    let old = parse(&old.to_string(), "old/summary.json").expect("schema 3 reads");
+    assert!(old
+        .timeline
+        .iter()
+        .all(|p| p.p90_ms.is_empty() && p.requests == 0));
+    let html = gatecheck::load::html::render(&old);
+    assert!(
+        html.contains("holds no p50 or p90 per second"),
+        "schema 3 says why"
     );
 }

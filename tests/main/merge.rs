@@ -238,6 +238,32 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
     assert_eq!(counts, [50 + 30, 50 + 30]);
     let timeline: Vec<u64> = summary.timeline.iter().map(|p| p.flows).collect();
     assert_eq!(timeline, [80, 80]);
+    // Schema 4's per-second fields merge exactly: requests add up, and each second's p90 is
+    // the p90 of both shards' samples of that second (not an average of the shards' p90s).
+    let requests: Vec<u64> = summary.timeline.iter().map(|p| p.requests).collect();
+    assert_eq!(requests, [80, 80]);
+    for (second, point) in summary.timeline.iter().enumerate() {
+        let half = |v: &[u64]| -> Vec<u64> {
+            let (a, b) = v.split_at(v.len() / 2);
+            if second == 0 {
+                a.to_vec()
+            } else {
+                b.to_vec()
+            }
+        };
+        let mut both = new_histogram();
+        for ms in half(&fast).iter().chain(&half(&slow)) {
+            both.record(ms * 1000).expect("record");
+        }
+        let p90 = both.value_at_quantile(0.9) as f64 / 1000.0;
+        assert!(
+            (point.p90_ms["flow"] - p90).abs() < 1e-3,
+            "second {second}: {point:?}"
+        );
+        assert!(
+            (point.p50_ms["check_code"] - both.value_at_quantile(0.5) as f64 / 1000.0).abs() < 1e-3
+        );
+    }
 }
 
 /// Failed flows merge apart from the rest, exactly: the merged KO histogram is every shard's

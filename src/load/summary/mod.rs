@@ -6,15 +6,24 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{encode, Latency, Metrics, Series, FLOW};
+mod timeline;
+
+use super::metrics::{encode, Latency, Metrics, Series};
 use super::shard::Shard;
 use crate::output::text::count;
 use crate::scenario::load_spec::{LoadSpec, Metric, Model, Threshold};
+use timeline::timeline;
+pub use timeline::TimelinePoint;
 
 /// 2 added `settings`, `shard` and `merged`. 3 keys `steps` by step in flow order (a list),
 /// splits each series' latency into `ok` and `ko`, and adds `verdict`, `planned` and each
 /// threshold's `judged`; older records are refused (`parse`): their latencies mix failures in.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4 adds to each timeline point `requests` and each series' `p50_ms` and `p90_ms`; a record
+/// of 3 is still read (those fields empty: its report has no bands or requests/s to draw, and
+/// says so), since nothing it holds is wrong, only less.
+pub const SCHEMA_VERSION: u32 = 4;
+/// The oldest schema version `parse` reads.
+pub const OLDEST_READ: u32 = 3;
 
 /// A `summary.json`'s text as a record; `shown` names it in errors. Records of another schema
 /// version are refused with what to do.
@@ -26,10 +35,10 @@ pub fn parse(text: &str, shown: &str) -> Result<LoadSummary, String> {
     let version: Version =
         serde_json::from_str(text).map_err(|e| format!("{shown} is not a load summary: {e}"))?;
     match version.schema_version {
-        Some(SCHEMA_VERSION) => serde_json::from_str(text)
+        Some(OLDEST_READ..=SCHEMA_VERSION) => serde_json::from_str(text)
             .map_err(|e| format!("{shown} is not a load summary: {e}")),
         Some(other) => Err(format!(
-            "{shown} is a load summary of schema version {other}; this gatecheck reads version {SCHEMA_VERSION} (steps in flow order, OK and KO latency apart): run the load again with this gatecheck"
+            "{shown} is a load summary of schema version {other}; this gatecheck reads versions {OLDEST_READ} to {SCHEMA_VERSION} (steps in flow order, OK and KO latency apart): run the load again with this gatecheck"
         )),
         None => Err(format!("{shown} is not a load summary: no `schema_version`")),
     }
@@ -181,19 +190,6 @@ pub struct Percentiles {
     pub p999: f64,
     pub max: f64,
     pub mean: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TimelinePoint {
-    /// Seconds into the measured window.
-    pub t: f64,
-    /// Flows that ended in that second, OK and KO ...
-    pub flows: u64,
-    /// ... and of them KO.
-    pub failed: u64,
-    /// Corrected p99 of OK samples per step (by name) and for `flow`, ms.
-    pub p99_ms: BTreeMap<String, f64>,
-    pub max_ms: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -427,41 +423,6 @@ fn verdict(interrupted: bool, thresholds: &mut [ThresholdVerdict]) -> Verdict {
     } else {
         Verdict::Failed
     }
-}
-
-/// A point a second: completed flows (and failed ones) and each series' p99 and max of OK
-/// samples, steps by name.
-fn timeline(metrics: &Metrics) -> Vec<TimelinePoint> {
-    let name_of = |log: &str| match log {
-        FLOW => Some(FLOW.to_owned()),
-        log => metrics
-            .steps
-            .iter()
-            .find(|s| s.log == log)
-            .map(|s| s.key.name.clone()),
-    };
-    metrics
-        .intervals
-        .iter()
-        .map(|interval| {
-            let series: Vec<(String, &super::metrics::IntervalSeries)> = metrics
-                .interval_series(interval)
-                .filter_map(|(log, s)| Some((name_of(log)?, s)))
-                .collect();
-            let flow = series.iter().find(|(n, _)| n == FLOW).map(|(_, s)| *s);
-            let ok = series.iter().filter(|(_, s)| s.count > 0);
-            TimelinePoint {
-                t: interval.start,
-                flows: flow.map_or(0, |s| u64::from(s.count) + u64::from(s.ko)),
-                failed: flow.map_or(0, |s| u64::from(s.ko)),
-                p99_ms: ok
-                    .clone()
-                    .map(|(n, s)| (n.clone(), f64::from(s.p99_ms)))
-                    .collect(),
-                max_ms: ok.map(|(n, s)| (n.clone(), f64::from(s.max_ms))).collect(),
-            }
-        })
-        .collect()
 }
 
 /// One threshold against the run's figures; a latency over no sample of those it judges (OK

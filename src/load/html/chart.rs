@@ -1,0 +1,310 @@
+//! The SVG charts of `report.html`: fluid (`width: 100%` with a viewBox, so a chart fills its
+//! grid cell at any window width), axes from `axis` (nice ticks, log where the data spans
+//! orders of magnitude), a legend under the plot, and hover values as SVG `<title>`s.
+
+use std::fmt::Write;
+
+use super::axis::{label, time_label, time_ticks, Scale};
+use crate::output::escape::{html_attribute, html_text};
+
+pub const COLOURS: &[&str] = &[
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+];
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 260.0;
+const LEFT: f64 = 58.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 34.0;
+
+/// One line: values over intervals `(start, length, value)`, drawn as a step (flat over each
+/// interval's real span, so a partial last second is a short step, not a dip).
+pub struct Line {
+    pub name: String,
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// The x axis: time (seconds, evenly spaced ticks) or labelled positions.
+pub enum XAxis {
+    Time {
+        end: f64,
+    },
+    Labels {
+        end: f64,
+        labels: Vec<(f64, String)>,
+    },
+}
+
+impl XAxis {
+    fn ticks(&self) -> Vec<(f64, String)> {
+        match self {
+            XAxis::Time { end } => time_ticks(*end, 8)
+                .into_iter()
+                .map(|t| (t, time_label(t)))
+                .collect(),
+            XAxis::Labels { labels, .. } => labels.clone(),
+        }
+    }
+
+    fn span(&self) -> f64 {
+        match self {
+            XAxis::Time { end } => time_ticks(*end, 8).last().copied().unwrap_or(1.0),
+            XAxis::Labels { end, .. } => *end,
+        }
+    }
+}
+
+fn plot_w() -> f64 {
+    WIDTH - LEFT - RIGHT
+}
+
+fn plot_h() -> f64 {
+    HEIGHT - TOP - BOTTOM
+}
+
+/// The figure around a chart, its caption and the legend (`names` with colours).
+fn figure(kind: &str, title: &str, svg: &str, names: &[&str]) -> String {
+    let mut legend = String::new();
+    if names.len() > 1 {
+        legend.push_str("<ul class=\"legend\">");
+        for (i, name) in names.iter().enumerate() {
+            let _ = write!(
+                legend,
+                "<li><i style=\"background:{}\"></i>{}</li>",
+                COLOURS[i % COLOURS.len()],
+                html_text(name)
+            );
+        }
+        legend.push_str("</ul>");
+    }
+    format!(
+        "<figure class=\"chart\" data-chart=\"{}\"><figcaption>{}</figcaption>{svg}{legend}</figure>",
+        html_attribute(kind),
+        html_text(title)
+    )
+}
+
+/// A figure saying why there is nothing to draw.
+pub fn empty(kind: &str, title: &str, why: &str) -> String {
+    let body = format!("<p class=\"empty\">{}</p>", html_text(why));
+    figure(kind, title, &body, &[])
+}
+
+/// Axes, grid and tick labels for `y` and `x`; the SVG opened, not closed.
+fn axes(y: &Scale, y_label: &str, x: &XAxis) -> String {
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\">"
+    );
+    for tick in &y.ticks {
+        let py = TOP + plot_h() * (1.0 - y.at(*tick));
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{py:.1}\" y2=\"{py:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
+            WIDTH - RIGHT,
+            LEFT - 5.0,
+            py + 3.5,
+            label(*tick)
+        );
+    }
+    let span = x.span();
+    for (at, text) in x.ticks() {
+        let px = LEFT + plot_w() * (at / span);
+        let _ = write!(
+            svg,
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" class=\"grid\"/><text x=\"{px:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+            TOP + plot_h(),
+            HEIGHT - BOTTOM + 14.0,
+            html_text(&text)
+        );
+    }
+    let mid = TOP + plot_h() / 2.0;
+    let scale = if y.log { ", log" } else { "" };
+    let _ = write!(
+        svg,
+        "<text x=\"12\" y=\"{mid:.1}\" class=\"axis\" transform=\"rotate(-90 12 {mid:.1})\" text-anchor=\"middle\">{}{scale}</text>",
+        html_text(y_label)
+    );
+    svg
+}
+
+fn px(x: &XAxis, v: f64) -> f64 {
+    LEFT + plot_w() * (v / x.span()).clamp(0.0, 1.0)
+}
+
+fn py(y: &Scale, v: f64) -> f64 {
+    TOP + plot_h() * (1.0 - y.at(v))
+}
+
+/// Lines over time (or positions), each a step per interval; `log_ok`: a log axis is allowed.
+/// Hover: one `<title>` column per interval with every line's value.
+pub fn lines(
+    kind: &str,
+    title: &str,
+    unit: &str,
+    lines: &[Line],
+    x: &XAxis,
+    log_ok: bool,
+    why_empty: &str,
+) -> String {
+    if lines.iter().all(|l| l.points.is_empty()) {
+        return empty(kind, title, why_empty);
+    }
+    let y = Scale::for_values(
+        lines.iter().flat_map(|l| l.points.iter().map(|p| p.2)),
+        log_ok,
+    );
+    let mut svg = axes(&y, unit, x);
+    for (i, line) in lines.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let mut points = String::new();
+        for (start, length, value) in &line.points {
+            let (a, b, v) = (px(x, *start), px(x, start + length), py(&y, *value));
+            let _ = write!(points, "{a:.1},{v:.1} {b:.1},{v:.1} ");
+        }
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
+            points.trim_end()
+        );
+    }
+    hover_columns(&mut svg, lines, x, unit);
+    svg.push_str("</svg>");
+    let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    figure(kind, title, &svg, &names)
+}
+
+/// Invisible columns, one per interval of the first line with points, titled with each line's
+/// value there: hover values without a script.
+fn hover_columns(svg: &mut String, lines: &[Line], x: &XAxis, unit: &str) {
+    let Some(base) = lines.iter().find(|l| !l.points.is_empty()) else {
+        return;
+    };
+    for (start, length, _) in &base.points {
+        let mut text = format!("{}–{}", time_label(*start), time_label(start + length));
+        for line in lines {
+            if let Some(p) = line.points.iter().find(|p| p.0 == *start) {
+                let _ = write!(text, "\n{}: {} {unit}", line.name, label(round3(p.2)));
+            }
+        }
+        let (a, b) = (px(x, *start), px(x, start + length));
+        let _ = write!(
+            svg,
+            "<rect x=\"{a:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" class=\"hover\"><title>{}</title></rect>",
+            (b - a).max(0.5),
+            plot_h(),
+            html_text(&text)
+        );
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    if v.abs() >= 100.0 {
+        v.round()
+    } else {
+        (v * 1000.0).round() / 1000.0
+    }
+}
+
+/// A band per interval between `low` and `high` (p50 and p99) with a `mid` line (p90), over
+/// time, on a log axis when the values span orders of magnitude.
+pub fn band(
+    kind: &str,
+    title: &str,
+    points: &[(f64, f64, [f64; 3])],
+    x: &XAxis,
+    colour: &str,
+) -> String {
+    if points.is_empty() {
+        return empty(
+            kind,
+            title,
+            "No request of this step succeeded in the measured window.",
+        );
+    }
+    let y = Scale::for_values(points.iter().flat_map(|p| p.2), true);
+    let mut svg = axes(&y, "ms", x);
+    let mut upper = String::new();
+    let mut lower = Vec::new();
+    let mut mid = String::new();
+    for (start, length, [p50, p90, p99]) in points {
+        let (a, b) = (px(x, *start), px(x, start + length));
+        let _ = write!(
+            upper,
+            "{a:.1},{:.1} {b:.1},{:.1} ",
+            py(&y, *p99),
+            py(&y, *p99)
+        );
+        lower.push(format!(
+            "{b:.1},{:.1} {a:.1},{:.1}",
+            py(&y, *p50),
+            py(&y, *p50)
+        ));
+        let _ = write!(
+            mid,
+            "{a:.1},{:.1} {b:.1},{:.1} ",
+            py(&y, *p90),
+            py(&y, *p90)
+        );
+    }
+    lower.reverse();
+    let _ = write!(
+        svg,
+        "<polygon fill=\"{colour}\" fill-opacity=\"0.25\" stroke=\"none\" points=\"{upper}{}\"/><polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
+        lower.join(" "),
+        mid.trim_end()
+    );
+    for (start, length, [p50, p90, p99]) in points {
+        let (a, b) = (px(x, *start), px(x, start + length));
+        let _ = write!(
+            svg,
+            "<rect x=\"{a:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" class=\"hover\"><title>{}: p50 {} ms, p90 {} ms, p99 {} ms</title></rect>",
+            (b - a).max(0.5),
+            plot_h(),
+            html_text(&time_label(*start)),
+            label(round3(*p50)),
+            label(round3(*p90)),
+            label(round3(*p99))
+        );
+    }
+    svg.push_str("</svg>");
+    figure(kind, title, &svg, &[])
+}
+
+/// Bars `(low, high, count)` over a log latency axis: a latency histogram.
+pub fn histogram(kind: &str, title: &str, bars: &[(f64, f64, u64)], colour: &str) -> String {
+    let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
+        return empty(kind, title, "No sample in the measured window.");
+    };
+    let x_scale = Scale {
+        log: true,
+        ticks: super::axis::log_ticks(first.0, last.1),
+    };
+    let top = bars.iter().map(|b| b.2).max().unwrap_or(1) as f64;
+    let y = Scale::for_values(std::iter::once(top), false);
+    let labels: Vec<(f64, String)> = x_scale
+        .ticks
+        .iter()
+        .map(|t| (x_scale.at(*t), label(*t)))
+        .collect();
+    let x = XAxis::Labels { end: 1.0, labels };
+    let mut svg = axes(&y, "samples", &x);
+    for (low, high, n) in bars {
+        let (a, b) = (px(&x, x_scale.at(*low)), px(&x, x_scale.at(*high)));
+        let top = py(&y, *n as f64);
+        let _ = write!(
+            svg,
+            "<rect x=\"{a:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{}–{} ms: {n}</title></rect>",
+            (b - a - 0.6).max(0.6),
+            TOP + plot_h() - top,
+            label(round3(*low)),
+            label(round3(*high))
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">ms, log</text></svg>",
+        WIDTH - RIGHT,
+        HEIGHT - 4.0
+    );
+    figure(kind, title, &svg, &[])
+}
