@@ -173,20 +173,48 @@ pub fn lines(
     figure(kind, title, &svg, &names)
 }
 
-/// Invisible columns, one per interval of the first line with points, titled with each line's
-/// value there: hover values without a script.
+/// At most this many hover columns a chart: past it each column covers several intervals, so
+/// a 10-minute run's page stays small.
+const MAX_HOVERS: usize = 120;
+
+/// Invisible columns, one per interval (or per group of intervals on a long run) of the first
+/// line with points, titled with each line's value there (its range over a group): hover
+/// values without a script.
 fn hover_columns(svg: &mut String, lines: &[Line], x: &XAxis, unit: &str) {
     let Some(base) = lines.iter().find(|l| !l.points.is_empty()) else {
         return;
     };
-    for (start, length, _) in &base.points {
-        let mut text = format!("{}–{}", time_label(*start), time_label(start + length));
+    let group = base.points.len().div_ceil(MAX_HOVERS).max(1);
+    for chunk in base.points.chunks(group) {
+        let start = chunk[0].0;
+        let end = chunk.last().map_or(start, |p| p.0 + p.1);
+        let mut text = format!("{}–{}", time_label(start), time_label(end));
         for line in lines {
-            if let Some(p) = line.points.iter().find(|p| p.0 == *start) {
-                let _ = write!(text, "\n{}: {} {unit}", line.name, label(round3(p.2)));
+            let values: Vec<f64> = line
+                .points
+                .iter()
+                .filter(|p| p.0 >= start && p.0 < end)
+                .map(|p| p.2)
+                .collect();
+            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            match values.len() {
+                0 => continue,
+                _ if low == high => {
+                    let _ = write!(text, "\n{}: {} {unit}", line.name, label(round3(low)));
+                }
+                _ => {
+                    let _ = write!(
+                        text,
+                        "\n{}: {}–{} {unit}",
+                        line.name,
+                        label(round3(low)),
+                        label(round3(high))
+                    );
+                }
             }
         }
-        let (a, b) = (px(x, *start), px(x, start + length));
+        let (a, b) = (px(x, start), px(x, end));
         let _ = write!(
             svg,
             "<rect x=\"{a:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" class=\"hover\"><title>{}</title></rect>",
@@ -253,17 +281,22 @@ pub fn band(
         lower.join(" "),
         mid.trim_end()
     );
-    for (start, length, [p50, p90, p99]) in points {
-        let (a, b) = (px(x, *start), px(x, start + length));
+    let group = points.len().div_ceil(MAX_HOVERS).max(1);
+    for chunk in points.chunks(group) {
+        let (start, end) = (chunk[0].0, chunk.last().map_or(0.0, |p| p.0 + p.1));
+        let top = |i: usize| chunk.iter().map(|p| p.2[i]).fold(0.0, f64::max);
+        let (a, b) = (px(x, start), px(x, end));
         let _ = write!(
             svg,
-            "<rect x=\"{a:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" class=\"hover\"><title>{}: p50 {} ms, p90 {} ms, p99 {} ms</title></rect>",
+            "<rect x=\"{a:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" class=\"hover\"><title>{}–{}: p50 {} ms, p90 {} ms, p99 {} ms{}</title></rect>",
             (b - a).max(0.5),
             plot_h(),
-            html_text(&time_label(*start)),
-            label(round3(*p50)),
-            label(round3(*p90)),
-            label(round3(*p99))
+            html_text(&time_label(start)),
+            html_text(&time_label(end)),
+            label(round3(top(0))),
+            label(round3(top(1))),
+            label(round3(top(2))),
+            if group > 1 { " (highest of the span)" } else { "" }
         );
     }
     svg.push_str("</svg>");
