@@ -67,6 +67,8 @@ mod load_stats;
 mod load_users;
 #[path = "main/merge.rs"]
 mod merge;
+#[path = "main/metrics.rs"]
+mod metrics;
 #[path = "main/oracles.rs"]
 mod oracles;
 #[path = "main/request_props.rs"]

@@ -2,6 +2,7 @@
 //! flags), then the console summary and summary.json, report.html, summary.md, junit.xml and
 //! the interval logs. Exit 0 when every threshold held, 1 when one failed.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -13,13 +14,15 @@ use super::out::Stdout;
 use super::values;
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
 use crate::load::interval_log::IntervalLogs;
+use crate::load::prometheus::{PrometheusSink, RunInfo};
+use crate::load::scrape::Exporter;
 use crate::load::shard::{self, Shard, StartAt};
 use crate::load::sink::Sink;
 use crate::load::{engine, report as load_report, summary};
 use crate::profile::parse_accounts_file;
 use crate::runner;
 use crate::runner::session::LoadSource;
-use crate::scenario::load_spec::{LoadSpec, Model};
+use crate::scenario::load_spec::{step_keys, LoadSpec, Model};
 use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Args)]
@@ -83,6 +86,14 @@ pub struct LoadArgs {
     /// Poll this URL until it answers 200 and start at the time its body holds (RFC 3339).
     #[arg(long, value_name = "URL", conflicts_with = "start_at")]
     pub start_url: Option<String>,
+    /// Serve live metrics at http://ADDR/metrics during the run (Prometheus and OpenMetrics
+    /// text; port 0: any free port, printed on stderr). Off loopback it warns: the metrics name
+    /// the scenario and its steps (no secrets).
+    #[arg(long, value_name = "ADDR", value_parser = values::listen_addr)]
+    pub metrics_addr: Option<SocketAddr>,
+    #[arg(long, value_parser = values::linger, default_value = "5s", requires = "metrics_addr",
+          help = values::LINGER.help("With --metrics-addr: keep serving the final totals this long after the reports are written, for the last scrape"))]
+    pub metrics_linger: Duration,
 }
 
 pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
@@ -99,6 +110,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
     };
     let users = users(args)?;
+    let (sink, exporter) = exporter(args, &scenario, &spec, &run_id, shard)?.unzip();
     let run_dir = args.output.dir.prepare(&run_id)?;
     let options = engine::LoadOptions {
         spec: spec.clone(),
@@ -111,7 +123,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         start: start(args),
     };
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let outcome = measure(&scenario, &options, &run_dir, &run_id)?;
+    let outcome = measure(&scenario, &options, &run_dir, &run_id, sink)?;
     let settings = summary::RunSettings {
         scenario_sha256,
         model: summary::describe_model(&whole_spec),
@@ -158,10 +170,63 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         "reports: {}/ (summary.json, report.html, summary.md, junit.xml, *.hlog)\n",
         run_dir.display()
     ));
-    if summary.interrupted {
-        return Ok(Exit::Interrupted);
+    exporter.inspect(|e| linger(e, args.metrics_linger));
+    Ok(match summary.interrupted {
+        true => Exit::Interrupted,
+        false => Exit::passed_if(summary.passed),
+    })
+}
+
+/// With `--metrics-addr`: the metrics sink and its server, listening before the run starts.
+fn exporter(
+    args: &LoadArgs,
+    scenario: &Scenario,
+    spec: &LoadSpec,
+    run_id: &str,
+    shard: Shard,
+) -> Result<Option<(PrometheusSink, Exporter)>, Error> {
+    let Some(addr) = args.metrics_addr else {
+        return Ok(None);
+    };
+    let run = RunInfo {
+        scenario: scenario.name.clone(),
+        model: match spec.model {
+            Model::Open { .. } => "open",
+            Model::Closed { .. } => "closed",
+        },
+        run_id: run_id.to_owned(),
+        shard: format!("{}/{}", shard.index, shard.count),
+    };
+    let sink = PrometheusSink::new(&step_keys(&scenario.steps), &run);
+    let exporter = Exporter::start(addr, sink.registry()).map_err(|e| {
+        Error::Runtime(format!("cannot serve the metrics on {addr} (--metrics-addr): {e}").into())
+    })?;
+    if !crate::gateway::exposure::is_loopback(exporter.addr().ip()) {
+        eprintln!("metrics: WARNING: served on {addr}, which other machines can reach; they name the scenario, its steps and the run (counts and latencies, no secrets)");
     }
-    Ok(Exit::passed_if(summary.passed))
+    eprintln!("metrics: {}", exporter.url());
+    Ok(Some((sink, exporter)))
+}
+
+/// Keeps the metrics served for `linger` after the run, so the last scrape sees the final
+/// totals; a Ctrl-C or SIGTERM ends it early.
+fn linger(exporter: &Exporter, linger: Duration) {
+    if linger.is_zero() {
+        return;
+    }
+    eprintln!(
+        "metrics: serving the final totals at {} for {} more (--metrics-linger)",
+        exporter.url(),
+        humantime::format_duration(linger)
+    );
+    if let Ok(runtime) = runtime() {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = tokio::time::sleep(linger) => {}
+                _ = shutdown_signal() => {}
+            }
+        });
+    }
 }
 
 /// The run itself; when it cannot start (the target, its users), its directory is removed,
@@ -171,8 +236,12 @@ fn measure(
     options: &engine::LoadOptions,
     run_dir: &std::path::Path,
     run_id: &str,
+    metrics: Option<PrometheusSink>,
 ) -> Result<engine::LoadOutcome, Error> {
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(run_dir, run_id))];
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(IntervalLogs::new(run_dir, run_id))];
+    if let Some(metrics) = metrics {
+        sinks.push(Box::new(metrics));
+    }
     let outcome = runtime()
         .and_then(|rt| {
             // The signal handlers are installed inside the runtime (`shutdown_signal`).

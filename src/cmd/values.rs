@@ -36,6 +36,12 @@ pub const JOBS: Bound = Bound("a whole number from 1 to 1024");
 /// Operations in one fuzz case: each becomes a step or a few, and a scenario holds at most
 /// 1,000 steps.
 pub const OPS: Bound = Bound("a whole number from 1 to 200");
+/// How long `load --metrics-addr` keeps serving after the run: 0 (not at all) up to an hour.
+pub const LINGER: Bound = Bound("0 or more, at most 1h, e.g. 0s, 5s, 1m");
+/// Where `load` serves its metrics: an IP address and a port.
+pub const LISTEN: Bound = Bound(
+    "an IP address and port, e.g. 127.0.0.1:9464, [::1]:9464, 0.0.0.0:9464 (port 0: any free port)",
+);
 /// A count of things to do (iterations, cases, requests, connections): at least one.
 pub const COUNT: Bound = Bound("a whole number from 1 up");
 
@@ -76,6 +82,20 @@ pub fn timeout(text: &str) -> Result<Duration, String> {
         d if d.is_zero() || d > LONGEST_TIMEOUT => Err(TIMEOUT.error()),
         d => Ok(d),
     }
+}
+
+/// How long metrics stay served after a load run (`--metrics-linger`): 0 to an hour, so a
+/// forgotten value cannot hold a CI job for days.
+pub fn linger(text: &str) -> Result<Duration, String> {
+    match duration(text, LINGER)? {
+        d if d > LONGEST_TIMEOUT => Err(LINGER.error()),
+        d => Ok(d),
+    }
+}
+
+/// An address to listen on (`--metrics-addr`): an IP and a port, no host name to resolve.
+pub fn listen_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.trim().parse().map_err(|_| LISTEN.error())
 }
 
 /// Flows per second: finite, above 0, at most a million (`--rate`; `nan` and `inf` parse as
@@ -152,6 +172,13 @@ mod tests {
         assert!(timeout("0ms").is_err());
         assert!(timeout("2h").is_err());
         assert_eq!(timeout("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(linger("0s"), Ok(Duration::ZERO));
+        assert!(linger("2h").is_err());
+        assert!(listen_addr("127.0.0.1:0").is_ok());
+        assert!(listen_addr("[::1]:9464").is_ok());
+        for bad in ["localhost:9464", "127.0.0.1", "9464", "127.0.0.1:99999", ""] {
+            assert!(listen_addr(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::flows::{closed, open, LoadRun};
+use super::live::Reading;
 use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
@@ -190,6 +191,7 @@ async fn measure(
         measure_from: started + spec.warmup,
         late_after: options.late_after,
         in_flight: AtomicU64::new(0),
+        active_vus: AtomicU64::new(0),
         ended: AtomicU64::new(0),
         stop: stop_rx,
         iterations: spec.iterations,
@@ -202,6 +204,8 @@ async fn measure(
         Model::Open { rate, stages, .. } => Some(pacer(*rate, stages, spec.warmup, spec.duration)),
         Model::Closed { .. } => None,
     };
+    run.sinks
+        .live(&super::live::live(&run, schedule.clone(), started));
     let workers = spawn_workers(&run, &spec.model, schedule.clone(), started);
     let progress =
         super::progress::Progress::start(options.progress, spec, snapshots(&run), started);
@@ -235,11 +239,18 @@ async fn measure(
         workers.abort();
     }
     progress.finish();
+    let elapsed = measured_end.saturating_duration_since(started);
+    let started_flows = run.sinks.metrics().flows_started;
+    let flows_dropped = schedule
+        .as_ref()
+        .map(|pacer| dropped(pacer, options.shard, spec.warmup, started_flows, elapsed));
+    let end = Reading::End {
+        dropped: flows_dropped,
+    };
+    run.sinks
+        .ended(&super::live::gauges(&run, schedule.as_ref(), started, end));
     let mut metrics = finish_sinks(&run, intervals);
-    if let Some(pacer) = &schedule {
-        let elapsed = measured_end.saturating_duration_since(started);
-        metrics.flows_dropped = dropped(pacer, options.shard, spec.warmup, &metrics, elapsed);
-    }
+    metrics.flows_dropped = flows_dropped.unwrap_or(metrics.flows_dropped);
     Measured {
         metrics,
         window: measured_end.saturating_duration_since(run.measure_from),
@@ -279,16 +290,10 @@ fn finish_sinks(run: &LoadRun, intervals: u64) -> Metrics {
 
 /// Flows of this shard's slice of the schedule that fell due in the measured window (from
 /// the warm-up's end to `elapsed`) but never started.
-fn dropped(
-    pacer: &Pacer,
-    shard: Shard,
-    warmup: Duration,
-    metrics: &Metrics,
-    elapsed: Duration,
-) -> u64 {
+fn dropped(pacer: &Pacer, shard: Shard, warmup: Duration, started: u64, elapsed: Duration) -> u64 {
     let due_by = |at: Duration| shard.owned_below(pacer.due_by(at).floor().max(0.0) as u64);
     let due = due_by(elapsed).saturating_sub(due_by(warmup));
-    due.saturating_sub(metrics.flows_started)
+    due.saturating_sub(started)
 }
 
 fn snapshots(run: &Arc<LoadRun>) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {

@@ -28,6 +28,8 @@ pub(super) struct LoadRun {
     pub measure_from: Instant,
     pub late_after: Duration,
     pub in_flight: AtomicU64,
+    /// Closed model: virtual users still looping (a live gauge).
+    pub active_vus: AtomicU64,
     /// Flows ended, warm-up ones included: the progress line's warm-up rate.
     pub ended: AtomicU64,
     pub stop: watch::Receiver<bool>,
@@ -54,6 +56,7 @@ pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
     for _ in 0..vus {
         let run = Arc::clone(&run);
         set.spawn(async move {
+            run.active_vus.fetch_add(1, Ordering::Relaxed);
             let mut intended = Instant::now();
             while !*run.stop.borrow() && run.claim(intended) {
                 let flow = one_flow(&run, intended).await;
@@ -70,6 +73,7 @@ pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
                     tokio::time::sleep_until(intended.into()).await;
                 }
             }
+            run.active_vus.fetch_sub(1, Ordering::Relaxed);
         });
     }
     while set.join_next().await.is_some() {}

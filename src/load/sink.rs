@@ -1,8 +1,11 @@
 //! Where a load run's measurements go. Every step and flow is handed to the sinks as it ends
 //! and every one-second interval as it closes, beside the HDR metrics every run keeps. The
 //! interval logs are a sink; a live exporter (Prometheus, OpenTelemetry) is one more file with
-//! one `impl Sink`, passed to `engine::run` by the command that wants it.
+//! one `impl Sink`, passed to `engine::run` by the command that wants it. What is not a sample
+//! (flows started, in flight, the target rate) the engine hands over as `Gauges`: a live reading
+//! while the run goes (`Sink::live`, read when the sink wants, a scrape), the final one at its end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -36,6 +39,36 @@ pub struct FlowSample<'a> {
     pub late: bool,
 }
 
+/// What the engine knows besides samples. Counts are of the measured window, as the summary's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Gauges {
+    /// Measured flows started.
+    pub flows_started: u64,
+    /// Flows running now (warm-up ones included).
+    pub in_flight: u64,
+    /// Open model: measured flows of this process's schedule due by now and not started yet.
+    pub flows_behind: u64,
+    /// Open model: flows due that never started; known once the run has ended.
+    pub flows_dropped: Option<u64>,
+    /// Open model: this process's share of the arrival rate now (a ramp shows), flows/s.
+    pub target_rate: Option<f64>,
+    /// Closed model: virtual users still looping.
+    pub active_vus: Option<u64>,
+    pub phase: Phase,
+}
+
+/// Where the run is: samples are recorded in `Measuring` only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    #[default]
+    Warmup,
+    Measuring,
+    Ended,
+}
+
+/// Reads the engine's gauges now; cheap (atomics and one short lock), for a scrape.
+pub type Live = Arc<dyn Fn() -> Gauges + Send + Sync>;
+
 pub trait Sink: Send {
     /// Whether it wants each step and flow (else only intervals, and no sample pays for it).
     fn wants_samples(&self) -> bool {
@@ -47,6 +80,10 @@ pub trait Sink: Send {
     fn interval(&mut self, _closed: &[ClosedInterval]) -> std::io::Result<()> {
         Ok(())
     }
+    /// The flows are starting: `live` reads the gauges until the run ends.
+    fn live(&mut self, _live: Live) {}
+    /// The run ended with these gauges (before `finish`).
+    fn ended(&mut self, _gauges: &Gauges) {}
     /// The run ended: flush and give files their final names.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
@@ -113,6 +150,20 @@ impl Sinks {
             if let Err(e) = sink.interval(&closed) {
                 self.error.lock().get_or_insert(e);
             }
+        }
+    }
+
+    /// Hands every sink the live gauges as the flows start.
+    pub fn live(&self, live: &Live) {
+        for sink in self.others.lock().iter_mut() {
+            sink.live(Arc::clone(live));
+        }
+    }
+
+    /// Hands every sink the final gauges.
+    pub fn ended(&self, gauges: &Gauges) {
+        for sink in self.others.lock().iter_mut() {
+            sink.ended(gauges);
         }
     }
 

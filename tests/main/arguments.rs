@@ -55,6 +55,21 @@ fn refused() -> Vec<(Vec<String>, &'static str, &'static str)> {
         ),
         (load(&["--late-after", "0s"]), "--late-after", "more than 0"),
         (
+            load(&["--metrics-addr", "localhost:9464"]),
+            "--metrics-addr",
+            "an IP address and port",
+        ),
+        (
+            load(&["--metrics-addr", "9464"]),
+            "--metrics-addr",
+            "an IP address and port",
+        ),
+        (
+            load(&["--metrics-addr", "127.0.0.1:0", "--metrics-linger", "2h"]),
+            "--metrics-linger",
+            "at most 1h",
+        ),
+        (
             load(&["--think-time", "1year"]),
             "--think-time",
             "at most 30 days",

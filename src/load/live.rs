@@ -1,0 +1,109 @@
+//! What a running load tells live sinks besides samples (`sink::Gauges`): read from the run's
+//! counters and the open model's schedule whenever a sink asks (a scrape), and once at the end.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use super::flows::LoadRun;
+use super::pacer::Pacer;
+use super::sink::{Gauges, Live, Phase};
+
+/// When the gauges are read: during the run, or at its end with the flows that never started.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reading {
+    Now,
+    End { dropped: Option<u64> },
+}
+
+/// The live reading of `run`. It holds the run weakly (the run holds the sinks that hold this),
+/// and reads as ended, all zero, once the run is gone: sinks keep the final reading they got.
+pub(super) fn live(run: &Arc<LoadRun>, schedule: Option<Pacer>, started: Instant) -> Live {
+    let weak: Weak<LoadRun> = Arc::downgrade(run);
+    Arc::new(move || match weak.upgrade() {
+        Some(run) => gauges(&run, schedule.as_ref(), started, Reading::Now),
+        None => Gauges {
+            phase: Phase::Ended,
+            ..Gauges::default()
+        },
+    })
+}
+
+/// The gauges of `run` (open model with `schedule`, else closed), started at `started`.
+pub(super) fn gauges(
+    run: &LoadRun,
+    schedule: Option<&Pacer>,
+    started: Instant,
+    reading: Reading,
+) -> Gauges {
+    let now = Instant::now();
+    let flows_started = run.sinks.metrics().flows_started;
+    let elapsed = now.saturating_duration_since(started);
+    let warmup = run.measure_from.saturating_duration_since(started);
+    let (phase, flows_dropped) = match reading {
+        Reading::End { dropped } => (Phase::Ended, dropped),
+        Reading::Now if now >= run.measure_from => (Phase::Measuring, None),
+        Reading::Now => (Phase::Warmup, None),
+    };
+    let running = phase != Phase::Ended;
+    let behind = |pacer: &Pacer| {
+        let due_by = |at: Duration| {
+            run.shard
+                .owned_below(pacer.due_by(at).floor().max(0.0) as u64)
+        };
+        let due = due_by(elapsed).saturating_sub(due_by(warmup));
+        match phase {
+            Phase::Measuring => due.saturating_sub(flows_started),
+            Phase::Warmup | Phase::Ended => 0,
+        }
+    };
+    Gauges {
+        flows_started,
+        in_flight: run.in_flight.load(Ordering::Relaxed),
+        flows_behind: schedule.map_or(0, behind),
+        flows_dropped,
+        target_rate: schedule.map(|pacer| match running {
+            true => rate_at(pacer, elapsed) / f64::from(run.shard.count.max(1)),
+            false => 0.0,
+        }),
+        active_vus: schedule
+            .is_none()
+            .then(|| run.active_vus.load(Ordering::Relaxed)),
+        phase,
+    }
+}
+
+/// The schedule's rate at `elapsed`, flows/s: the slope of `due_by`, which is quadratic within
+/// a stage, so a central difference is exact there (and the mean of two rates at a seam).
+fn rate_at(pacer: &Pacer, elapsed: Duration) -> f64 {
+    let h = Duration::from_millis(1);
+    let (lo, hi) = (elapsed.saturating_sub(h), elapsed + h);
+    (pacer.due_by(hi) - pacer.due_by(lo)) / (hi - lo).as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::pacer::Stage;
+
+    #[test]
+    fn the_target_rate_follows_a_ramp() {
+        let pacer = Pacer::stages(
+            0.0,
+            vec![
+                Stage {
+                    duration: Duration::from_secs(10),
+                    target: 100.0,
+                },
+                Stage {
+                    duration: Duration::from_secs(10),
+                    target: 100.0,
+                },
+            ],
+        );
+        let at = |s: f64| rate_at(&pacer, Duration::from_secs_f64(s));
+        assert!((at(5.0) - 50.0).abs() < 1e-6, "{}", at(5.0));
+        assert!((at(15.0) - 100.0).abs() < 1e-6, "{}", at(15.0));
+        assert!(at(25.0).abs() < 1e-9, "past the schedule: {}", at(25.0));
+    }
+}
