@@ -75,6 +75,8 @@ mod oracles;
 mod request_props;
 #[path = "main/requests.rs"]
 mod requests;
+#[path = "main/run_html.rs"]
+mod run_html;
 #[path = "main/scenario_props.rs"]
 mod scenario_props;
 #[path = "main/schema.rs"]

@@ -87,7 +87,7 @@ fn write_reports(args: &RunArgs, record: &RunRecord, out: &mut Stdout) -> Result
         report::write_all(&args.output.reports, record).map_err(|e| args.output.unwritable(&e))?;
     args.output.mark_latest(&record.run_id);
     out.print(&format!(
-        "reports: {}/ (results.json, junit.xml, summary.md)\n",
+        "reports: {}/ (results.json, junit.xml, summary.md, report.html)\n",
         dir.display()
     ));
     Ok(())

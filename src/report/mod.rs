@@ -1,7 +1,8 @@
-//! Reports render a `RunRecord` and nothing else: console text, JUnit XML, JSON and a Markdown
-//! summary. Files are written atomically (a report is whole or absent).
+//! Reports render a `RunRecord` and nothing else: console text, JUnit XML, JSON, a Markdown
+//! summary and an HTML page (`html`). Files are written atomically (a report is whole or absent).
 
 pub mod console;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 
@@ -10,8 +11,18 @@ use std::path::{Path, PathBuf};
 use crate::output::files::write_atomically;
 use crate::runner::record::RunRecord;
 
-/// Writes results.json, junit.xml and summary.md under `dir/<run-id>/`; returns that directory.
+/// Writes results.json, junit.xml, summary.md and report.html under `dir/<run-id>/`; returns
+/// that directory.
 pub fn write_all(dir: &Path, record: &RunRecord) -> std::io::Result<PathBuf> {
+    write_all_with(dir, record, &[])
+}
+
+/// `write_all`, with extra whole HTML sections (the coverage matrix) at the end of report.html.
+pub fn write_all_with(
+    dir: &Path,
+    record: &RunRecord,
+    extra_sections: &[String],
+) -> std::io::Result<PathBuf> {
     let out = dir.join(&record.run_id);
     std::fs::create_dir_all(&out)?;
     // One line, not pretty-printed: indentation doubled it (588 KB against 304 KB for the
@@ -20,5 +31,7 @@ pub fn write_all(dir: &Path, record: &RunRecord) -> std::io::Result<PathBuf> {
     write_atomically(&out.join("results.json"), &json)?;
     write_atomically(&out.join("junit.xml"), junit::render(record).as_bytes())?;
     write_atomically(&out.join("summary.md"), markdown::render(record).as_bytes())?;
+    let html = html::run::render(record, extra_sections);
+    write_atomically(&out.join("report.html"), html.as_bytes())?;
     Ok(out)
 }

@@ -369,3 +369,21 @@ fn load_reports_keep_two_steps_of_one_call_apart() {
         &gatecheck::load::report::junit(&summary),
     );
 }
+
+/// The run's report.html of the fixed record, with one extra section handed in (where the
+/// coverage matrix goes); the page parses as XML.
+#[test]
+fn run_report_html() {
+    let extra = "<section id=\"coverage\"><h2>Coverage</h2></section>".to_owned();
+    let html = gatecheck::report::html::run::render(&fixture(), &[extra]);
+    crate::run_html::assert_xhtml_parses("run-report.html", &html);
+    let failing = html
+        .find("<h2>Failing scenarios (2)</h2>")
+        .expect("failing first");
+    let areas = html.find("<h2>Scenarios by area</h2>").expect("areas");
+    let coverage = html
+        .find("<section id=\"coverage\">")
+        .expect("the extra section");
+    assert!(failing < areas && areas < coverage);
+    check(&golden_dir().join("report/run-report.html"), &html);
+}

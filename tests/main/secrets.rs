@@ -28,15 +28,15 @@ const MIN_SEARCHED: usize = 6;
 
 /// Both directions of one proxied connection.
 #[derive(Default)]
-struct Connection {
+pub(crate) struct Connection {
     sent: Vec<u8>,
     answered: Vec<u8>,
 }
 
-type Log = Arc<Mutex<Vec<Arc<Mutex<Connection>>>>>;
+pub(crate) type Log = Arc<Mutex<Vec<Arc<Mutex<Connection>>>>>;
 
 /// A proxy in front of `upstream` that records every connection; lives until the process ends.
-fn recording_proxy(upstream: &str) -> (String, Log) {
+pub(crate) fn recording_proxy(upstream: &str) -> (String, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let upstream = upstream.trim_start_matches("http://").to_owned();
@@ -157,7 +157,7 @@ fn dechunk(mut bytes: &[u8]) -> (Vec<u8>, usize) {
 }
 
 /// Every secret value the recorded traffic carried.
-fn secrets_of(log: &Log) -> BTreeSet<String> {
+pub(crate) fn secrets_of(log: &Log) -> BTreeSet<String> {
     let mut secrets = BTreeSet::new();
     for connection in log.lock().expect("log").iter() {
         let connection = connection.lock().expect("connection");
@@ -273,7 +273,10 @@ fn artifacts(dir: &Path, consoles: &[(&str, &Output)]) -> Vec<(String, String)> 
 /// Where each secret occurs: a value of digits only (a code) where no letter, digit or point
 /// touches it, as a code shows in any text (`"123456"`, `code 123456`), so that a request id's
 /// hex or a latency's decimals cannot match by chance.
-fn hits(secrets: &BTreeSet<String>, texts: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn hits(
+    secrets: &BTreeSet<String>,
+    texts: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for (name, text) in texts {
         for secret in secrets {
@@ -303,13 +306,13 @@ fn gatecheck_in(dir: &Path, args: &[&str]) -> Output {
         .expect("gatecheck runs")
 }
 
-struct Proxied {
+pub(crate) struct Proxied {
     _served: Served,
-    url: String,
-    log: Log,
+    pub(crate) url: String,
+    pub(crate) log: Log,
 }
 
-fn proxied(args: &[&str]) -> Proxied {
+pub(crate) fn proxied(args: &[&str]) -> Proxied {
     let served = serve(args);
     let (url, log) = recording_proxy(&served.url);
     Proxied {
