@@ -8,6 +8,7 @@
 pub mod api;
 pub mod bench;
 pub mod cmd;
+pub mod coverage;
 pub mod cputime;
 pub mod discover;
 pub mod fuzz;

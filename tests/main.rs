@@ -31,6 +31,8 @@ mod cli;
 mod concurrency;
 #[path = "main/console.rs"]
 mod console;
+#[path = "main/coverage.rs"]
+mod coverage;
 #[path = "main/deploy.rs"]
 mod deploy;
 #[path = "main/discover.rs"]

@@ -1,10 +1,12 @@
 //! A Markdown summary for CI job pages: totals, a table of scenarios, and the failures. Every
 //! value from the record goes through `output::escape` (a target chooses much of it, and CI
 //! appends this file to the job's page), cut to `bounds::VALUE_CHARS`; at most
-//! `bounds::FAILURES_LISTED` failed expectations are listed, the rest counted.
+//! `bounds::FAILURES_LISTED` failed expectations are listed, the rest counted. Then the coverage
+//! matrix: its counts, the failing and not-checked rows, and every row behind a `<details>`.
 
 use std::fmt::Write;
 
+use crate::coverage::{Matrix, Row, Seen, State};
 use crate::output::bounds::{and_more, clip, FAILURES_LISTED, VALUE_CHARS};
 use crate::output::escape::{markdown_code, markdown_code_cell, markdown_text};
 use crate::runner::record::{RunRecord, ScenarioRecord, Verdict};
@@ -14,7 +16,13 @@ fn text(value: &str) -> String {
     markdown_text(&clip(value, VALUE_CHARS))
 }
 
+/// The summary, its coverage matrix made from the record alone (no scenario the tag filters
+/// left out is known to it: `render_with` takes a matrix built with the suite).
 pub fn render(record: &RunRecord) -> String {
+    render_with(record, &Matrix::build(record, &[]))
+}
+
+pub fn render_with(record: &RunRecord, matrix: &Matrix) -> String {
     let mut out = String::new();
     if record.secrets_revealed {
         let _ = writeln!(out, "**{}**\n", crate::redact::REVEALED);
@@ -66,7 +74,90 @@ pub fn render(record: &RunRecord) -> String {
         );
     }
     failures(&mut out, record);
+    coverage(&mut out, matrix);
     out
+}
+
+/// The coverage matrix, compact: counts, the rows that need a look, then all behind a
+/// disclosure (GitHub renders a table inside `<details>` after a blank line).
+fn coverage(out: &mut String, matrix: &Matrix) {
+    if matrix.rows.iter().all(|r| r.chips.is_empty()) {
+        out.push_str("\n## Coverage\n\nNo scenario of this run says what it checks (`covers:`).\n");
+        return;
+    }
+    let c = &matrix.counts;
+    let _ = writeln!(
+        out,
+        "\n## Coverage\n\n{} of {} catalogue entries and API rules checked in this run, {} failing; \
+         {} not checked in this run, {} checked outside the scenarios, {} not covered.\n",
+        c.checked, c.entries, c.failing, c.not_checked, c.elsewhere, c.uncovered
+    );
+    // Failing first, then not checked (`State` orders them so).
+    let mut look: Vec<&Row> = matrix
+        .rows
+        .iter()
+        .filter(|r| matches!(r.state, State::Failing | State::NotChecked))
+        .collect();
+    look.sort_by_key(|r| r.state);
+    if !look.is_empty() {
+        out.push_str("| id | what | state | scenarios |\n|---|---|---|---|\n");
+        for row in look {
+            // `what` is the docs' own Markdown, a table cell there already.
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                row.entry.id,
+                row.entry.what,
+                state_cell(row.state),
+                chips(row)
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>All {} entries and rules</summary>\n\n| id | state | scenarios |\n|---|---|---|",
+        c.entries
+    );
+    for row in &matrix.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            row.entry.id,
+            state_cell(row.state),
+            chips(row)
+        );
+    }
+    out.push_str("\n</details>\n");
+}
+
+fn state_cell(state: State) -> String {
+    match state {
+        State::Failing => "**failing**".to_owned(),
+        other => other.label().to_owned(),
+    }
+}
+
+/// `name (passed), other (skipped: why)`, each value cut and escaped.
+fn chips(row: &Row) -> String {
+    row.chips
+        .iter()
+        .map(|chip| {
+            let seen = match &chip.seen {
+                Seen::Ran(Verdict::Passed, _) => "passed".to_owned(),
+                Seen::Ran(Verdict::Failed, _) => "**FAILED**".to_owned(),
+                Seen::Ran(Verdict::Error, reason) => {
+                    format!("**error**: {}", text(reason.as_deref().unwrap_or("")))
+                }
+                Seen::Ran(Verdict::Skipped, reason) => {
+                    format!("skipped: {}", text(reason.as_deref().unwrap_or("")))
+                }
+                Seen::NotRun(why) => text(why),
+            };
+            format!("{} ({seen})", text(&chip.scenario))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The failed scenarios, each with its failed expectations, `FAILURES_LISTED` in all.

@@ -2,6 +2,7 @@
 //! summary and an HTML page (`html`). Files are written atomically (a report is whole or absent).
 
 pub mod console;
+pub mod coverage_html;
 pub mod html;
 pub mod junit;
 pub mod markdown;

@@ -48,6 +48,10 @@ pub struct ScenarioRecord {
     pub name: String,
     pub file: String,
     pub tags: Vec<String>,
+    /// The catalogue entries and API rules it checks (its `covers:`), for the coverage matrix;
+    /// left out of results.json when it has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
     pub verdict: Verdict,
     /// Why it was skipped or could not run.
     pub reason: Option<String>,

@@ -27,6 +27,7 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
         name: scenario.name.clone(),
         file: scenario.path.clone(),
         tags: scenario.tags.clone(),
+        covers: scenario.covers.clone(),
         verdict: Verdict::Passed,
         reason: None,
         setup: None,

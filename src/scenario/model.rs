@@ -23,6 +23,8 @@ pub struct Scenario {
     pub users: Vec<UserDecl>,
     /// Profile switches that must be true for the scenario to apply (else it is skipped).
     pub requires: Vec<(super::requirement::Requirement, Location)>,
+    /// The ids of the choice catalogue and the API rules it checks (`covers:`), in its order.
+    pub covers: Vec<String>,
     pub steps: Vec<Step>,
     /// How to run it under load (`gatecheck load`).
     pub load: Option<super::load_spec::LoadSpec>,

@@ -186,6 +186,10 @@ pub fn scenario_schema() -> Value {
             let schema = match *key {
                 "name" | "description" => text.clone(),
                 "tags" | "requires" => json!({"type": "array", "items": text}),
+                "covers" => {
+                    let ids: Vec<&str> = crate::coverage::catalogue::ids().collect();
+                    json!({"type": "array", "uniqueItems": true, "items": {"enum": ids}})
+                }
                 "vars" => json!({"type": "object"}),
                 "users" => json!({"type": "object", "additionalProperties": {"enum": USER_KINDS}}),
                 "steps" => {

@@ -95,6 +95,7 @@ pub(crate) fn fixture() -> RunRecord {
                 name: name.into(),
                 file: file.into(),
                 tags: vec!["token".into()],
+                covers: Vec::new(),
                 verdict,
                 reason: reason.map(Into::into),
                 setup: None,

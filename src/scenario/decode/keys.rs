@@ -8,6 +8,7 @@ pub const TOP_KEYS: &[&str] = &[
     "vars",
     "users",
     "requires",
+    "covers",
     "steps",
     "load",
 ];

@@ -24,6 +24,7 @@ pub use reach::reachable;
 use super::model::*;
 use super::requirement::Requirement;
 use super::yaml_templates::TemplateErrors;
+use crate::coverage::catalogue;
 use crate::profile::Profile;
 use crate::yaml::diagnostic::{Diagnostic, FileErrors, Location};
 use crate::yaml::{self, Errors};
@@ -60,6 +61,7 @@ impl Decoder<'_> {
             vars: Vec::new(),
             users: Vec::new(),
             requires: Vec::new(),
+            covers: Vec::new(),
             steps: Vec::new(),
             load: None,
         };
@@ -92,6 +94,9 @@ impl Decoder<'_> {
         if let Some(node) = map.get_node("requires") {
             scenario.requires = self.requires(node);
         }
+        if let Some(node) = map.get_node("covers") {
+            scenario.covers = self.covers(node);
+        }
         scenario.steps = self.steps(root, map);
         if let Some(node) = map.get_node("load") {
             let steps = super::load_spec::step_keys(&scenario.steps);
@@ -123,6 +128,34 @@ impl Decoder<'_> {
         vars.iter()
             .map(|(k, v)| (k.as_str().to_owned(), self.errors.tvalue(v)))
             .collect()
+    }
+
+    /// The catalogue entries and API rules the scenario checks (`covers: [K1, A18]`): ids of
+    /// `coverage::catalogue`, each once.
+    fn covers(&mut self, node: &Node) -> Vec<String> {
+        let mut covers: Vec<String> = Vec::new();
+        for (id, at) in self.errors.strings(node, "`covers`") {
+            let width = id.chars().count().max(1);
+            if catalogue::find(&id).is_none() {
+                let message = format!(
+                    "`{id}` is neither an entry of docs/choices.md nor a rule of docs/api.md"
+                );
+                let d = Diagnostic::new(at, width, message);
+                // `c1` for `C1`: the ids' case is all that differs, which Jaro-Winkler weighs
+                // as much as any other letter.
+                let d = match catalogue::ids().find(|known| known.eq_ignore_ascii_case(&id)) {
+                    Some(known) => d.with_help(format!("did you mean `{known}`?")),
+                    None => d.suggest(&id, catalogue::ids()),
+                };
+                self.errors.push(d);
+            } else if covers.contains(&id) {
+                let message = format!("`{id}` is listed twice in `covers`");
+                self.errors.push(Diagnostic::new(at, width, message));
+            } else {
+                covers.push(id);
+            }
+        }
+        covers
     }
 
     /// What the scenario requires of the profile: switches it has, or comparisons of its
