@@ -13,6 +13,7 @@ use super::args::{ColorArgs, FaultArgs, ReportDir, TargetArgs};
 use super::out::Stdout;
 use super::values;
 use super::{load_scenarios, runtime, shutdown_signal, Error, Exit};
+use crate::coverage::{Declared, Matrix};
 use crate::output::color::Palette;
 use crate::report::{self, console};
 use crate::runner::record::{RunRecord, Verdict};
@@ -51,6 +52,7 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
     let mut options = options(args)?;
     let scenarios = load_scenarios(&args.paths, &options.session.profile)?;
     check_tags(args, &scenarios)?;
+    let declared: Vec<Declared> = scenarios.iter().map(Declared::of).collect();
     // The id is stamped now, and the directory made and tried now: reports that cannot be
     // written stop the run before it starts.
     let run_id = runner::run_id();
@@ -72,7 +74,7 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
         }
     };
     console.finish(&record);
-    write_reports(args, &record, &mut console.out)?;
+    write_reports(args, &record, &declared, &mut console.out)?;
     if !completed {
         eprintln!("gatecheck: interrupted; the reports hold the scenarios that finished");
         return Ok(Exit::Interrupted);
@@ -82,9 +84,15 @@ pub fn execute(args: &RunArgs) -> Result<Exit, Error> {
 
 /// The reports, and `latest` pointing at them; reports that could not be written (a full
 /// disk) are exit 2, as they would have been before the run.
-fn write_reports(args: &RunArgs, record: &RunRecord, out: &mut Stdout) -> Result<(), Error> {
-    let dir =
-        report::write_all(&args.output.reports, record).map_err(|e| args.output.unwritable(&e))?;
+fn write_reports(
+    args: &RunArgs,
+    record: &RunRecord,
+    declared: &[Declared],
+    out: &mut Stdout,
+) -> Result<(), Error> {
+    let matrix = Matrix::build(record, declared);
+    let dir = report::write_all_with(&args.output.reports, record, &matrix)
+        .map_err(|e| args.output.unwritable(&e))?;
     args.output.mark_latest(&record.run_id);
     out.print(&format!(
         "reports: {}/ (results.json, junit.xml, summary.md, report.html)\n",

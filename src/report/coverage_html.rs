@@ -20,7 +20,7 @@ const STYLE: &str = "<style>
 .cov-counts b{font-size:16px}
 .cov table{border-collapse:collapse;width:100%;table-layout:fixed}
 .cov th,.cov td{border-bottom:1px solid #d8dee4;padding:4px 6px;vertical-align:top;text-align:left}
-.cov col.cov-c-id{width:56px}.cov col.cov-c-state{width:128px}.cov col.cov-c-what{width:40%}
+.cov col.cov-c-id{width:56px}.cov col.cov-c-state{width:150px}.cov col.cov-c-what{width:40%}
 .cov tr.cov-group th{background:#f6f8fa;font-weight:600;padding-top:8px}
 .cov td.cov-id{font-family:ui-monospace,monospace;font-weight:600}
 .cov code{font:12px ui-monospace,monospace;background:#eff1f3;padding:0 3px;border-radius:3px}
