@@ -1,7 +1,8 @@
 //! `gatecheck load`: the scenarios that pass conformance, run under concurrent load. `pacer`
 //! says when flows are due; `engine` runs them (closed or open model) and stops them;
 //! `flows` runs the flows; `sink` takes what they measure (`metrics` records HDR histograms,
-//! `interval_log` streams each second to disk); `summary` is the one record reports render from;
+//! `interval_log` streams each second to disk, `prometheus` keeps live metrics that `scrape`
+//! serves, with the gauges of `live`); `summary` is the one record reports render from;
 //! `report` renders; `progress` shows the live line; `compare` is the regression gate;
 //! `shard` splits a run over processes and `merge` joins their records.
 

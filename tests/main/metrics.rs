@@ -327,3 +327,70 @@ fn the_metrics_address_is_refused_before_the_run_when_taken() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot serve the metrics"), "{stderr}");
 }
+
+/// Every sample name the sink exposes, open and closed model gauges both shown.
+fn exposed_names() -> std::collections::BTreeSet<String> {
+    use gatecheck::load::prometheus::{PrometheusSink, RunInfo};
+    use gatecheck::load::sink::{Gauges, Sink};
+    let key = gatecheck::scenario::load_spec::StepKey {
+        name: "1 send_captcha".into(),
+        call: "send_captcha".into(),
+    };
+    let run = RunInfo {
+        scenario: "s".into(),
+        model: "open",
+        run_id: "r".into(),
+        shard: "0/1".into(),
+    };
+    let mut sink = PrometheusSink::new(&[key], &run);
+    sink.live(std::sync::Arc::new(|| Gauges {
+        target_rate: Some(1.0),
+        active_vus: Some(1),
+        ..Gauges::default()
+    }));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &sink.registry()).expect("encode");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn every_dashboard_query_names_a_metric_the_sink_exposes() {
+    let path = crate::support::repo_path("deploy/grafana/gatecheck-load.json");
+    let text = std::fs::read_to_string(&path).expect("dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let exposed = exposed_names();
+    let names = regex::Regex::new(r"gatecheck_[a-z_]+").expect("regex");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut queries = 0;
+    for panel in panels {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            queries += 1;
+            for name in names.find_iter(expr) {
+                assert!(
+                    exposed.contains(name.as_str()),
+                    "{} names {}, not exposed: {exposed:?}",
+                    panel["title"],
+                    name.as_str()
+                );
+            }
+            assert!(names.is_match(expr), "{expr}");
+        }
+    }
+    let all = text.to_string();
+    for wanted in [
+        "histogram_quantile(0.99",
+        "gatecheck_target_rate",
+        "by (shard)",
+        "kind",
+    ] {
+        assert!(all.contains(wanted), "the dashboard shows {wanted}");
+    }
+    println!(
+        "dashboard: {} panels, {queries} queries, every metric exposed",
+        panels.len()
+    );
+}
