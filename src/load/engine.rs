@@ -179,25 +179,7 @@ async fn measure(
     let spec = &options.spec;
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
-    let run = Arc::new(LoadRun {
-        step_names: step_keys(&scenario.steps)
-            .into_iter()
-            .map(|k| k.name)
-            .collect(),
-        keeps_last: crate::runner::step::keeps_last(scenario),
-        scenario: scenario.clone(),
-        session,
-        sinks,
-        measure_from: started + spec.warmup,
-        late_after: options.late_after,
-        in_flight: AtomicU64::new(0),
-        active_vus: AtomicU64::new(0),
-        ended: AtomicU64::new(0),
-        stop: stop_rx,
-        iterations: spec.iterations,
-        claimed: AtomicU64::new(0),
-        shard: options.shard,
-    });
+    let run = load_run(scenario, options, session, sinks, stop_rx, started);
     let deadline = spec.duration.map(|d| started + spec.warmup + d);
     // The open model's schedule, kept to count the flows that were due but never started.
     let schedule = match &spec.model {
@@ -240,17 +222,14 @@ async fn measure(
     }
     progress.finish();
     let elapsed = measured_end.saturating_duration_since(started);
-    let started_flows = run.sinks.metrics().flows_started;
-    let flows_dropped = schedule
-        .as_ref()
-        .map(|pacer| dropped(pacer, options.shard, spec.warmup, started_flows, elapsed));
-    let end = Reading::End {
-        dropped: flows_dropped,
-    };
-    run.sinks
-        .ended(&super::live::gauges(&run, schedule.as_ref(), started, end));
-    let mut metrics = finish_sinks(&run, intervals);
-    metrics.flows_dropped = flows_dropped.unwrap_or(metrics.flows_dropped);
+    let metrics = wind_down(
+        &run,
+        options,
+        schedule.as_ref(),
+        started,
+        elapsed,
+        intervals,
+    );
     Measured {
         metrics,
         window: measured_end.saturating_duration_since(run.measure_from),
@@ -279,6 +258,59 @@ fn spawn_workers(
 }
 
 /// Closes the last, partial interval and finishes every sink; the metrics.
+/// What every flow of the run shares.
+fn load_run(
+    scenario: &Scenario,
+    options: &LoadOptions,
+    session: Session,
+    sinks: Sinks,
+    stop: watch::Receiver<bool>,
+    started: Instant,
+) -> Arc<LoadRun> {
+    Arc::new(LoadRun {
+        step_names: step_keys(&scenario.steps)
+            .into_iter()
+            .map(|k| k.name)
+            .collect(),
+        keeps_last: crate::runner::step::keeps_last(scenario),
+        scenario: scenario.clone(),
+        session,
+        sinks,
+        measure_from: started + options.spec.warmup,
+        late_after: options.late_after,
+        in_flight: AtomicU64::new(0),
+        active_vus: AtomicU64::new(0),
+        ended: AtomicU64::new(0),
+        stop,
+        iterations: options.spec.iterations,
+        claimed: AtomicU64::new(0),
+        shard: options.shard,
+    })
+}
+
+/// The run has stopped: the flows the open model dropped, the sinks told and finished.
+fn wind_down(
+    run: &Arc<LoadRun>,
+    options: &LoadOptions,
+    schedule: Option<&Pacer>,
+    started: Instant,
+    elapsed: Duration,
+    intervals: u64,
+) -> Metrics {
+    let started_flows = run.sinks.metrics().flows_started;
+    let warmup = options.spec.warmup;
+    let flows_dropped =
+        schedule.map(|pacer| dropped(pacer, options.shard, warmup, started_flows, elapsed));
+    let end = Reading::End {
+        dropped: flows_dropped,
+    };
+    run.sinks
+        .ended(&super::live::gauges(run, schedule, started, end));
+    let mut metrics = finish_sinks(run, intervals);
+    metrics.flows_dropped = flows_dropped.unwrap_or(metrics.flows_dropped);
+    metrics
+}
+
 fn finish_sinks(run: &LoadRun, intervals: u64) -> Metrics {
     run.sinks.close_interval(intervals as f64, true);
     let (metrics, error) = run.sinks.finish();

@@ -72,8 +72,8 @@ pub fn section(matrix: &Matrix) -> String {
 fn table(out: &mut String, matrix: &Matrix, source: Source, title: &str) {
     let _ = writeln!(out, "<h3>{}</h3>", html_text(title));
     out.push_str(
-        "<table>\n<colgroup><col class=\"cov-c-id\"><col class=\"cov-c-what\">\
-         <col class=\"cov-c-state\"><col></colgroup>\n\
+        "<table>\n<colgroup><col class=\"cov-c-id\"/><col class=\"cov-c-what\"/>\
+         <col class=\"cov-c-state\"/><col/></colgroup>\n\
          <thead><tr><th>id</th><th>what</th><th>state</th><th>checked by</th></tr></thead>\n\
          <tbody>\n",
     );

@@ -232,7 +232,7 @@ fn assert_totals(last: &Samples, summary: &LoadSummary) {
 fn scraped_run(name: &str, extra: &[&str]) -> (Vec<Samples>, LoadSummary) {
     let dir = temp_dir(name);
     let reports = dir.join("reports");
-    let (mut child, addr) = start(&reports, extra);
+    let (child, addr) = start(&reports, extra);
     // The first scrape once the measured window has begun, the second a second later.
     let deadline = Instant::now() + Duration::from_secs(20);
     let first = loop {

@@ -4,6 +4,7 @@
 
 mod harness;
 pub mod profiles;
+pub mod report_files;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
