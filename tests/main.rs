@@ -43,6 +43,8 @@ mod failures;
 mod faults;
 #[path = "main/fuzz.rs"]
 mod fuzz;
+#[path = "main/fuzz_html.rs"]
+mod fuzz_html;
 #[path = "main/gateway_safety.rs"]
 mod gateway_safety;
 #[path = "main/golden.rs"]

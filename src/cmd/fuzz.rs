@@ -91,7 +91,7 @@ pub fn execute(args: &FuzzArgs) -> Result<Exit, Error> {
     let repros = fuzz_report::write(&dir, &outcome).map_err(|e| args.output.dir.unwritable(&e))?;
     args.output.dir.mark_latest(&run_id);
     out.print(&format!(
-        "reports: {}/ (fuzz.json, junit.xml{})\n",
+        "reports: {}/ (fuzz.json, junit.xml, report.html{})\n",
         dir.display(),
         if repros.is_empty() { "" } else { ", repro/" }
     ));

@@ -6,8 +6,10 @@
 //! replayed against the target) and the smallest is written as a runnable scenario.
 //!
 //! Here: a case (planned, rendered, run) and what its failure is as a finding. The loop of
-//! rounds, shrinking and `keep_going` is `run`; progress and the files written, `report`.
+//! rounds, shrinking and `keep_going` is `run`; progress and the files written, `report`;
+//! the run's `report.html`, `html`.
 
+pub mod html;
 pub mod model;
 pub mod ops;
 pub mod report;
@@ -22,7 +24,7 @@ use crate::profile::Profile;
 use crate::runner::outcome::Outcome;
 use crate::runner::record::{ScenarioRecord, StepRecord, Verdict};
 use crate::runner::Session;
-use model::{Expected, Model, PlannedStep};
+use model::{Exercised, Expected, Model, PlannedStep};
 pub use run::fuzz;
 
 #[derive(Debug, Clone)]
@@ -91,6 +93,12 @@ pub struct Finding {
     pub shrink_runs: u32,
     /// The runnable scenario that shows it.
     pub repro: String,
+    /// The shrunk case's steps as its last run recorded them (redacted), and why it stopped
+    /// if a step could not run: what `report.html` draws. Not in fuzz.json (the repro is).
+    #[serde(skip)]
+    pub steps: Vec<StepRecord>,
+    #[serde(skip)]
+    pub setup_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,14 +112,22 @@ pub struct FuzzOutcome {
     pub time_limited: bool,
     /// Clock moves were left out: the target's clock cannot be advanced.
     pub without_waits: bool,
-    /// Answers the cases without a finding got, by call and outcome (`check_code code_mismatch`):
-    /// how much of the model the run exercised.
-    pub coverage: BTreeMap<String, u64>,
+    /// Answers the cases without a finding got, by call and outcome: how much of the model
+    /// the run exercised. In fuzz.json, keyed `check_code code_mismatch`.
+    #[serde(serialize_with = "by_name")]
+    pub coverage: BTreeMap<Exercised, u64>,
     /// With `keep_going`: cases that failed like a finding already made (not shrunk again).
     pub repeated: u64,
     pub findings: Vec<Finding>,
     /// True with `--reveal-secrets`: findings show passwords, tokens and codes as they are.
     pub secrets_revealed: bool,
+}
+
+fn by_name<S: serde::Serializer>(
+    coverage: &BTreeMap<Exercised, u64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(coverage.iter().map(|(key, n)| (key.to_string(), n)))
 }
 
 /// A case planned and rendered: its steps and its scenario text.
@@ -174,6 +190,8 @@ pub async fn run_case(session: &Session, profile: &Profile, case: &Case) -> Opti
                 ops: case.steps.len(),
                 shrink_runs: 0,
                 repro: case.yaml.clone(),
+                steps: Vec::new(),
+                setup_error: None,
             });
         }
     };
@@ -203,6 +221,11 @@ fn classify(record: &ScenarioRecord, case: &Case) -> Option<Finding> {
         ops: case.steps.len(),
         shrink_runs: 0,
         repro: case.yaml.clone(),
+        steps: record.steps.clone(),
+        setup_error: match record.verdict {
+            Verdict::Error => record.reason.clone(),
+            _ => None,
+        },
     };
     match record.verdict {
         Verdict::Passed | Verdict::Skipped => None,

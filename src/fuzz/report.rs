@@ -1,6 +1,7 @@
 //! What a fuzz run shows and leaves: the live progress line (cases run, findings, the current
 //! shrink), the console summary, and in `reports/<run-id>/` `fuzz.json`, `junit.xml` (one case
-//! for the run, failed with each finding) and `repro/<n>-<kind>.yaml`, each written atomically.
+//! for the run, failed with each finding), `report.html` (`fuzz::html`) and
+//! `repro/<n>-<kind>.yaml`, each written atomically.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -234,7 +235,8 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
         .document()
 }
 
-/// Writes `fuzz.json`, `junit.xml` and the repro scenarios into `dir`; returns the repros' paths.
+/// Writes `fuzz.json`, `junit.xml`, `report.html` and the repro scenarios into `dir`; returns
+/// the repros' paths.
 pub fn write(dir: &Path, outcome: &FuzzOutcome) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut repros = Vec::new();
@@ -251,6 +253,8 @@ pub fn write(dir: &Path, outcome: &FuzzOutcome) -> std::io::Result<Vec<PathBuf>>
     let json = serde_json::to_vec_pretty(outcome).map_err(std::io::Error::other)?;
     write_atomically(&dir.join("fuzz.json"), &json)?;
     write_atomically(&dir.join("junit.xml"), junit(outcome).as_bytes())?;
+    let html = super::html::render(outcome);
+    write_atomically(&dir.join("report.html"), html.as_bytes())?;
     Ok(repros)
 }
 

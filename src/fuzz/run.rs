@@ -13,6 +13,7 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use sha2::Digest;
 
+use super::model::Exercised;
 use super::ops::{self, Op};
 use super::{render_case, run_case};
 use super::{report, Case, Finding, FindingKind, FuzzOptions, FuzzOutcome};
@@ -58,7 +59,7 @@ struct Run<'a> {
     cases_run: Cell<u64>,
     repeated: Cell<u64>,
     time_limited: Cell<bool>,
-    coverage: RefCell<BTreeMap<String, u64>>,
+    coverage: RefCell<BTreeMap<Exercised, u64>>,
     findings: Vec<Finding>,
 }
 

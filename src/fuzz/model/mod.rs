@@ -66,16 +66,44 @@ impl PlannedStep {
         }
     }
 
-    /// `call outcome` for each answer the step expects (two for a pair sent at once).
-    pub fn outcomes(&self) -> Vec<String> {
+    /// Each answer the step expects (two for a pair sent at once).
+    pub fn outcomes(&self) -> Vec<Exercised> {
         let call = self.call();
+        let exercised = |at_once, outcome| Exercised {
+            call,
+            at_once,
+            outcome,
+        };
         match &self.expected {
-            Expected::Nothing => vec![call.to_owned()],
+            Expected::Nothing => vec![exercised(false, None)],
             Expected::Outcomes(outcomes) => outcomes
                 .keys()
-                .map(|outcome| format!("{call} (twice at once) {outcome}"))
+                .map(|outcome| exercised(true, Some(*outcome)))
                 .collect(),
-            single => vec![format!("{call} {}", single.outcome())],
+            single => vec![exercised(false, Some(single.outcome()))],
+        }
+    }
+}
+
+/// One kind of answer the model predicted and a case got: the call, whether it was one of a
+/// pair sent at once, and the outcome (`success` or a failure kind; none for a clock move).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Exercised {
+    pub call: &'static str,
+    pub at_once: bool,
+    pub outcome: Option<&'static str>,
+}
+
+/// `check_code code_mismatch`, `send_code (twice at once) success`, `wait`: fuzz.json's keys.
+impl std::fmt::Display for Exercised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.call)?;
+        if self.at_once {
+            f.write_str(" (twice at once)")?;
+        }
+        match self.outcome {
+            Some(outcome) => write!(f, " {outcome}"),
+            None => Ok(()),
         }
     }
 }

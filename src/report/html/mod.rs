@@ -1,6 +1,7 @@
 //! The HTML of conformance reports, shared by `run` and `fuzz`: `page` (the shell: CSS, print
 //! layout, no script), `sequence` (an exchange drawn as a sequence diagram), `run` (the run's
-//! `report.html`).
+//! `report.html`);
+//! `fuzz::html` builds the fuzz run's page from `page` and `sequence`.
 
 pub mod page;
 pub mod run;

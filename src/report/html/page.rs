@@ -40,7 +40,7 @@ h3{font-size:15px;margin:18px 0 6px}\
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0}dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}\
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:var(--bg)}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
-tr.failed td{background:#ffebe9}tr.error td{background:#fff1e5}\
+tr.failed td{background:#ffebe9}tr.first td{border-top:2px solid #8c959f}tr.error td{background:#fff1e5}\
 .badge{font-weight:700;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px}\
 .badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}.badge.skip{background:var(--skip)}.badge.error{background:#bc4c00}\
 .muted{color:var(--muted)}code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}\
