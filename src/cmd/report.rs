@@ -1,4 +1,4 @@
-//! `gatecheck report SUMMARY.json`: renders the load reports again from the record.
+//! `gatecheck report SUMMARY.json|RUN_DIR`: renders the load reports again from the record.
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use crate::load::report as load_report;
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// A load run's summary.json.
+    /// A load run's summary.json, or its directory (`reports/latest`).
     pub summary: PathBuf,
     /// Where to write the reports (default: beside summary.json).
     #[arg(long)]
@@ -18,10 +18,14 @@ pub struct ReportArgs {
 }
 
 pub fn execute(args: &ReportArgs) -> Result<Exit, Error> {
-    let summary = read_summary(&args.summary)?;
+    let path = if args.summary.is_dir() {
+        args.summary.join("summary.json")
+    } else {
+        args.summary.clone()
+    };
+    let summary = read_summary(&path)?;
     let out = args.out.clone().unwrap_or_else(|| {
-        args.summary
-            .parent()
+        path.parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default()
     });

@@ -190,6 +190,18 @@ fn thresholds_decide_the_exit_code_and_the_junit_cases() {
         std::fs::read_to_string(run.join("summary.md")).expect("md"),
         markdown
     );
+    // ... and from the run's directory, as `reports/latest` names it.
+    std::fs::remove_file(run.join("report.html")).expect("remove");
+    let status = gatecheck()
+        .args(["report"])
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_exit(&status, 1);
+    assert!(
+        run.join("report.html").is_file(),
+        "re-rendered from the directory"
+    );
 
     let invalid = write_file(
         &dir,
