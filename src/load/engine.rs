@@ -72,7 +72,7 @@ async fn start_session(
     let users = Users::Load(LoadUsers {
         source: options.users.clone(),
         slice: options.shard.users(),
-        kinds: scenario.users.iter().map(|u| u.kind).collect(),
+        kinds: super::flows::user_kinds(scenario),
         create: options
             .create_users
             .unwrap_or_else(|| users_needed(&options.spec, options.shard)),
@@ -273,6 +273,7 @@ fn load_run(
             .map(|k| k.name)
             .collect(),
         keeps_last: crate::runner::step::keeps_last(scenario),
+        user_kinds: super::flows::user_kinds(scenario),
         scenario: scenario.clone(),
         session,
         sinks,

@@ -16,7 +16,7 @@ use crate::runner::record::StepRecord;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
 use crate::runner::users::UserPool;
-use crate::scenario::model::{Action, Operation, Scenario};
+use crate::scenario::model::{Action, Operation, Scenario, UserKind};
 
 pub(super) struct LoadRun {
     pub scenario: Scenario,
@@ -37,7 +37,18 @@ pub(super) struct LoadRun {
     pub iterations: Option<u64>,
     pub claimed: AtomicU64,
     pub keeps_last: bool,
+    /// The kinds of the users a flow takes: none when no step reads a user.
+    pub user_kinds: Vec<UserKind>,
     pub shard: Shard,
+}
+
+/// The kinds of the users each flow of `scenario` takes: one per declared user, or none if
+/// nothing in it reads a user (`Scenario::reads_users`).
+pub(super) fn user_kinds(scenario: &Scenario) -> Vec<UserKind> {
+    if !scenario.reads_users() {
+        return Vec::new();
+    }
+    scenario.users.iter().map(|u| u.kind).collect()
 }
 
 impl LoadRun {
@@ -204,8 +215,7 @@ async fn run_flow(
     let UserPool::Load(pool) = &session.users else {
         return Err(StepError::new(SetupKind::Users, "no users for load").failure_name());
     };
-    let kinds: Vec<_> = run.scenario.users.iter().map(|u| u.kind).collect();
-    let mut users = match pool.take(&kinds) {
+    let mut users = match pool.take(&run.user_kinds) {
         Ok(users) => users,
         Err(e) => return Err(StepError::new(SetupKind::Users, e).failure_name()),
     };

@@ -184,6 +184,11 @@ async fn load_pool(
         )
     };
     let (fresh, note) = match (&load.source, embedded) {
+        // Nothing to create or share out: the scenario reads no user.
+        _ if load.kinds.is_empty() => (
+            Fresh::Listed(Vec::new()),
+            "none: the scenario reads no test user".to_owned(),
+        ),
         (LoadSource::Accounts(accounts), _) => listed(accounts, load.slice, "the accounts file")?,
         (_, Some(generated)) => generated_note(generated.clone(), "the embedded gateway's"),
         (LoadSource::Generated, None) => generated_note(pattern(), "the target's"),

@@ -112,6 +112,7 @@ async fn run_wait(wait: &Wait, context: &mut Context, env: &Env<'_>) -> Result<(
         answer: true,
         code: true,
         last: false,
+        user: true,
     };
     let _ = resolve_oracles(pending, context, env).await;
     env.oracles

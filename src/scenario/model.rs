@@ -31,6 +31,13 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether a step or a variable reads one of its test users: if none does, a load run
+    /// creates and takes none (a bare request should not cost a user per flow).
+    pub fn reads_users(&self) -> bool {
+        let vars = self.vars.iter().flat_map(|(_, value)| value.templates());
+        self.steps.iter().any(|s| s.reads.user) || Reads::of(vars).user
+    }
+
     /// Whether some step moves time (so it must not share the gateway's clock with others).
     pub fn moves_time(&self) -> bool {
         self.steps
@@ -71,7 +78,23 @@ pub struct Reads {
     pub code: bool,
     /// `last.*`: the previous step's status and body.
     pub last: bool,
+    /// A test user: its identity, password or account (`user`, `users.NAME`, `password`, ...),
+    /// or the code oracle, which looks the user's code up.
+    pub user: bool,
 }
+
+/// The context's names that come from the scenario's test users (`runner::scenario::context_for`).
+const USER_NAMES: [&str; 9] = [
+    "user",
+    "users",
+    "password",
+    "old_password",
+    "new_password",
+    "client_type",
+    "account",
+    "account_reversed",
+    "send_method",
+];
 
 impl Reads {
     pub fn of<'t>(templates: impl IntoIterator<Item = &'t super::template::Template>) -> Self {
@@ -82,10 +105,12 @@ impl Reads {
                     Some("answer") => reads.answer = true,
                     Some("code" | "wrong_code") => reads.code = true,
                     Some("last") => reads.last = true,
+                    Some(name) if USER_NAMES.contains(&name) => reads.user = true,
                     _ => {}
                 }
             }
         }
+        reads.user |= reads.code;
         reads
     }
 }

@@ -180,6 +180,43 @@ fn users_created_before_the_window_are_not_measured_and_never_reused_too_soon() 
     );
 }
 
+/// A scenario whose steps read no user (a bare request with a literal body) takes none: no
+/// user is created before the run, and every flow runs, where one user per flow was created.
+#[test]
+fn a_scenario_that_reads_no_user_creates_none() {
+    let dir = temp_dir("load-users-none");
+    let created = profile(&dir, "created.yaml", "", &[]);
+    let server = serve(&["--profile", created.to_str().expect("path")]);
+    let path = created.to_str().expect("path");
+    let bench = repo_path("bench/one_request.yaml");
+    let (output, summary) = load(
+        &dir,
+        &bench,
+        &server.url,
+        &["--profile", path, "--vus", "4", "--iterations", "200"],
+    );
+    let log = stderr(&output);
+    assert!(
+        log.contains("users: none: the scenario reads no test user"),
+        "{log}"
+    );
+    let summary = summary.expect("summary");
+    assert_eq!((summary.flows.ok, summary.requests), (200, 200), "{log}");
+    // The same request reading `{{user}}` takes a user per flow again.
+    let text = std::fs::read_to_string(&bench).expect("bench scenario");
+    let reads = text.replace("+8613600000000", "{{user}}");
+    assert_ne!(reads, text);
+    let reads = write_file(&dir, "reads-user.yaml", &reads);
+    let (output, _) = load(
+        &dir,
+        &reads,
+        &server.url,
+        &["--profile", path, "--vus", "4", "--iterations", "200"],
+    );
+    let log = stderr(&output);
+    assert!(log.contains("created 204 test users"), "{log}");
+}
+
 #[test]
 fn accounts_files_in_csv_and_yaml_are_taken_in_turn_with_their_passwords_tracked() {
     let dir = temp_dir("load-users-accounts");
