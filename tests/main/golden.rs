@@ -88,6 +88,7 @@ pub(crate) fn fixture() -> RunRecord {
             line: 8,
             column: 14,
         }],
+        captcha: None,
     };
     let scenario =
         |name: &str, file: &str, verdict: Verdict, reason: Option<&str>, steps: Vec<StepRecord>| {
@@ -387,4 +388,70 @@ fn run_report_html() {
         .expect("the extra section");
     assert!(failing < areas && areas < coverage);
     check(&golden_dir().join("report/run-report.html"), &html);
+}
+
+/// A failing CAPTCHA step's picture (`report::html::captcha`) from fixed records: the solver's
+/// answer 5 px left of the X sent, an X off the image with the background left out and
+/// `x_from: piece`, and a fourth failing step past the page's three pictures, counted.
+#[test]
+fn captcha_pictures_html() {
+    use gatecheck::report::html::captcha::{pictures, Budget};
+    use gatecheck::runner::picture::*;
+    let shown = |url: &str, format, width, height| Image {
+        width,
+        height,
+        shown: Shown::Data {
+            url: url.into(),
+            format,
+        },
+    };
+    let solved = CaptchaPicture {
+        background: shown("data:image/png;base64,iVBORw0KGgoAAAA=", "PNG", 300, 150),
+        piece: shown("data:image/png;base64,iVBORw0KGgoBBBB=", "PNG", 50, 50),
+        point_y: 61,
+        x_sent: 125,
+        measured_from: MeasuredFrom::CutImage,
+        answer: Some(OracleAnswer {
+            oracle: AnswerOracle::Solve,
+            x: 120,
+        }),
+        tolerance: 4,
+    };
+    let off = CaptchaPicture {
+        background: Image {
+            width: 320,
+            height: 160,
+            shown: Shown::Omitted("left out: image is neither a PNG nor a JPEG".into()),
+        },
+        piece: shown("data:image/png;base64,iVBORw0KGgoCCCC=", "PNG", 64, 64),
+        x_sent: 2_147_483_647,
+        measured_from: MeasuredFrom::Piece { offset: 4 },
+        answer: Some(OracleAnswer {
+            oracle: AnswerOracle::TestApi,
+            x: 40,
+        }),
+        ..solved.clone()
+    };
+    let unasked = CaptchaPicture {
+        x_sent: 1,
+        answer: None,
+        ..solved.clone()
+    };
+    let step = |name: &str, picture: &CaptchaPicture| StepRecord {
+        failures: fixture().scenarios[1].steps[0].failures.clone(),
+        captcha: Some(picture.clone()),
+        ..StepRecord::new(name, 7)
+    };
+    let steps = vec![
+        step("2 check_captcha <&>", &solved),
+        StepRecord::new("3 send_code", 9),
+        step("4 check_captcha", &off),
+        step("6 check_captcha", &unasked),
+        step("8 check_captcha", &solved),
+    ];
+    let body = pictures(&steps, &mut Budget::default());
+    assert_eq!(body.matches("<figure class=\"captcha\"").count(), 3);
+    let html = gatecheck::report::html::page::page("captcha pictures", &body);
+    crate::run_html::assert_xhtml_parses("captcha-pictures.html", &html);
+    check(&golden_dir().join("report/captcha-pictures.html"), &html);
 }

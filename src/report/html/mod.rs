@@ -1,7 +1,8 @@
 //! The HTML of conformance reports, shared by `run` and `fuzz`: `page` (the shell: CSS, print
-//! layout, no script), `sequence` (an exchange drawn as a sequence diagram), `run` (the run's
-//! `report.html`).
+//! layout, no script), `sequence` (an exchange drawn as a sequence diagram), `captcha` (a failing
+//! CAPTCHA step's picture), `run` (the run's `report.html`).
 
+pub mod captcha;
 pub mod page;
 pub mod run;
 pub mod sequence;
