@@ -92,6 +92,8 @@ fn a_replayed_t3_is_drawn_with_its_failing_step_marked_and_no_t3_shown() {
     );
     assert!(call.contains("200 success"), "the answer with its outcome");
     assert!(section.contains("t3_replayed.yaml:10:14"), "the YAML place");
+    // Its CAPTCHA check passed: no picture of it.
+    assert!(!section.contains("<figure class=\"captcha\""), "{section}");
     // Every token, code and password of the run, T3 among them, stays out of the page.
     let secrets = secrets_of(&gateway.log);
     assert!(secrets.len() > 100, "secrets read back: {}", secrets.len());
@@ -217,9 +219,17 @@ fn a_wrong_x_accepted_is_drawn_with_the_piece_where_it_was_sent() {
     }
 }
 
+/// Through `secrets`' recording proxy, so every token, code and password of the run is
+/// searched for in a page that carries CAPTCHA images.
 #[test]
 fn a_page_draws_a_few_captcha_pictures_and_counts_the_rest() {
-    let html = captcha_any_x("run-html-captcha-budget", "scenarios/captcha", None);
+    let gateway = proxied(&["--fault", "captcha-any-x"]);
+    let dir = temp_dir("run-html-captcha-budget");
+    let args = ["run", "scenarios/captcha", "--target", &gateway.url];
+    let (output, page) = run_into(&dir, &[&args[..], &["--oracle", "captcha=solve"]].concat());
+    assert_eq!(output.status.code(), Some(1), "the faulty gateway fails");
+    let html = std::fs::read_to_string(&page).expect("report.html");
+    assert_xhtml_parses("report.html", &html);
     let all = pictures(&html);
     assert_eq!(all.len(), 3, "three pictures a page");
     assert!(
@@ -227,10 +237,14 @@ fn a_page_draws_a_few_captcha_pictures_and_counts_the_rest() {
         "the rest counted"
     );
     assert!(html.len() < 200_000, "report.html: {} bytes", html.len());
+    let secrets = secrets_of(&gateway.log);
+    let found = hits(&secrets, &[("report.html".into(), html.clone())]);
+    assert!(found.is_empty(), "secrets in report.html: {found:?}");
     println!(
-        "captcha-any-x report.html: {} bytes, {} pictures",
+        "captcha-any-x report.html: {} bytes, {} pictures, {} secrets searched, 0 found",
         html.len(),
-        all.len()
+        all.len(),
+        secrets.len()
     );
 }
 
