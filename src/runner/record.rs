@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::outcome::{Check, Outcome, TransportFailure};
+pub use super::picture::CaptchaPicture;
 
 /// Bumped whenever a field changes meaning or disappears (2: a step's `outcome` and `transport`
 /// replaced its `status` and `transport_error`; parallel `outcomes` and checks are typed. 3:
@@ -76,6 +77,10 @@ pub struct StepRecord {
     /// For parallel steps: how many answers of each outcome.
     pub outcomes: Vec<(Outcome, u32)>,
     pub failures: Vec<FailureRecord>,
+    /// A failing check_captcha step's images and figures, for `report.html`
+    /// (`runner::picture`); not in results.json, so a re-rendered report has none.
+    #[serde(skip)]
+    pub captcha: Option<CaptchaPicture>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -126,6 +131,7 @@ impl StepRecord {
             latency_ms: 0.0,
             outcomes: Vec::new(),
             failures: Vec::new(),
+            captcha: None,
         }
     }
 

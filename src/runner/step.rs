@@ -90,6 +90,10 @@ pub async fn run_step(
         record.response = shown.map(|answer| redaction::response(env.redactor, answer, secrets));
         redaction::scrub(env.redactor, &mut record, secrets);
     }
+    if env.keep_exchanges && !record.failures.is_empty() {
+        let oracle = env.oracles.captcha;
+        record.captcha = super::picture::of_step(&prepared, context, env.profile, oracle);
+    }
     Ok(record)
 }
 

@@ -1,7 +1,8 @@
 //! `report.html` of `gatecheck fuzz`, read back: under `--fault reuse-t3` the finding's shrunk
 //! case is drawn with its failing step marked, its repro behind a disclosure and no secret of
 //! the traffic in the page (read back by `secrets`' recording proxy); a clean run says NO
-//! FINDING and tabulates the answers by call and outcome as fuzz.json counts them.
+//! FINDING and tabulates the answers by call and outcome as fuzz.json counts them. The page
+//! of a fixed outcome is a golden file (`tests/golden/report/fuzz-report.html`).
 
 use std::path::Path;
 
@@ -105,4 +106,68 @@ fn a_clean_run_says_no_finding_and_tabulates_what_it_exercised() {
             "{key}: {n}"
         );
     }
+}
+
+/// The fuzz run's report.html of a fixed outcome: one finding whose shrunk case is the fixed
+/// record's failing scenario, and the answers by call and outcome; the page parses as XML.
+#[test]
+fn fuzz_report_html() {
+    use gatecheck::fuzz::model::Exercised;
+    use gatecheck::fuzz::{Finding, FindingKind, FuzzOutcome};
+    let record = crate::golden::fixture();
+    let failing = record
+        .scenarios
+        .iter()
+        .find(|s| s.verdict == gatecheck::runner::record::Verdict::Failed)
+        .expect("a failing scenario");
+    let exercised = |call, at_once, outcome| Exercised {
+        call,
+        at_once,
+        outcome,
+    };
+    let coverage = [
+        (exercised("reset_password", false, Some("success")), 40),
+        (exercised("check_code", false, Some("code_mismatch")), 12),
+        (exercised("check_code", false, Some("success")), 50),
+        (exercised("check_code", true, Some("token_invalid")), 3),
+        (exercised("wait", false, None), 7),
+    ]
+    .into_iter()
+    .collect();
+    let outcome = FuzzOutcome {
+        seed: 3,
+        cases_run: 41,
+        requested_cases: 300,
+        target: "http://127.0.0.1:8080".into(),
+        elapsed_s: 2.5,
+        interrupted: false,
+        time_limited: false,
+        without_waits: false,
+        coverage,
+        repeated: 2,
+        findings: vec![Finding {
+            kind: FindingKind::Security,
+            line: 7,
+            step: "3 reset_password".into(),
+            call: "reset_password".into(),
+            expected: "failure `token_invalid`".into(),
+            actual: "200 {\"ok\":true}".into(),
+            checks: vec!["status: expected 401, got 200".into()],
+            ops: 3,
+            shrink_runs: 17,
+            repro: "# gatecheck fuzz finding: security, seed 3\nname: fuzz finding (security), seed 3\n".into(),
+            steps: failing.steps.clone(),
+            setup_error: None,
+        }],
+        secrets_revealed: false,
+    };
+    let html = gatecheck::fuzz::html::render(&outcome);
+    crate::run_html::assert_xhtml_parses("fuzz-report.html", &html);
+    let finding = html.find("id=\"finding-1\"").expect("the finding");
+    let table = html.find("Coverage by call and outcome").expect("coverage");
+    assert!(finding < table);
+    crate::golden::check(
+        &crate::golden::golden_dir().join("report/fuzz-report.html"),
+        &html,
+    );
 }

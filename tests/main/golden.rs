@@ -88,6 +88,7 @@ pub(crate) fn fixture() -> RunRecord {
             line: 8,
             column: 14,
         }],
+        captcha: None,
     };
     let scenario =
         |name: &str, file: &str, verdict: Verdict, reason: Option<&str>, steps: Vec<StepRecord>| {
@@ -389,63 +390,68 @@ fn run_report_html() {
     check(&golden_dir().join("report/run-report.html"), &html);
 }
 
-/// The fuzz run's report.html of a fixed outcome: one finding whose shrunk case is the fixed
-/// record's failing scenario, and the answers by call and outcome; the page parses as XML.
+/// A failing CAPTCHA step's picture (`report::html::captcha`) from fixed records: the solver's
+/// answer 5 px left of the X sent, an X off the image with the background left out and
+/// `x_from: piece`, and a fourth failing step past the page's three pictures, counted.
 #[test]
-fn fuzz_report_html() {
-    use gatecheck::fuzz::model::Exercised;
-    use gatecheck::fuzz::{Finding, FindingKind, FuzzOutcome};
-    let record = fixture();
-    let failing = record
-        .scenarios
-        .iter()
-        .find(|s| s.verdict == Verdict::Failed)
-        .expect("a failing scenario");
-    let exercised = |call, at_once, outcome| Exercised {
-        call,
-        at_once,
-        outcome,
+fn captcha_pictures_html() {
+    use gatecheck::report::html::captcha::{pictures, Budget};
+    use gatecheck::runner::picture::*;
+    let shown = |url: &str, format, width, height| Image {
+        width,
+        height,
+        shown: Shown::Data {
+            url: url.into(),
+            format,
+        },
     };
-    let coverage = [
-        (exercised("reset_password", false, Some("success")), 40),
-        (exercised("check_code", false, Some("code_mismatch")), 12),
-        (exercised("check_code", false, Some("success")), 50),
-        (exercised("check_code", true, Some("token_invalid")), 3),
-        (exercised("wait", false, None), 7),
-    ]
-    .into_iter()
-    .collect();
-    let outcome = FuzzOutcome {
-        seed: 3,
-        cases_run: 41,
-        requested_cases: 300,
-        target: "http://127.0.0.1:8080".into(),
-        elapsed_s: 2.5,
-        interrupted: false,
-        time_limited: false,
-        without_waits: false,
-        coverage,
-        repeated: 2,
-        findings: vec![Finding {
-            kind: FindingKind::Security,
-            line: 7,
-            step: "3 reset_password".into(),
-            call: "reset_password".into(),
-            expected: "failure `token_invalid`".into(),
-            actual: "200 {\"ok\":true}".into(),
-            checks: vec!["status: expected 401, got 200".into()],
-            ops: 3,
-            shrink_runs: 17,
-            repro: "# gatecheck fuzz finding: security, seed 3\nname: fuzz finding (security), seed 3\n".into(),
-            steps: failing.steps.clone(),
-            setup_error: None,
-        }],
-        secrets_revealed: false,
+    let solved = CaptchaPicture {
+        background: shown("data:image/png;base64,iVBORw0KGgoAAAA=", "PNG", 300, 150),
+        piece: shown("data:image/png;base64,iVBORw0KGgoBBBB=", "PNG", 50, 50),
+        point_y: 61,
+        x_sent: 125,
+        measured_from: MeasuredFrom::CutImage,
+        answer: Some(OracleAnswer {
+            oracle: AnswerOracle::Solve,
+            x: 120,
+        }),
+        tolerance: 4,
     };
-    let html = gatecheck::fuzz::html::render(&outcome);
-    crate::run_html::assert_xhtml_parses("fuzz-report.html", &html);
-    let finding = html.find("id=\"finding-1\"").expect("the finding");
-    let table = html.find("Coverage by call and outcome").expect("coverage");
-    assert!(finding < table);
-    check(&golden_dir().join("report/fuzz-report.html"), &html);
+    let off = CaptchaPicture {
+        background: Image {
+            width: 320,
+            height: 160,
+            shown: Shown::Omitted("left out: image is neither a PNG nor a JPEG".into()),
+        },
+        piece: shown("data:image/png;base64,iVBORw0KGgoCCCC=", "PNG", 64, 64),
+        x_sent: 2_147_483_647,
+        measured_from: MeasuredFrom::Piece { offset: 4 },
+        answer: Some(OracleAnswer {
+            oracle: AnswerOracle::TestApi,
+            x: 40,
+        }),
+        ..solved.clone()
+    };
+    let unasked = CaptchaPicture {
+        x_sent: 1,
+        answer: None,
+        ..solved.clone()
+    };
+    let step = |name: &str, picture: &CaptchaPicture| StepRecord {
+        failures: fixture().scenarios[1].steps[0].failures.clone(),
+        captcha: Some(picture.clone()),
+        ..StepRecord::new(name, 7)
+    };
+    let steps = vec![
+        step("2 check_captcha <&>", &solved),
+        StepRecord::new("3 send_code", 9),
+        step("4 check_captcha", &off),
+        step("6 check_captcha", &unasked),
+        step("8 check_captcha", &solved),
+    ];
+    let body = pictures(&steps, &mut Budget::default());
+    assert_eq!(body.matches("<figure class=\"captcha\"").count(), 3);
+    let html = gatecheck::report::html::page::page("captcha pictures", &body);
+    crate::run_html::assert_xhtml_parses("captcha-pictures.html", &html);
+    check(&golden_dir().join("report/captcha-pictures.html"), &html);
 }

@@ -1,5 +1,5 @@
 //! `report.html` of `gatecheck run`: the verdict and the run's facts, every failing
-//! scenario's exchange drawn (`sequence`), the scenarios by area (the directory of their
+//! scenario's exchange drawn (`sequence`; a failing CAPTCHA step's picture, `captcha`), the scenarios by area (the directory of their
 //! file) with failing ones first, then the extra sections the caller hands in (the coverage
 //! matrix), rendered from the `RunRecord` alone.
 
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::page::{badge, page};
-use super::sequence;
+use super::{captcha, sequence};
 use crate::output::bounds::{and_more, clip, VALUE_CHARS};
 use crate::output::escape::{html_attribute, html_text};
 use crate::output::text::count_s as count;
@@ -29,8 +29,9 @@ pub fn render(record: &RunRecord, extra_sections: &[String]) -> String {
         .collect();
     if !failing.is_empty() {
         let _ = write!(body, "<h2>Failing scenarios ({})</h2>", failing.len());
+        let mut pictures = captcha::Budget::default();
         for (index, scenario) in failing.iter().take(DRAWN) {
-            body.push_str(&failure(*index, scenario));
+            body.push_str(&failure(*index, scenario, &mut pictures));
         }
         if let Some(line) = and_more(
             failing.len().saturating_sub(DRAWN),
@@ -94,7 +95,7 @@ fn header(record: &RunRecord) -> String {
 }
 
 /// One failing scenario: its facts, the diagram, the failed checks and the exchanges.
-fn failure(index: usize, scenario: &ScenarioRecord) -> String {
+fn failure(index: usize, scenario: &ScenarioRecord, pictures: &mut captcha::Budget) -> String {
     let mut out = format!(
         "<section class=\"failure\" id=\"{}\"><h3>{} {}</h3><p class=\"muted\"><code>{}</code> · {} ms · tags: {}</p>",
         sequence::anchor(index),
@@ -109,6 +110,7 @@ fn failure(index: usize, scenario: &ScenarioRecord) -> String {
         _ => None,
     };
     out.push_str(&sequence::diagram(&scenario.steps, setup));
+    out.push_str(&captcha::pictures(&scenario.steps, pictures));
     if let Some(reason) = setup {
         let kind = scenario.setup.map(|k| k.name()).unwrap_or("setup");
         let _ = write!(

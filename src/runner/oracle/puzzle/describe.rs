@@ -97,3 +97,14 @@ pub fn describe(shadow_image: &str, cut_image: &str) -> Result<Description, Stri
         },
     })
 }
+
+/// One image's format and size, read by decoding it whole (so an image the solver would refuse
+/// is refused here too, bounded the same way).
+pub fn image_info(data_url: &str) -> Result<ImageInfo, String> {
+    let image = decode(data_url)?;
+    Ok(ImageInfo {
+        format: image.format,
+        width: image.width,
+        height: image.height,
+    })
+}

@@ -21,7 +21,7 @@ mod tests;
 #[cfg(test)]
 mod vendor;
 
-pub use describe::{describe, piece_mask, Bounds, Description, ImageInfo, Mask};
+pub use describe::{describe, image_info, piece_mask, Bounds, Description, ImageInfo, Mask};
 pub use image::Format;
 use image::{decode, Gray};
 
