@@ -10,6 +10,8 @@ use crate::output::escape::{html_attribute, html_text};
 pub const COLOURS: &[&str] = &[
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 ];
+/// A dashed reference line's colour (the target rate), apart from the measured lines'.
+const REFERENCE: &str = "#333";
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 58.0;
@@ -92,16 +94,15 @@ fn plot_h() -> f64 {
 }
 
 /// The figure around a chart, its caption and the legend (`names` with colours, a dashed
-/// swatch for a dashed line).
+/// swatch for a dashed line; a legend for one line too, so a lone `5xx` says what it is).
 fn figure(kind: &str, title: &str, svg: &str, names: &[(&str, bool)]) -> String {
     let mut legend = String::new();
-    if names.len() > 1 {
+    if !names.is_empty() {
         legend.push_str("<ul class=\"legend\">");
         for (i, (name, dashed)) in names.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
             let swatch = match dashed {
-                true => format!("height:0;border-top:2px dashed {colour}"),
-                false => format!("background:{colour}"),
+                true => format!("height:0;border-top:2px dashed {REFERENCE}"),
+                false => format!("background:{}", COLOURS[i % COLOURS.len()]),
             };
             let _ = write!(
                 legend,
@@ -190,11 +191,9 @@ pub fn lines(
     );
     let mut svg = axes(&y, unit, x);
     for (i, line) in lines.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let dash = if line.dashed {
-            " stroke-dasharray=\"6 4\""
-        } else {
-            ""
+        let (colour, dash) = match line.dashed {
+            true => (REFERENCE, " stroke-dasharray=\"6 4\""),
+            false => (COLOURS[i % COLOURS.len()], ""),
         };
         let _ = write!(
             svg,

@@ -264,11 +264,12 @@ pub fn render(summary: &LoadSummary) -> String {
     out.push_str(&tables::steps(summary));
     let spans = spans(summary);
     out.push_str("<h2>Over time</h2><div class=\"grid2\">");
+    // The load applied beside the flows in flight, failures beside status classes.
     out.push_str(&throughput(summary, &spans));
-    out.push_str(&p99_over_time(summary, &spans));
+    out.push_str(&timeline::in_flight(summary, &spans));
     out.push_str(&timeline::failures(summary, &spans));
     out.push_str(&timeline::status_classes(summary, &spans));
-    out.push_str(&timeline::in_flight(summary, &spans));
+    out.push_str(&p99_over_time(summary, &spans));
     out.push_str("</div>");
     out.push_str(&bands(summary, &spans));
     out.push_str("<h2>Latency distribution</h2><div class=\"grid2\">");
