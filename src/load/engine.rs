@@ -19,6 +19,7 @@ use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
 use super::sink::{Sink, Sinks};
+use super::tally::IntervalGauges;
 use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Users};
 use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
@@ -205,8 +206,11 @@ async fn measure(
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
-        if now >= run.measure_from + Duration::from_secs(intervals + 1) {
-            run.sinks.close_interval(intervals as f64, false);
+        let interval_end = interval_start + Duration::from_secs(1);
+        if now >= interval_end {
+            let span = (interval_start, interval_end);
+            let gauges = super::live::at_close(&run, schedule.as_ref(), started, span);
+            run.sinks.close_interval(intervals as f64, false, gauges);
             intervals += 1;
         }
         if deadline.is_some_and(|d| now >= d) {
@@ -214,6 +218,12 @@ async fn measure(
         }
     };
     let measured_end = Instant::now();
+    // The last interval's gauges are the measured window's end's, not the grace period's.
+    let last_span = (
+        run.measure_from + Duration::from_secs(intervals),
+        measured_end,
+    );
+    let last = super::live::at_close(&run, schedule.as_ref(), started, last_span);
     let _ = stop_tx.send(true);
     // In-flight flows may finish within a second; after that, what ran is reported.
     if !workers_done {
@@ -228,7 +238,7 @@ async fn measure(
         schedule.as_ref(),
         started,
         elapsed,
-        intervals,
+        (intervals, last),
     );
     Measured {
         metrics,
@@ -257,7 +267,6 @@ fn spawn_workers(
     })
 }
 
-/// Closes the last, partial interval and finishes every sink; the metrics.
 /// What every flow of the run shares.
 fn load_run(
     scenario: &Scenario,
@@ -296,7 +305,7 @@ fn wind_down(
     schedule: Option<&Pacer>,
     started: Instant,
     elapsed: Duration,
-    intervals: u64,
+    (intervals, last): (u64, IntervalGauges),
 ) -> Metrics {
     let started_flows = run.sinks.metrics().flows_started;
     let warmup = options.spec.warmup;
@@ -307,13 +316,15 @@ fn wind_down(
     };
     run.sinks
         .ended(&super::live::gauges(run, schedule, started, end));
-    let mut metrics = finish_sinks(run, intervals);
+    let mut metrics = finish_sinks(run, intervals, last);
     metrics.flows_dropped = flows_dropped.unwrap_or(metrics.flows_dropped);
     metrics
 }
 
-fn finish_sinks(run: &LoadRun, intervals: u64) -> Metrics {
-    run.sinks.close_interval(intervals as f64, true);
+/// Closes the last, partial interval (with the gauges read as the measured window ended) and
+/// finishes every sink; the metrics.
+fn finish_sinks(run: &LoadRun, intervals: u64, last: IntervalGauges) -> Metrics {
+    run.sinks.close_interval(intervals as f64, true, last);
     let (metrics, error) = run.sinks.finish();
     if let Some(e) = error {
         eprintln!("gatecheck: the interval logs are incomplete: {e}");

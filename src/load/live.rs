@@ -1,5 +1,6 @@
 //! What a running load tells live sinks besides samples (`sink::Gauges`): read from the run's
-//! counters and the open model's schedule whenever a sink asks (a scrape), and once at the end.
+//! counters and the open model's schedule whenever a sink asks (a scrape), and once at the end;
+//! and, for the timeline, as each interval closes (`at_close`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::flows::LoadRun;
 use super::pacer::Pacer;
 use super::sink::{Gauges, Live, Phase};
+use super::tally::IntervalGauges;
 
 /// When the gauges are read: during the run, or at its end with the flows that never started.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +75,36 @@ pub(super) fn gauges(
     }
 }
 
+/// The gauges an interval of the measured window closes with, read now: flows in flight and
+/// active virtual users as a scrape would see them, and for the open model this process's
+/// share of the rate the schedule aimed at over the interval, `from` to `to` (the flows due
+/// in it per second: a ramp's rate at the close would run half an interval ahead).
+pub(super) fn at_close(
+    run: &LoadRun,
+    schedule: Option<&Pacer>,
+    started: Instant,
+    (from, to): (Instant, Instant),
+) -> IntervalGauges {
+    let now = gauges(run, schedule, started, Reading::Now);
+    let since = |at: Instant| at.saturating_duration_since(started);
+    let share = f64::from(run.shard.count.max(1));
+    IntervalGauges {
+        target_rate: schedule.map(|pacer| rate_over(pacer, since(from), since(to)) / share),
+        in_flight: Some(now.in_flight),
+        active_vus: now.active_vus,
+    }
+}
+
+/// The schedule's mean rate from `from` to `to`, flows/s (its rate at `to` over no time).
+fn rate_over(pacer: &Pacer, from: Duration, to: Duration) -> f64 {
+    let seconds = to.saturating_sub(from).as_secs_f64();
+    if seconds > 0.0 {
+        (pacer.due_by(to) - pacer.due_by(from)) / seconds
+    } else {
+        rate_at(pacer, to)
+    }
+}
+
 /// The schedule's rate at `elapsed`, flows/s: the slope of `due_by`, which is quadratic within
 /// a stage, so a central difference is exact there (and the mean of two rates at a seam).
 fn rate_at(pacer: &Pacer, elapsed: Duration) -> f64 {
@@ -105,5 +137,13 @@ mod tests {
         assert!((at(5.0) - 50.0).abs() < 1e-6, "{}", at(5.0));
         assert!((at(15.0) - 100.0).abs() < 1e-6, "{}", at(15.0));
         assert!(at(25.0).abs() < 1e-9, "past the schedule: {}", at(25.0));
+        // Over a second of the ramp, the mean: the flows due in it.
+        let over =
+            |a: u64, b: u64| rate_over(&pacer, Duration::from_secs(a), Duration::from_secs(b));
+        assert!((over(4, 5) - 45.0).abs() < 1e-9, "{}", over(4, 5));
+        assert!((over(12, 13) - 100.0).abs() < 1e-9);
+        assert!(
+            (rate_over(&pacer, Duration::from_secs(5), Duration::from_secs(5)) - 50.0).abs() < 1e-6
+        );
     }
 }

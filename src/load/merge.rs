@@ -1,7 +1,8 @@
 //! `gatecheck merge`: the shards of one load run made into one record. Histograms are added
 //! (exact: the merged p99 is the p99 of every sample, not an average of the shards' p99s),
 //! counts summed, the one-second interval logs added interval by interval (the shards started
-//! together, so their intervals line up), and the thresholds judged once, on the whole.
+//! together, so their intervals line up) with the shards' timeline gauges and counts by kind
+//! summed second by second, and the thresholds judged once, on the whole.
 //! Shards of different scenarios or settings, and duplicate or missing indexes, are refused.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +14,9 @@ use super::interval_log::{IntervalLogs, KO_TAG};
 use super::metrics::{decode, ClosedInterval, Latency, Metrics, Series};
 use super::summary::{
     summarise_with, LatencySummary, LoadSummary, Merged, RunFacts, RunSettings, SeriesSummary,
-    StepSummary,
+    StepSummary, TimelinePoint,
 };
+use super::tally::{IntervalGauges, Tally};
 use crate::input::{self, Kind};
 use crate::scenario::diagnostic::Location;
 use crate::scenario::load_spec::{parse_threshold, StepKey, Threshold};
@@ -223,8 +225,15 @@ pub fn merge(
         .ok_or("the shards have no run settings; run `check` first")?;
     let (mut metrics, measured_s) = add_runs(runs)?;
     let mut intervals = Vec::new();
-    for (start_ms, histograms) in merge_interval_logs(runs)? {
-        intervals.extend(metrics.close_interval_with(start_ms as f64 / 1000.0, histograms));
+    let mut logs = merge_interval_logs(runs)?;
+    let points = shard_points(runs);
+    let starts: BTreeSet<u64> = logs.keys().chain(points.keys()).copied().collect();
+    for start_ms in starts {
+        let histograms = logs.remove(&start_ms).unwrap_or_default();
+        let seconds = points.get(&start_ms).map_or(&[][..], Vec::as_slice);
+        let gauges = add_points(&mut metrics.tally, seconds);
+        let start = start_ms as f64 / 1000.0;
+        intervals.extend(metrics.close_interval_with(start, histograms, gauges));
     }
     let thresholds = thresholds(&settings)?;
     let targets: BTreeSet<&str> = runs.iter().map(|r| r.summary.target.as_str()).collect();
@@ -354,6 +363,36 @@ fn add_series(into: &mut Series, from: &SeriesSummary) -> Result<(), String> {
         into.count_failures(kind, *n);
     }
     Ok(())
+}
+
+/// Every shard's timeline points by start in ms: what the interval logs do not hold (the
+/// gauges, the counts by kind and class) is added from them, as exact as the logs' counts.
+fn shard_points(runs: &[ShardRun]) -> BTreeMap<u64, Vec<&TimelinePoint>> {
+    let mut points: BTreeMap<u64, Vec<&TimelinePoint>> = BTreeMap::new();
+    for run in runs {
+        for point in &run.summary.timeline {
+            if (0.0..1e9).contains(&point.t) {
+                let start = (point.t * 1000.0).round() as u64;
+                points.entry(start).or_default().push(point);
+            }
+        }
+    }
+    points
+}
+
+/// The shards' points of one second added into `tally`'s open interval; their gauges summed.
+fn add_points(tally: &mut Tally, points: &[&TimelinePoint]) -> IntervalGauges {
+    let mut gauges = IntervalGauges::default();
+    for point in points {
+        gauges.add(&point.gauges());
+        for (kind, n) in &point.failures {
+            tally.add_failures(kind, *n);
+        }
+        for (class, n) in &point.status_classes {
+            tally.add_class(class, *n);
+        }
+    }
+    gauges
 }
 
 /// An interval's histograms by series and KO.

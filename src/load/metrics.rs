@@ -11,6 +11,7 @@ use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use super::tally::{IntervalGauges, IntervalTally, Tally};
 use crate::scenario::load_spec::{resolve_step, Samples, StepKey};
 use crate::scenario::load_steps;
 
@@ -134,6 +135,8 @@ pub struct Interval {
     pub start: f64,
     /// By index into `Metrics::series_names`: a run of hours keeps a few bytes a second.
     pub series: Vec<(u16, IntervalSeries)>,
+    /// Failures by kind, requests by status class, the gauges at its close.
+    pub tally: IntervalTally,
 }
 
 /// One series' second: OK and KO counts, latency of the OK samples.
@@ -176,6 +179,8 @@ pub struct Metrics {
     pub intervals: Vec<Interval>,
     /// Names of the series the intervals refer to by index.
     pub series_names: Vec<String>,
+    /// The open interval's counts besides latency, and the failure kinds intervals refer to.
+    pub tally: Tally,
     /// The open interval's histograms by series name and KO.
     current: BTreeMap<(String, bool), Histogram<u64>>,
 }
@@ -224,6 +229,7 @@ impl Metrics {
         let Some(step) = self.steps.get_mut(index) else {
             return;
         };
+        self.tally.record(status, failure);
         let series = &mut step.series;
         series.record(corrected, raw, failure.is_some());
         let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
@@ -290,23 +296,27 @@ impl Metrics {
     }
 
     /// Closes the last, partial interval if anything was recorded in it.
-    pub fn close_last_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
-        if self.current.is_empty() {
-            Vec::new()
-        } else {
-            self.close_interval(start)
+    pub fn close_last_interval(
+        &mut self,
+        start: f64,
+        gauges: IntervalGauges,
+    ) -> Vec<ClosedInterval> {
+        match self.current.is_empty() {
+            true => Vec::new(),
+            false => self.close_interval_at(start, gauges),
         }
     }
 
     /// Closes an interval whose histograms were made elsewhere (merged from shards), keyed by
-    /// series name and KO.
+    /// series name and KO, with `gauges` and the counts added to `tally` before.
     pub fn close_interval_with(
         &mut self,
         start: f64,
         histograms: BTreeMap<(String, bool), Histogram<u64>>,
+        gauges: IntervalGauges,
     ) -> Vec<ClosedInterval> {
         self.current = histograms;
-        self.close_interval(start)
+        self.close_interval_at(start, gauges)
     }
 
     fn series_index(&mut self, name: &str) -> u16 {
@@ -320,8 +330,14 @@ impl Metrics {
         index as u16
     }
 
-    /// Closes the current one-second interval; returns its histograms for the interval logs.
+    /// Closes the current one-second interval, no gauge read (a test's); its histograms.
     pub fn close_interval(&mut self, start: f64) -> Vec<ClosedInterval> {
+        self.close_interval_at(start, IntervalGauges::default())
+    }
+
+    /// Closes the current one-second interval with the gauges read at its close; returns its
+    /// histograms for the interval logs.
+    pub fn close_interval_at(&mut self, start: f64, gauges: IntervalGauges) -> Vec<ClosedInterval> {
         let current = std::mem::take(&mut self.current);
         let ms = |us: u64| us as f64 / 1000.0;
         let mut series: Vec<(u16, IntervalSeries)> = Vec::with_capacity(current.len());
@@ -355,7 +371,12 @@ impl Metrics {
                 encoded: encode(&histogram),
             });
         }
-        self.intervals.push(Interval { start, series });
+        let tally = self.tally.close(gauges);
+        self.intervals.push(Interval {
+            start,
+            series,
+            tally,
+        });
         closed
     }
 }
@@ -412,25 +433,10 @@ mod tests {
     #[test]
     fn intervals_close_and_reset() {
         let mut metrics = two_resets();
-        metrics.record_step(
-            0,
-            Duration::from_millis(30),
-            Duration::from_millis(2),
-            Some(200),
-            None,
-        );
-        metrics.record_flow(
-            Duration::from_millis(40),
-            Duration::from_millis(10),
-            None,
-            true,
-        );
-        metrics.record_flow(
-            Duration::from_millis(1),
-            Duration::from_millis(1),
-            Some("x"),
-            false,
-        );
+        let ms = Duration::from_millis;
+        metrics.record_step(0, ms(30), ms(2), Some(200), None);
+        metrics.record_flow(ms(40), ms(10), None, true);
+        metrics.record_flow(ms(1), ms(1), Some("x"), false);
         let closed = metrics.close_interval(0.0);
         let tagged: Vec<(&str, bool)> = closed.iter().map(|c| (c.series.as_str(), c.ko)).collect();
         assert_eq!(

@@ -22,3 +22,4 @@ pub mod scrape;
 pub mod shard;
 pub mod sink;
 pub mod summary;
+pub mod tally;

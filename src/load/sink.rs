@@ -11,6 +11,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::metrics::{ClosedInterval, Metrics};
+use super::tally::IntervalGauges;
 
 /// One step of one measured flow.
 #[derive(Debug, Clone, Copy)]
@@ -136,14 +137,14 @@ impl Sinks {
         self.metrics.lock()
     }
 
-    /// Closes the metrics' current interval (`last`: only if anything is in it) and hands it to
-    /// the sinks, outside the metrics' lock.
-    pub fn close_interval(&self, start: f64, last: bool) {
+    /// Closes the metrics' current interval (`last`: only if anything is in it) with the gauges
+    /// read at its close, and hands it to the sinks, outside the metrics' lock.
+    pub fn close_interval(&self, start: f64, last: bool, gauges: IntervalGauges) {
         let closed = {
             let mut metrics = self.metrics.lock();
             match last {
-                true => metrics.close_last_interval(start),
-                false => metrics.close_interval(start),
+                true => metrics.close_last_interval(start, gauges),
+                false => metrics.close_interval_at(start, gauges),
             }
         };
         for sink in self.others.lock().iter_mut() {

@@ -211,9 +211,14 @@ fn load_fixture_with(interrupted: bool) -> gatecheck::load::summary::LoadSummary
             (i == 0).then_some("4 check_code: code_mismatch"),
             i >= 98,
         );
-        // Two whole seconds of timeline, 50 flows each.
+        // Two whole seconds of timeline, 50 flows each, aimed at 50/s, 2 then 5 in flight.
         if i == 49 || i == 99 {
-            metrics.close_interval(if i == 49 { 0.0 } else { 1.0 });
+            let gauges = gatecheck::load::tally::IntervalGauges {
+                target_rate: Some(50.0),
+                in_flight: Some(if i == 49 { 2 } else { 5 }),
+                active_vus: None,
+            };
+            metrics.close_interval_at(if i == 49 { 0.0 } else { 1.0 }, gauges);
         }
     }
     let thresholds = ["p99(check_code) < 50ms", "error_rate < 5%"];

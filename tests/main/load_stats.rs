@@ -171,7 +171,7 @@ fn an_older_summary_is_refused_with_a_clear_message() {
 /// Schema 4's timeline, recorded by a short open-model run: each second's requests are the
 /// steps that ended in it (summing to the run's requests), with p50 <= p90 <= p99 per step;
 /// the record reads back through `parse` unchanged, and a schema 3 record (no `requests`, no
-/// `p50_ms`/`p90_ms`) still reads, with those empty.
+/// `p50_ms`/`p90_ms`, nor schema 5's fields) still reads, with those empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timeline_records_requests_and_quantiles_per_second() {
     let spec = crate::load::open_spec(40.0, 100, Duration::from_millis(2500));
@@ -193,7 +193,7 @@ async fn the_timeline_records_requests_and_quantiles_per_second() {
     let json = serde_json::to_string(&summary).expect("json");
     // Compared field by field: serde_json reads a float's last digit back differently.
     let back = parse(&json, "summary.json").expect("reads back");
-    assert_eq!(back.schema_version, 4);
+    assert_eq!(back.schema_version, 5);
     let shape = |s: &LoadSummary| -> Vec<(u64, u64, Vec<String>)> {
         let keys = |p: &TimelinePoint| p.p90_ms.keys().cloned().collect();
         s.timeline
@@ -206,18 +206,101 @@ async fn the_timeline_records_requests_and_quantiles_per_second() {
     let mut old: serde_json::Value = serde_json::from_str(&json).expect("json");
     old["schema_version"] = 3.into();
     for point in old["timeline"].as_array_mut().expect("timeline") {
-        for field in ["requests", "p50_ms", "p90_ms"] {
-            point.as_object_mut().expect("point").remove(field);
+        let schema_5 = ["target_rate", "in_flight", "failures", "status_classes"];
+        for field in ["requests", "p50_ms", "p90_ms"].iter().chain(&schema_5) {
+            point.as_object_mut().expect("point").remove(*field);
         }
     }
     let old = parse(&old.to_string(), "old/summary.json").expect("schema 3 reads");
     assert!(old
         .timeline
         .iter()
-        .all(|p| p.p90_ms.is_empty() && p.requests == 0));
+        .all(|p| p.p90_ms.is_empty() && p.requests == 0 && p.in_flight.is_none()));
     let html = gatecheck::load::html::render(&old);
     assert!(
         html.contains("holds no p50 or p90 per second"),
         "schema 3 says why"
     );
+}
+
+/// Schema 5's gauges: an open run at 50 flows/s has that target rate in every whole second
+/// and its flows in flight at each close; under `--fault stall=1500ms:1s` with a 300 ms
+/// request timeout, the requests held by the stall fail as `transport (timeout)`, in the
+/// seconds the stall covers and no other, counted as requests of no answer too. A schema 4
+/// record of it still reads and renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeline_records_target_rate_in_flight_and_failures_by_kind() {
+    let stall = "stall=1500ms:1s".parse().expect("fault");
+    let mut options = options(
+        crate::load::open_spec(50.0, 1000, Duration::from_secs(4)),
+        vec![stall],
+    );
+    options.session.client.timeout = Duration::from_millis(300);
+    let summary = run(&scenario(ONE_CALL), &options).await;
+    let whole: Vec<&TimelinePoint> = summary.timeline.iter().take(4).collect();
+    assert_eq!(whole.len(), 4, "{:?}", summary.timeline);
+    for point in &whole {
+        let rate = point.target_rate.expect("target rate");
+        assert!((rate - 50.0).abs() < 1e-6, "{point:?}");
+        assert!(point.in_flight.is_some() && point.active_vus.is_none());
+    }
+    let timeouts: Vec<u64> = summary
+        .timeline
+        .iter()
+        .map(|p| p.failures.get("transport (timeout)").copied().unwrap_or(0))
+        .collect();
+    let kinds: Vec<&String> = summary
+        .timeline
+        .iter()
+        .flat_map(|p| p.failures.keys())
+        .collect();
+    assert!(
+        kinds.iter().all(|k| *k == "transport (timeout)"),
+        "{kinds:?}"
+    );
+    assert_eq!((timeouts[0], timeouts[3]), (0, 0), "{timeouts:?}");
+    assert!(timeouts[1] + timeouts[2] >= 10, "{timeouts:?}");
+    let step = &summary.steps[0].series;
+    assert_eq!(
+        timeouts.iter().sum::<u64>(),
+        step.failures["transport (timeout)"]
+    );
+    let no_answer: u64 = summary
+        .timeline
+        .iter()
+        .filter_map(|p| p.status_classes.get("transport"))
+        .sum();
+    assert_eq!(no_answer, step.statuses["transport"]);
+    // The stall holds flows: more in flight as second 1 closes (1.5 s in) than at second 0's.
+    assert!(whole[1].in_flight > whole[0].in_flight, "{whole:?}");
+
+    let mut old: serde_json::Value = serde_json::to_value(&summary).expect("json");
+    old["schema_version"] = 4.into();
+    for point in old["timeline"].as_array_mut().expect("timeline") {
+        for field in ["target_rate", "in_flight", "failures", "status_classes"] {
+            point.as_object_mut().expect("point").remove(field);
+        }
+    }
+    let old = parse(&old.to_string(), "old/summary.json").expect("schema 4 reads");
+    let html = gatecheck::load::html::render(&old);
+    assert!(html.contains("(schema 4) holds no failures by kind per second"));
+    assert!(
+        html.contains("data-chart=\"band\""),
+        "its bands still drawn"
+    );
+}
+
+/// A closed run records its active virtual users at each close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_run_records_its_active_virtual_users() {
+    let spec = closed(3, Some(Duration::from_millis(2200)), None);
+    let summary = run(&scenario(ONE_CALL), &options(spec, Vec::new())).await;
+    let vus: Vec<Option<u64>> = summary
+        .timeline
+        .iter()
+        .take(2)
+        .map(|p| p.active_vus)
+        .collect();
+    assert_eq!(vus, [Some(3), Some(3)], "{:?}", summary.timeline);
+    assert!(summary.timeline.iter().all(|p| p.target_rate.is_none()));
 }

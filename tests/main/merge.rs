@@ -10,6 +10,7 @@ use gatecheck::load::merge;
 use gatecheck::load::metrics::{decode, new_histogram, Metrics};
 use gatecheck::load::shard::Shard;
 use gatecheck::load::summary::{summarise, RunFacts, RunSettings};
+use gatecheck::load::tally::IntervalGauges;
 use gatecheck::scenario::load_spec::{LoadSpec, Model};
 
 use crate::support::{
@@ -83,7 +84,13 @@ fn shard_run_failing(
             let failure = failure.map(|_| "check_code: status 500");
             metrics.record_flow(latency, latency, failure, false);
         }
-        let closed = metrics.close_interval(second_index as f64);
+        // Each shard aims at 50 flows/s with its index + 1 flows in flight at every close.
+        let gauges = IntervalGauges {
+            target_rate: Some(50.0),
+            in_flight: Some(u64::from(index) + 1),
+            active_vus: None,
+        };
+        let closed = metrics.close_interval_at(second_index as f64, gauges);
         logs.append(&closed).expect("log");
     }
     logs.finish().expect("logs");
@@ -268,7 +275,9 @@ fn merging_adds_histograms_exactly_and_judges_thresholds_once() {
 
 /// Failed flows merge apart from the rest, exactly: the merged KO histogram is every shard's
 /// KO samples, the KO lines of the interval logs (tagged `Tag=KO`) add up second by second,
-/// and `p99(flow) < 20ms` is judged on the OK flows only (every KO flow took 900 ms).
+/// and `p99(flow) < 20ms` is judged on the OK flows only (every KO flow took 900 ms); each
+/// second's target rate, flows in flight, failures by kind and status classes are the sums of
+/// the shards' (schema 5).
 #[test]
 fn failed_flows_merge_apart_and_exactly() {
     let root = temp_dir("merge-ko");
@@ -304,4 +313,17 @@ fn failed_flows_merge_apart_and_exactly() {
         .map(|p| (p.flows, p.failed))
         .collect();
     assert_eq!(timeline, [(83, 3), (83, 3)]);
+    // Schema 5's fields add up second by second: the shards' target rates and flows in flight,
+    // the failures by kind and the requests by status class.
+    for point in &summary.timeline {
+        assert_eq!(point.target_rate, Some(100.0), "{point:?}");
+        assert_eq!(point.in_flight, Some(1 + 2));
+        assert_eq!(point.failures.get("status 500"), Some(&3));
+        let classes: Vec<(&str, u64)> = point
+            .status_classes
+            .iter()
+            .map(|(c, n)| (c.as_str(), *n))
+            .collect();
+        assert_eq!(classes, [("2xx", 80), ("5xx", 3)]);
+    }
 }

@@ -138,6 +138,15 @@ fn four_shards_merge_into_the_whole_run() {
         (rate - RATE).abs() <= RATE * 0.1,
         "merged rate {rate:.1} flows/s, requested {RATE}: {stdout}"
     );
+    // Each whole second's target rate is the shards' shares added: the requested rate.
+    for point in merged
+        .timeline
+        .iter()
+        .filter(|p| p.t + 1.0 <= merged.measured_s)
+    {
+        let target = point.target_rate.expect("target rate");
+        assert!((target - RATE).abs() < 1e-6, "{point:?}");
+    }
     for shard in &shard_summaries {
         assert!(shard.thresholds.is_empty(), "a shard judged its thresholds");
     }

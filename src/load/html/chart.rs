@@ -10,6 +10,8 @@ use crate::output::escape::{html_attribute, html_text};
 pub const COLOURS: &[&str] = &[
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 ];
+/// A dashed reference line's colour (the target rate), apart from the measured lines'.
+const REFERENCE: &str = "#333";
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 58.0;
@@ -18,10 +20,39 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 34.0;
 
 /// One line: values over intervals `(start, length, value)`, drawn as a step (flat over each
-/// interval's real span, so a partial last second is a short step, not a dip).
+/// interval's real span, so a partial last second is a short step, not a dip); where intervals
+/// are missing the line breaks. `dashed`: a reference (the target rate), not a measurement.
 pub struct Line {
     pub name: String,
     pub points: Vec<(f64, f64, f64)>,
+    pub dashed: bool,
+}
+
+impl Line {
+    pub fn solid(name: &str, points: Vec<(f64, f64, f64)>) -> Self {
+        Self {
+            name: name.to_owned(),
+            points,
+            dashed: false,
+        }
+    }
+}
+
+/// The runs of `points` whose intervals follow each other without a gap.
+pub fn contiguous<T>(points: &[(f64, f64, T)]) -> Vec<&[(f64, f64, T)]> {
+    let mut runs = Vec::new();
+    let mut from = 0;
+    for i in 1..=points.len() {
+        let breaks = i == points.len() || {
+            let (start, length, _) = &points[i - 1];
+            (points[i].0 - (start + length)).abs() > 1e-6
+        };
+        if breaks {
+            runs.push(&points[from..i]);
+            from = i;
+        }
+    }
+    runs
 }
 
 /// The x axis: time (seconds, evenly spaced ticks) or labelled positions.
@@ -62,16 +93,20 @@ fn plot_h() -> f64 {
     HEIGHT - TOP - BOTTOM
 }
 
-/// The figure around a chart, its caption and the legend (`names` with colours).
-fn figure(kind: &str, title: &str, svg: &str, names: &[&str]) -> String {
+/// The figure around a chart, its caption and the legend (`names` with colours, a dashed
+/// swatch for a dashed line; a legend for one line too, so a lone `5xx` says what it is).
+fn figure(kind: &str, title: &str, svg: &str, names: &[(&str, bool)]) -> String {
     let mut legend = String::new();
-    if names.len() > 1 {
+    if !names.is_empty() {
         legend.push_str("<ul class=\"legend\">");
-        for (i, name) in names.iter().enumerate() {
+        for (i, (name, dashed)) in names.iter().enumerate() {
+            let swatch = match dashed {
+                true => format!("height:0;border-top:2px dashed {REFERENCE}"),
+                false => format!("background:{}", COLOURS[i % COLOURS.len()]),
+            };
             let _ = write!(
                 legend,
-                "<li><i style=\"background:{}\"></i>{}</li>",
-                COLOURS[i % COLOURS.len()],
+                "<li><i style=\"{swatch}\"></i>{}</li>",
                 html_text(name)
             );
         }
@@ -135,8 +170,9 @@ fn py(y: &Scale, v: f64) -> f64 {
     TOP + plot_h() * (1.0 - y.at(v))
 }
 
-/// Lines over time (or positions), each a step per interval; `log_ok`: a log axis is allowed.
-/// Hover: one `<title>` column per interval with every line's value.
+/// Lines over time (or positions), each a step per interval (a path of `H` and `V` moves, a
+/// run of equal values one move, broken where intervals are missing); `log_ok`: a log axis is
+/// allowed. Hover: one `<title>` column per interval with every line's value.
 pub fn lines(
     kind: &str,
     title: &str,
@@ -155,22 +191,49 @@ pub fn lines(
     );
     let mut svg = axes(&y, unit, x);
     for (i, line) in lines.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let mut points = String::new();
-        for (start, length, value) in &line.points {
-            let (a, b, v) = (px(x, *start), px(x, start + length), py(&y, *value));
-            let _ = write!(points, "{a:.1},{v:.1} {b:.1},{v:.1} ");
-        }
+        let (colour, dash) = match line.dashed {
+            true => (REFERENCE, " stroke-dasharray=\"6 4\""),
+            false => (COLOURS[i % COLOURS.len()], ""),
+        };
         let _ = write!(
             svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
-            points.trim_end()
+            "<path fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\"{dash} d=\"{}\"/>",
+            step_path(&line.points, x, &y)
         );
     }
     hover_columns(&mut svg, lines, x, unit);
     svg.push_str("</svg>");
-    let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    let names: Vec<(&str, bool)> = lines.iter().map(|l| (l.name.as_str(), l.dashed)).collect();
     figure(kind, title, &svg, &names)
+}
+
+/// The path of a step line: each contiguous run from a move, flat over each interval, a
+/// vertical move where the value changes (so a flat stretch is one move, however long).
+fn step_path(points: &[(f64, f64, f64)], x: &XAxis, y: &Scale) -> String {
+    let mut d = String::new();
+    for run in contiguous(points) {
+        let mut level: Option<(String, String)> = None;
+        for (start, length, value) in run {
+            let (v, end) = (
+                format!("{:.1}", py(y, *value)),
+                format!("{:.1}", px(x, start + length)),
+            );
+            match &level {
+                None => {
+                    let _ = write!(d, "M{:.1},{v}", px(x, *start));
+                }
+                Some((previous, reached)) if *previous != v => {
+                    let _ = write!(d, "H{reached}V{v}");
+                }
+                Some(_) => {}
+            }
+            level = Some((v, end));
+        }
+        if let Some((_, reached)) = level {
+            let _ = write!(d, "H{reached}");
+        }
+    }
+    d
 }
 
 /// At most this many hover columns a chart: past it each column covers several intervals, so
@@ -251,35 +314,18 @@ pub fn band(
     }
     let y = Scale::for_values(points.iter().flat_map(|p| p.2), true);
     let mut svg = axes(&y, "ms", x);
-    let mut upper = String::new();
-    let mut lower = Vec::new();
-    let mut mid = String::new();
-    for (start, length, [p50, p90, p99]) in points {
-        let (a, b) = (px(x, *start), px(x, start + length));
+    for run in contiguous(points) {
         let _ = write!(
-            upper,
-            "{a:.1},{:.1} {b:.1},{:.1} ",
-            py(&y, *p99),
-            py(&y, *p99)
-        );
-        lower.push(format!(
-            "{b:.1},{:.1} {a:.1},{:.1}",
-            py(&y, *p50),
-            py(&y, *p50)
-        ));
-        let _ = write!(
-            mid,
-            "{a:.1},{:.1} {b:.1},{:.1} ",
-            py(&y, *p90),
-            py(&y, *p90)
+            svg,
+            "<polygon fill=\"{colour}\" fill-opacity=\"0.25\" stroke=\"none\" points=\"{}\"/>",
+            band_outline(run, x, &y)
         );
     }
-    lower.reverse();
+    let p90: Vec<(f64, f64, f64)> = points.iter().map(|(t, l, q)| (*t, *l, q[1])).collect();
     let _ = write!(
         svg,
-        "<polygon fill=\"{colour}\" fill-opacity=\"0.25\" stroke=\"none\" points=\"{upper}{}\"/><polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
-        lower.join(" "),
-        mid.trim_end()
+        "<path fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" d=\"{}\"/>",
+        step_path(&p90, x, &y)
     );
     let group = points.len().div_ceil(MAX_HOVERS).max(1);
     for chunk in points.chunks(group) {
@@ -301,6 +347,24 @@ pub fn band(
     }
     svg.push_str("</svg>");
     figure(kind, title, &svg, &[])
+}
+
+/// The outline of a band over contiguous intervals: along p99 forwards, back along p50.
+fn band_outline(run: &[(f64, f64, [f64; 3])], x: &XAxis, y: &Scale) -> String {
+    let edge = |q: usize| -> Vec<String> {
+        run.iter()
+            .flat_map(|(start, length, v)| {
+                let level = py(y, v[q]);
+                [
+                    format!("{:.1},{level:.1}", px(x, *start)),
+                    format!("{:.1},{level:.1}", px(x, start + length)),
+                ]
+            })
+            .collect()
+    };
+    let mut outline = edge(2);
+    outline.extend(edge(0).into_iter().rev());
+    outline.join(" ")
 }
 
 /// Bars `(low, high, count)` over a log latency axis: a latency histogram.

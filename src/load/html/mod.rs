@@ -1,14 +1,19 @@
 //! `report.html`: a self-contained page (inline SVG, no scripts, no CDN) rendered from
 //! `LoadSummary` alone: the steps in flow order (OK and KO counts, mean, min, stddev and
 //! percentiles of OK, raw next to corrected), then a grid of full-width charts: flows/s and
-//! requests/s over time, latency bands (p50 to p99, the p90 line) per step over time, the
-//! percentile spectrum, a latency histogram per step (log-spaced buckets), and the failures by
-//! kind. Rates are computed over each interval's real span, so the last partial second is
-//! drawn as what it was, not as a dip. A print layout keeps charts whole on a page.
+//! requests/s over time with the open model's target rate dashed, p99 per step, failed
+//! requests/s by kind, requests/s by status class, flows in flight or active virtual users
+//! (`timeline`), latency bands (p50 to p99, the p90 line) per step over time, the percentile
+//! spectrum, a latency histogram per step (log-spaced buckets), and the failures by kind.
+//! Rates are computed over each interval's real span, so the last partial second (which holds
+//! what ended in the grace period too) is drawn as what it was, not as a dip; a second missing
+//! from the record, or with no sample of a latency line, is a gap. A print layout keeps charts
+//! whole on a page.
 
 mod axis;
 mod chart;
 mod tables;
+mod timeline;
 
 use std::fmt::Write;
 
@@ -33,16 +38,35 @@ fn spans(summary: &LoadSummary) -> Vec<(f64, f64, TimelinePoint)> {
         let length = (end - point.t).clamp(0.0, 1.0);
         match out.last_mut() {
             Some(last) if length < SHORTEST_LAST_S && point.t + 1.0 > end => {
+                fold(&mut last.2, last.1, point, length);
                 last.1 += length;
-                last.2.flows += point.flows;
-                last.2.failed += point.failed;
-                last.2.requests += point.requests;
             }
             _ if length <= 0.0 => {}
             _ => out.push((point.t, length, point.clone())),
         }
     }
     out
+}
+
+/// A short last point of `length` s folded into the one before it (`into`, `into_length` s):
+/// counts add, the target rate is the mean over both, the other gauges are the later close's.
+fn fold(into: &mut TimelinePoint, into_length: f64, point: &TimelinePoint, length: f64) {
+    into.flows += point.flows;
+    into.failed += point.failed;
+    into.requests += point.requests;
+    let whole = (into_length + length).max(1e-9);
+    into.target_rate = match (into.target_rate, point.target_rate) {
+        (Some(a), Some(b)) => Some((a * into_length + b * length) / whole),
+        (a, b) => a.or(b),
+    };
+    into.in_flight = point.in_flight.or(into.in_flight);
+    into.active_vus = point.active_vus.or(into.active_vus);
+    for (kind, n) in &point.failures {
+        *into.failures.entry(kind.clone()).or_default() += n;
+    }
+    for (class, n) in &point.status_classes {
+        *into.status_classes.entry(class.clone()).or_default() += n;
+    }
 }
 
 /// The rate of `count` over an interval of `length` seconds.
@@ -57,22 +81,30 @@ fn time_axis(spans: &[(f64, f64, TimelinePoint)]) -> XAxis {
 
 const NO_SECOND: &str = "The measured window held no interval to plot.";
 
+/// Flows/s, requests/s and failed flows/s, and the open model's target rate dashed.
 fn throughput(summary: &LoadSummary, spans: &[(f64, f64, TimelinePoint)]) -> String {
-    let line = |name: &str, f: &dyn Fn(&TimelinePoint) -> u64| Line {
-        name: name.to_owned(),
-        points: spans
-            .iter()
-            .map(|(t, l, p)| (*t, *l, rate(f(p), *l)))
-            .collect(),
+    let line = |name: &str, f: &dyn Fn(&TimelinePoint) -> u64| {
+        let points = spans.iter().map(|(t, l, p)| (*t, *l, rate(f(p), *l)));
+        Line::solid(name, points.collect())
     };
     let mut lines = vec![line("flows/s", &|p| p.flows)];
     if summary.timeline.iter().any(|p| p.requests > 0) {
         lines.push(line("requests/s", &|p| p.requests));
     }
     lines.push(line("failed flows/s", &|p| p.failed));
+    let target: Vec<(f64, f64, f64)> = spans
+        .iter()
+        .filter_map(|(t, l, p)| Some((*t, *l, p.target_rate?)))
+        .collect();
+    if !target.is_empty() {
+        lines.push(Line {
+            dashed: true,
+            ..Line::solid("target flows/s", target)
+        });
+    }
     chart::lines(
         "throughput",
-        "Throughput over time (over each interval's real span)",
+        "Throughput over time (over each interval's real span; the open model's target dashed)",
         "per second",
         &lines,
         &time_axis(spans),
@@ -84,12 +116,11 @@ fn throughput(summary: &LoadSummary, spans: &[(f64, f64, TimelinePoint)]) -> Str
 /// p99 of OK per series over time, on a log axis when the steps span orders of magnitude.
 fn p99_over_time(summary: &LoadSummary, spans: &[(f64, f64, TimelinePoint)]) -> String {
     let lines: Vec<Line> = all_series(summary)
-        .map(|(name, _)| Line {
-            name: name.to_owned(),
-            points: spans
+        .map(|(name, _)| {
+            let points = spans
                 .iter()
-                .filter_map(|(t, l, p)| p.p99_ms.get(name).map(|v| (*t, *l, *v)))
-                .collect(),
+                .filter_map(|(t, l, p)| p.p99_ms.get(name).map(|v| (*t, *l, *v)));
+            Line::solid(name, points.collect())
         })
         .collect();
     chart::lines(
@@ -154,10 +185,7 @@ fn spectrum(summary: &LoadSummary) -> String {
                 })
                 .collect(),
         };
-        lines.push(Line {
-            name: name.to_owned(),
-            points,
-        });
+        lines.push(Line::solid(name, points));
     }
     let labels = [0.0, 0.9, 0.99, 0.999, 0.9999]
         .iter()
@@ -236,7 +264,11 @@ pub fn render(summary: &LoadSummary) -> String {
     out.push_str(&tables::steps(summary));
     let spans = spans(summary);
     out.push_str("<h2>Over time</h2><div class=\"grid2\">");
+    // The load applied beside the flows in flight, failures beside status classes.
     out.push_str(&throughput(summary, &spans));
+    out.push_str(&timeline::in_flight(summary, &spans));
+    out.push_str(&timeline::failures(summary, &spans));
+    out.push_str(&timeline::status_classes(summary, &spans));
     out.push_str(&p99_over_time(summary, &spans));
     out.push_str("</div>");
     out.push_str(&bands(summary, &spans));

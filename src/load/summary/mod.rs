@@ -20,8 +20,11 @@ pub use timeline::TimelinePoint;
 /// threshold's `judged`; older records are refused (`parse`): their latencies mix failures in.
 /// 4 adds to each timeline point `requests` and each series' `p50_ms` and `p90_ms`; a record
 /// of 3 is still read (those fields empty: its report has no bands or requests/s to draw, and
-/// says so), since nothing it holds is wrong, only less.
-pub const SCHEMA_VERSION: u32 = 4;
+/// says so), since nothing it holds is wrong, only less. 5 adds to each timeline point the
+/// gauges at its close (`target_rate`, `in_flight`, `active_vus`) and its KO requests by kind
+/// and requests by status class (`failures`, `status_classes`); 4 and 3 are still read, those
+/// empty, and their reports say the charts are not in the record.
+pub const SCHEMA_VERSION: u32 = 5;
 /// The oldest schema version `parse` reads.
 pub const OLDEST_READ: u32 = 3;
 
