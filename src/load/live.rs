@@ -96,7 +96,12 @@ pub(super) fn at_close(
 }
 
 /// The schedule's mean rate from `from` to `to`, flows/s (its rate at `to` over no time).
+/// An interval that began before the schedule's end is averaged up to that end: the tick that
+/// closes the last one fires a little late, and those microseconds with nothing due would read
+/// as the rate falling short.
 fn rate_over(pacer: &Pacer, from: Duration, to: Duration) -> f64 {
+    let end = pacer.duration();
+    let to = if from < end { to.min(end) } else { to };
     let seconds = to.saturating_sub(from).as_secs_f64();
     if seconds > 0.0 {
         (pacer.due_by(to) - pacer.due_by(from)) / seconds
@@ -142,6 +147,14 @@ mod tests {
             |a: u64, b: u64| rate_over(&pacer, Duration::from_secs(a), Duration::from_secs(b));
         assert!((over(4, 5) - 45.0).abs() < 1e-9, "{}", over(4, 5));
         assert!((over(12, 13) - 100.0).abs() < 1e-9);
+        // The last second's tick fired 0.4 ms late: the schedule still aimed at 100/s.
+        let late = rate_over(
+            &pacer,
+            Duration::from_secs(19),
+            Duration::from_secs_f64(20.0004),
+        );
+        assert!((late - 100.0).abs() < 1e-9, "{late}");
+        assert!(over(21, 22).abs() < 1e-9, "past the schedule");
         assert!(
             (rate_over(&pacer, Duration::from_secs(5), Duration::from_secs(5)) - 50.0).abs() < 1e-6
         );
