@@ -19,7 +19,8 @@ use super::summary::{
 use super::tally::{IntervalGauges, Tally};
 use crate::input::{self, Kind};
 use crate::scenario::diagnostic::Location;
-use crate::scenario::load_spec::{parse_threshold, StepKey, Threshold};
+use crate::scenario::load_spec::{StepKey, Threshold};
+use crate::scenario::threshold::parse_threshold;
 
 /// One shard's record and where it was found.
 #[derive(Debug, Clone)]

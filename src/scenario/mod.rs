@@ -12,6 +12,7 @@ pub mod path;
 pub mod requirement;
 pub mod schema;
 pub mod template;
+pub mod threshold;
 pub mod yaml_templates;
 
 /// Diagnostics live with the YAML reader (profiles use them too); scenarios name them here.

@@ -238,6 +238,10 @@ fn a_load_section_that_cannot_run_is_invalid() {
             "{model: open, stages: [{duration: 5s, target: -5}], duration: 5s}",
             "a stage's `target` must be from 0 to 1000000 flows/s",
         ),
+        (
+            "{model: open, stages: [{duration: 2s, target: 10}], warmup: 2s}",
+            "`load` needs `duration`, `iterations` or `stages` longer than `warmup`",
+        ),
     ] {
         let text = format!(
             "name: nothing\nusers: {{alice: phone}}\nsteps:\n  - reach: t3\nload: {section}\n"
@@ -252,6 +256,33 @@ fn a_load_section_that_cannot_run_is_invalid() {
         );
         assert!(all.contains(message), "{section}: {all}");
     }
+}
+
+/// Stages alone bound a run, as in k6: it lasts them, warm-up included.
+#[test]
+fn stages_alone_say_how_long_the_run_lasts() {
+    let dir = temp_dir("arguments-stages");
+    let text = std::fs::read_to_string(scenario()).expect("scenario");
+    let section = "load:\n  model: open\n  stages: [{duration: 1s, target: 20}, {duration: 1s, target: 20}]\n  warmup: 500ms\n";
+    let path = write_file(&dir, "staged.yaml", &format!("{text}\n{section}"));
+    let reports = dir.join("reports");
+    let output = run(&[
+        "load",
+        &path.display().to_string(),
+        "--quiet",
+        "--reports",
+        &reports.display().to_string(),
+    ]);
+    assert_exit(&output, 0);
+    let made = runs(&reports)
+        .into_iter()
+        .find(|d| d.join("summary.json").is_file())
+        .expect("a run directory");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(made.join("summary.json")).unwrap())
+            .expect("summary.json");
+    let measured = summary["measured_s"].as_f64().expect("measured_s");
+    assert!((measured - 1.5).abs() < 0.2, "measured {measured} s");
 }
 
 /// A short load run of `scenario` with `model` flags; its summary.json.

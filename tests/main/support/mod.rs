@@ -18,7 +18,8 @@ use gatecheck::runner::record::{RunRecord, Verdict};
 use gatecheck::runner::target::Prepared;
 use gatecheck::runner::{self, RunOptions};
 use gatecheck::scenario::diagnostic::Location;
-use gatecheck::scenario::load_spec::{parse_threshold, Threshold};
+use gatecheck::scenario::load_spec::Threshold;
+use gatecheck::scenario::threshold::parse_threshold;
 use gatecheck::scenario::Scenario;
 
 pub use harness::{config, percent_encode, start, start_clean, Answer, Harness, NEW_PASSWORD};
