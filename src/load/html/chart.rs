@@ -15,7 +15,8 @@ const REFERENCE: &str = "#333";
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 58.0;
-const RIGHT: f64 = 12.0;
+// Room for half the last time tick's label ("10:00") drawn centred on the right edge.
+const RIGHT: f64 = 22.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 34.0;
 
