@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `load --metrics-addr` costs the client: the whole reset flow at a fixed open-model rate,
 # gateway and client in separate processes pinned to one core each, without and with the
-# Prometheus endpoint (scraped every second, fifteen times more often than Prometheus's default),
-# alternated RUNS times. Prints client CPU per flow and flows/s for each run.
+# Prometheus endpoint (scraped every second, fifteen times as often as the 15 s of Prometheus's
+# example configuration), alternated RUNS times. Prints client CPU per flow and flows/s per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${SECONDS_RUN:-20}

@@ -216,8 +216,8 @@ fn coverage(coverage: &BTreeMap<Exercised, u64>) -> String {
             if first { " class=\"first\"" } else { "" },
             html_text(if first { call } else { "" }),
             outcome.map_or("<span class=\"muted\">(clock move)</span>".to_owned(), |o| format!("<code>{}</code>", html_text(o))),
-            figure(alone),
-            figure(at_once),
+            count_cell(alone),
+            count_cell(at_once),
             200.0 * share,
             100.0 * share,
         );
@@ -226,7 +226,7 @@ fn coverage(coverage: &BTreeMap<Exercised, u64>) -> String {
     out
 }
 
-fn figure(n: u64) -> String {
+fn count_cell(n: u64) -> String {
     if n == 0 {
         "<span class=\"muted\">–</span>".into()
     } else {

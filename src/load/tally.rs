@@ -38,17 +38,18 @@ pub struct IntervalGauges {
 }
 
 impl IntervalGauges {
-    /// Shards' gauges of one second together: rates, flows and VUs add up.
+    /// Shards' gauges of one second together: rates, flows and VUs add up (saturating: they
+    /// are read from summary.json files `merge` is handed).
     pub fn add(&mut self, other: &IntervalGauges) {
-        fn sum<T: std::ops::Add<Output = T> + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+        fn sum<T: Copy>(a: Option<T>, b: Option<T>, add: fn(T, T) -> T) -> Option<T> {
             match (a, b) {
-                (Some(a), Some(b)) => Some(a + b),
+                (Some(a), Some(b)) => Some(add(a, b)),
                 (a, b) => a.or(b),
             }
         }
-        self.target_rate = sum(self.target_rate, other.target_rate);
-        self.in_flight = sum(self.in_flight, other.in_flight);
-        self.active_vus = sum(self.active_vus, other.active_vus);
+        self.target_rate = sum(self.target_rate, other.target_rate, |a, b| a + b);
+        self.in_flight = sum(self.in_flight, other.in_flight, u64::saturating_add);
+        self.active_vus = sum(self.active_vus, other.active_vus, u64::saturating_add);
     }
 }
 
@@ -192,5 +193,11 @@ mod tests {
                 active_vus: None
             }
         );
+        // Hostile shard records saturate rather than wrap or panic.
+        a.add(&IntervalGauges {
+            in_flight: Some(u64::MAX),
+            ..IntervalGauges::default()
+        });
+        assert_eq!(a.in_flight, Some(u64::MAX));
     }
 }

@@ -20,7 +20,9 @@ use crate::api::Operation;
 use crate::profile::{CaptchaOracle, Profile, XFrom};
 
 /// The most base64 of one image a picture keeps; past it the image is left out with a note.
-pub const IMAGE_SHOWN: usize = 256 * 1024;
+/// Half a page's budget of images (`report::html::captcha::IMAGE_BUDGET`), so a picture whose
+/// two images were kept always fits a page that has drawn none yet.
+pub const IMAGE_SHOWN: usize = 48 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptchaPicture {
@@ -213,7 +215,7 @@ mod tests {
             "{shown:?}"
         );
         let huge = format!("data:image/png;base64,{}", "A".repeat(IMAGE_SHOWN));
-        assert!(matches!(image(&huge, (1, 1)).shown, Shown::Omitted(n) if n.contains("256 KiB")));
+        assert!(matches!(image(&huge, (1, 1)).shown, Shown::Omitted(n) if n.contains("48 KiB")));
         assert!(matches!(image("<b>x</b>", (1, 1)).shown, Shown::Omitted(_)));
     }
 

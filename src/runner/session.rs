@@ -187,7 +187,13 @@ async fn load_pool(
         // Nothing to create or share out: the scenario reads no user.
         _ if load.kinds.is_empty() => (
             Fresh::Listed(Vec::new()),
-            "none: the scenario reads no test user".to_owned(),
+            match load.source {
+                LoadSource::Accounts(_) => {
+                    "none: the scenario reads no test user, so the accounts file goes unused"
+                }
+                _ => "none: the scenario reads no test user",
+            }
+            .to_owned(),
         ),
         (LoadSource::Accounts(accounts), _) => listed(accounts, load.slice, "the accounts file")?,
         (_, Some(generated)) => generated_note(generated.clone(), "the embedded gateway's"),

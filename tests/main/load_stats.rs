@@ -271,7 +271,8 @@ async fn the_timeline_records_target_rate_in_flight_and_failures_by_kind() {
         .filter_map(|p| p.status_classes.get("transport"))
         .sum();
     assert_eq!(no_answer, step.statuses["transport"]);
-    // The stall holds flows: more in flight as second 1 closes (1.5 s in) than at second 0's.
+    // The stall (from 1.5 s) holds flows: more in flight as second 1 closes, 2 s in, than at
+    // second 0's close.
     assert!(whole[1].in_flight > whole[0].in_flight, "{whole:?}");
 
     let mut old: serde_json::Value = serde_json::to_value(&summary).expect("json");

@@ -37,7 +37,12 @@ fn spans(summary: &LoadSummary) -> Vec<(f64, f64, TimelinePoint)> {
     for point in &summary.timeline {
         let length = (end - point.t).clamp(0.0, 1.0);
         match out.last_mut() {
-            Some(last) if length < SHORTEST_LAST_S && point.t + 1.0 > end => {
+            // Only onto the second just before it: across a gap the span would bridge it.
+            Some(last)
+                if length < SHORTEST_LAST_S
+                    && point.t + 1.0 > end
+                    && (last.0 + last.1 - point.t).abs() < 1e-6 =>
+            {
                 fold(&mut last.2, last.1, point, length);
                 last.1 += length;
             }

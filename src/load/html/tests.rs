@@ -201,6 +201,18 @@ fn a_missing_second_is_a_gap_not_a_diagonal() {
 }
 
 #[test]
+fn a_short_last_second_after_a_gap_is_not_folded_across_it() {
+    // Seconds 0, 1 and 2 recorded, 3 missing, then 4 lasting 0.1 s.
+    let summary = faulty(5, 2, &[3], 4.1);
+    let spanned = spans(&summary);
+    let at: Vec<(f64, f64)> = spanned.iter().map(|(t, l, _)| (*t, *l)).collect();
+    assert_eq!(at.len(), 4, "{at:?}");
+    assert_eq!(at[2], (2.0, 1.0), "second 2 keeps its own span: {at:?}");
+    assert_eq!(at[3].0, 4.0);
+    assert!((at[3].1 - 0.1).abs() < 1e-9, "{at:?}");
+}
+
+#[test]
 fn an_older_record_says_what_it_lacks() {
     let mut summary = faulty(3, 2, &[], 3.0);
     summary.schema_version = 4;

@@ -19,6 +19,8 @@ pub const PICTURES: usize = 3;
 /// Bytes of image data drawn in one page: `report.html` stays under 200 KB with the coverage
 /// matrix beside it (the reference gateway's two images are about 25 KB).
 pub const IMAGE_BUDGET: usize = 96 * 1024;
+// A picture whose two images were both kept must fit a page that has drawn none yet.
+const _: () = assert!(2 * crate::runner::picture::IMAGE_SHOWN <= IMAGE_BUDGET);
 
 /// How much a page may still draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
