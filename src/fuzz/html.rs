@@ -128,9 +128,9 @@ fn header(outcome: &FuzzOutcome) -> String {
     out
 }
 
-/// `repro/1-security.yaml`, as `fuzz::report::write` names it.
+/// `repro/1-security.yaml`: where `fuzz::report::write` puts the repro.
 fn repro_file(n: usize, finding: &Finding) -> String {
-    format!("repro/{}-{}.yaml", n + 1, finding.kind.name())
+    format!("repro/{}", finding.repro_name(n))
 }
 
 /// One finding: what was expected and seen, the shrunk case's exchange drawn, the failed

@@ -101,6 +101,13 @@ pub struct Finding {
     pub setup_error: Option<String>,
 }
 
+impl Finding {
+    /// The file its repro is written to under `repro/`, `1-security.yaml` for the first.
+    pub fn repro_name(&self, n: usize) -> String {
+        format!("{}-{}.yaml", n + 1, self.kind.name())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FuzzOutcome {
     pub seed: u64,

@@ -189,7 +189,7 @@ pub fn junit(outcome: &FuzzOutcome) -> String {
                 .text(if n < REPROS_INLINE {
                     finding.repro.clone()
                 } else {
-                    format!("repro/{}-{}.yaml", n + 1, finding.kind.name())
+                    format!("repro/{}", finding.repro_name(n))
                 })
         }));
     // Stopped early, a run is no verdict on the cases it did not run: an error case, as
@@ -244,9 +244,7 @@ pub fn write(dir: &Path, outcome: &FuzzOutcome) -> std::io::Result<Vec<PathBuf>>
         std::fs::create_dir_all(dir.join("repro"))?;
     }
     for (n, finding) in outcome.findings.iter().enumerate() {
-        let path = dir
-            .join("repro")
-            .join(format!("{}-{}.yaml", n + 1, finding.kind.name()));
+        let path = dir.join("repro").join(finding.repro_name(n));
         write_atomically(&path, finding.repro.as_bytes())?;
         repros.push(path);
     }
