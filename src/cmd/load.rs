@@ -77,6 +77,10 @@ pub struct LoadArgs {
     /// rate and its own slice of the user pool; `gatecheck merge` judges the thresholds.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
+    /// Engine threads, each a runtime of its own with its own connections and share of the
+    /// virtual users or the schedule (default: the cores this process may run on).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
     /// Start at this time (RFC 3339, e.g. 2026-11-27T14:00:00Z), so shards line up.
     #[arg(long, value_name = "TIME", value_parser = shard::parse_time, conflicts_with = "start_file")]
     pub start_at: Option<SystemTime>,
@@ -96,6 +100,14 @@ pub struct LoadArgs {
     pub metrics_linger: Duration,
 }
 
+/// A run's id; a shard's names its place (`...-shard2of4`).
+fn run_id(shard: Shard) -> String {
+    match shard.is_whole() {
+        true => runner::run_id(),
+        false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
+    }
+}
+
 pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     let session = args.connection.session(&args.faults)?;
     let scenario = one_scenario(args, &session.profile)?;
@@ -105,10 +117,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
     let scenario_sha256 = crate::suite::text(&args.scenario)
         .map(|text| hex(&sha2::Sha256::digest(text.as_bytes())))
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    let run_id = match shard.is_whole() {
-        true => runner::run_id(),
-        false => format!("{}-shard{}of{}", runner::run_id(), shard.index, shard.count),
-    };
+    let run_id = run_id(shard);
     let users = users(args)?;
     let (sink, exporter) = exporter(args, &scenario, &spec, &run_id, shard)?.unzip();
     let run_dir = args.output.dir.prepare(&run_id)?;
@@ -121,6 +130,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         create_users: args.create_users,
         shard,
         start: start(args),
+        threads: args.threads.unwrap_or_else(crate::load::threads::available),
     };
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let outcome = measure(&scenario, &options, &run_dir, &run_id, sink)?;

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::flows::{closed, open, LoadRun};
+use super::flows::LoadRun;
 use super::live::Reading;
 use super::metrics::Metrics;
 use super::pacer::{Pacer, Stage};
 use super::shard::{Shard, StartAt};
 use super::sink::{Sink, Sinks};
 use super::tally::IntervalGauges;
+use super::threads;
 use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Users};
 use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
@@ -45,6 +46,9 @@ pub struct LoadOptions {
     pub shard: Shard,
     /// A start agreed with the other shards; without one the run starts at once.
     pub start: Option<StartAt>,
+    /// Engine threads asked for (`--threads`; fewer when there is less to share,
+    /// `threads::parts`).
+    pub threads: u32,
 }
 
 #[derive(Debug)]
@@ -58,6 +62,8 @@ pub struct LoadOutcome {
     pub relaxed: Option<String>,
     /// The agreed start the run waited for, if any.
     pub started_at: Option<std::time::SystemTime>,
+    /// Engine threads the run had.
+    pub threads: u32,
 }
 
 /// Starts the session a load run needs: the embedded gateway with generated users (the
@@ -132,35 +138,47 @@ pub async fn run(
     // Stopped when the run returns, whatever still holds the session.
     let _gateway = session.detach_gateway();
     let target = session.url().to_owned();
+    let kinds = super::flows::user_kinds(scenario);
+    let parts = threads::parts(
+        options.threads,
+        &options.spec,
+        options.shard,
+        &session,
+        &kinds,
+    );
+    let threads = parts.len() as u32;
+    let sessions = session.split(u64::from(threads))?;
+    let outcome = |metrics, measured, interrupted, started_at| LoadOutcome {
+        metrics,
+        measured,
+        interrupted,
+        target: target.clone(),
+        relaxed: relaxed.clone(),
+        started_at,
+        threads,
+    };
     tokio::pin!(interrupted);
     let started_at = match &options.start {
         None => None,
         Some(start) => match start.wait(&mut interrupted).await {
             Ok(Some(time)) => Some(time),
             Ok(None) => {
-                return Ok(LoadOutcome {
-                    metrics: Metrics::for_steps(step_keys(&scenario.steps)),
-                    measured: Duration::ZERO,
-                    interrupted: true,
-                    target,
-                    relaxed,
-                    started_at: None,
-                })
+                let metrics = Metrics::for_steps(step_keys(&scenario.steps));
+                return Ok(outcome(metrics, Duration::ZERO, true, None));
             }
             Err(e) => return Err(RunError::Config(e)),
         },
     };
     let metrics = Metrics::for_steps(step_keys(&scenario.steps));
     let sinks = Sinks::new(metrics, sinks);
-    let measured = measure(scenario, options, session, sinks, interrupted).await;
-    Ok(LoadOutcome {
-        metrics: measured.metrics,
-        measured: measured.window,
-        interrupted: measured.interrupted,
-        target,
-        relaxed,
+    let parts = parts.into_iter().zip(sessions).collect();
+    let measured = measure(scenario, options, parts, sinks, interrupted).await?;
+    Ok(outcome(
+        measured.metrics,
+        measured.window,
+        measured.interrupted,
         started_at,
-    })
+    ))
 }
 
 struct Measured {
@@ -169,111 +187,165 @@ struct Measured {
     interrupted: bool,
 }
 
-/// Runs the flows, closing an interval every second, until the bound or an interruption.
+/// The run's engine threads, and how it is measured across them.
+struct Engine {
+    runs: Vec<Arc<LoadRun>>,
+    /// The run's own: the threads' seconds merged, the command's sinks.
+    sinks: Sinks,
+    /// The open model's whole schedule (each thread takes its flows of it).
+    schedule: Option<Pacer>,
+    started: Instant,
+    measure_from: Instant,
+}
+
+impl Engine {
+    /// Merges every thread's open second into the run's and closes it (`last`: only if
+    /// anything is in it) with the gauges read at its close.
+    fn close_interval(&self, index: u64, last: bool, gauges: IntervalGauges) {
+        {
+            let mut merged = self.sinks.metrics();
+            for run in &self.runs {
+                run.sinks.metrics().drain_interval_into(&mut merged);
+            }
+        }
+        self.sinks.close_interval(index as f64, last, gauges);
+    }
+}
+
+/// Runs the flows on their threads, closing an interval every second, until the bound or an
+/// interruption.
 async fn measure(
     scenario: &Scenario,
     options: &LoadOptions,
-    session: Session,
+    parts: Vec<(threads::Part, Session)>,
     sinks: Sinks,
     mut interrupted: std::pin::Pin<&mut impl Future<Output = ()>>,
-) -> Measured {
+) -> Result<Measured, RunError> {
     let spec = &options.spec;
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
-    let run = load_run(scenario, options, session, sinks, stop_rx, started);
+    let (engine, runs) = engine(scenario, options, parts, sinks, stop_rx, started);
     let deadline = spec.duration.map(|d| started + spec.warmup + d);
+    let live = super::live::live(&engine.runs, engine.schedule.clone(), started);
+    engine.sinks.live(&live);
+    let mut running =
+        threads::spawn(&runs, engine.schedule.as_ref(), started).map_err(RunError::Config)?;
+    drop(runs);
+    let progress =
+        super::progress::Progress::start(options.progress, spec, snapshots(&engine), started);
+    let finished = running.finished();
+    tokio::pin!(finished);
+
+    let (interrupted_flag, workers_done, intervals) =
+        tick(&engine, deadline, &mut interrupted, &mut finished).await;
+    let measured_end = Instant::now();
+    // The last interval's gauges are the measured window's end's, not the grace period's.
+    let last_from = engine.measure_from + Duration::from_secs(intervals);
+    let last = super::live::at_close(
+        &engine.runs,
+        engine.schedule.as_ref(),
+        started,
+        (last_from, measured_end),
+    );
+    let _ = stop_tx.send(true);
+    // Each thread gives its flows in flight `GRACE`; a thread stuck past it is not waited for.
+    if !workers_done {
+        let _ =
+            tokio::time::timeout(threads::GRACE + Duration::from_millis(500), &mut finished).await;
+    }
+    progress.finish();
+    let elapsed = measured_end.saturating_duration_since(started);
+    let metrics = wind_down(&engine, options, elapsed, (intervals, last));
+    Ok(Measured {
+        metrics,
+        window: measured_end.saturating_duration_since(engine.measure_from),
+        interrupted: interrupted_flag,
+    })
+}
+
+/// The engine of `parts`, one thread's run each, with their models, from `started`.
+fn engine(
+    scenario: &Scenario,
+    options: &LoadOptions,
+    parts: Vec<(threads::Part, Session)>,
+    sinks: Sinks,
+    stop: watch::Receiver<bool>,
+    started: Instant,
+) -> (Engine, Vec<(Arc<LoadRun>, Model)>) {
+    let spec = &options.spec;
+    let runs: Vec<(Arc<LoadRun>, Model)> = parts
+        .into_iter()
+        .map(|(part, session)| {
+            let metrics = Metrics::for_steps(step_keys(&scenario.steps));
+            let sinks = sinks.for_thread(metrics);
+            let run = load_run(
+                scenario,
+                options,
+                &part,
+                session,
+                sinks,
+                stop.clone(),
+                started,
+            );
+            (run, part.spec.model)
+        })
+        .collect();
     // The open model's schedule, kept to count the flows that were due but never started.
     let schedule = match &spec.model {
         Model::Open { rate, stages, .. } => Some(pacer(*rate, stages, spec.warmup, spec.duration)),
         Model::Closed { .. } => None,
     };
-    run.sinks
-        .live(&super::live::live(&run, schedule.clone(), started));
-    let workers = spawn_workers(&run, &spec.model, schedule.clone(), started);
-    let progress =
-        super::progress::Progress::start(options.progress, spec, snapshots(&run), started);
-    tokio::pin!(workers);
+    let engine = Engine {
+        runs: runs.iter().map(|(run, _)| Arc::clone(run)).collect(),
+        sinks,
+        schedule,
+        started,
+        measure_from: started + spec.warmup,
+    };
+    (engine, runs)
+}
 
-    // The stop condition: time, the workers running out (iterations), or an interruption.
+/// Closes an interval every second until the stop condition: time (`deadline`), the threads
+/// running out of flows (iterations), or an interruption; whether it was interrupted, whether
+/// the threads ended, and the intervals closed.
+async fn tick(
+    engine: &Engine,
+    deadline: Option<Instant>,
+    interrupted: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    finished: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> (bool, bool, u64) {
     let mut intervals = 0u64;
-    let (interrupted_flag, workers_done) = loop {
-        let interval_start = run.measure_from + Duration::from_secs(intervals);
+    loop {
+        let interval_start = engine.measure_from + Duration::from_secs(intervals);
         // Intervals end on whole seconds of the measured window, however late each wake-up:
         // counting from the wake-up drifted 0.58 s over a 10-minute run, and the last second
         // then held 42 of its 100 flows.
         let next_tick = interval_start + Duration::from_secs(1);
         let wake = deadline.map_or(next_tick, |d| d.min(next_tick));
         tokio::select! {
-            _ = &mut interrupted => break (true, false),
-            _ = &mut workers => break (false, true),
+            _ = interrupted.as_mut() => return (true, false, intervals),
+            _ = finished.as_mut() => return (false, true, intervals),
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
-        let interval_end = interval_start + Duration::from_secs(1);
-        if now >= interval_end {
-            let span = (interval_start, interval_end);
-            let gauges = super::live::at_close(&run, schedule.as_ref(), started, span);
-            run.sinks.close_interval(intervals as f64, false, gauges);
+        if now >= next_tick {
+            let span = (interval_start, next_tick);
+            let schedule = engine.schedule.as_ref();
+            let gauges = super::live::at_close(&engine.runs, schedule, engine.started, span);
+            engine.close_interval(intervals, false, gauges);
             intervals += 1;
         }
         if deadline.is_some_and(|d| now >= d) {
-            break (false, false);
+            return (false, false, intervals);
         }
-    };
-    let measured_end = Instant::now();
-    // The last interval's gauges are the measured window's end's, not the grace period's.
-    let last_span = (
-        run.measure_from + Duration::from_secs(intervals),
-        measured_end,
-    );
-    let last = super::live::at_close(&run, schedule.as_ref(), started, last_span);
-    let _ = stop_tx.send(true);
-    // In-flight flows may finish within a second; after that, what ran is reported.
-    if !workers_done {
-        let _ = tokio::time::timeout(Duration::from_secs(1), &mut workers).await;
-        workers.abort();
-    }
-    progress.finish();
-    let elapsed = measured_end.saturating_duration_since(started);
-    let metrics = wind_down(
-        &run,
-        options,
-        schedule.as_ref(),
-        started,
-        elapsed,
-        (intervals, last),
-    );
-    Measured {
-        metrics,
-        window: measured_end.saturating_duration_since(run.measure_from),
-        interrupted: interrupted_flag,
     }
 }
 
-/// The closed model's virtual users or the open model's flows, in a task of their own.
-fn spawn_workers(
-    run: &Arc<LoadRun>,
-    model: &Model,
-    schedule: Option<Pacer>,
-    started: Instant,
-) -> tokio::task::JoinHandle<()> {
-    let run = Arc::clone(run);
-    let model = model.clone();
-    tokio::spawn(async move {
-        match (model, schedule) {
-            (Model::Open { max_in_flight, .. }, Some(pacer)) => {
-                open(run, pacer, started, max_in_flight).await
-            }
-            (Model::Closed { vus, think_time }, _) => closed(run, vus, think_time).await,
-            (Model::Open { .. }, None) => {}
-        }
-    })
-}
-
-/// What every flow of the run shares.
+/// What every flow of one engine thread shares.
 fn load_run(
     scenario: &Scenario,
     options: &LoadOptions,
+    part: &threads::Part,
     session: Session,
     sinks: Sinks,
     stop: watch::Receiver<bool>,
@@ -295,47 +367,51 @@ fn load_run(
         active_vus: AtomicU64::new(0),
         ended: AtomicU64::new(0),
         stop,
-        iterations: options.spec.iterations,
+        iterations: part.spec.iterations,
         claimed: AtomicU64::new(0),
-        shard: options.shard,
+        shard: part.shard,
     })
 }
 
-/// The run has stopped: the flows the open model dropped, the sinks told and finished.
+/// The run has stopped: the flows the open model dropped, the last interval closed, the
+/// threads' totals added up, the sinks told and finished.
 fn wind_down(
-    run: &Arc<LoadRun>,
+    engine: &Engine,
     options: &LoadOptions,
-    schedule: Option<&Pacer>,
-    started: Instant,
     elapsed: Duration,
     (intervals, last): (u64, IntervalGauges),
 ) -> Metrics {
-    let started_flows = run.sinks.metrics().flows_started;
     let warmup = options.spec.warmup;
-    let flows_dropped =
-        schedule.map(|pacer| dropped(pacer, options.shard, warmup, started_flows, elapsed));
+    let flows_dropped = engine.schedule.as_ref().map(|pacer| {
+        let of = |run: &Arc<LoadRun>| {
+            let started = run.sinks.metrics().flows_started;
+            dropped(pacer, run.shard, warmup, started, elapsed)
+        };
+        engine.runs.iter().map(of).sum()
+    });
     let end = Reading::End {
         dropped: flows_dropped,
     };
-    run.sinks
-        .ended(&super::live::gauges(run, schedule, started, end));
-    let mut metrics = finish_sinks(run, intervals, last);
+    let schedule = engine.schedule.as_ref();
+    let gauges = super::live::gauges_of(&engine.runs, schedule, engine.started, end);
+    engine.sinks.ended(&gauges);
+    // The last, partial interval, with the gauges read as the measured window ended.
+    engine.close_interval(intervals, true, last);
+    {
+        let mut merged = engine.sinks.metrics();
+        for run in &engine.runs {
+            merged.add_totals(&run.sinks.metrics());
+        }
+    }
+    let (mut metrics, error) = engine.sinks.finish();
+    if let Some(e) = error {
+        eprintln!("gatecheck: the interval logs are incomplete: {e}");
+    }
     metrics.flows_dropped = flows_dropped.unwrap_or(metrics.flows_dropped);
     metrics
 }
 
-/// Closes the last, partial interval (with the gauges read as the measured window ended) and
-/// finishes every sink; the metrics.
-fn finish_sinks(run: &LoadRun, intervals: u64, last: IntervalGauges) -> Metrics {
-    run.sinks.close_interval(intervals as f64, true, last);
-    let (metrics, error) = run.sinks.finish();
-    if let Some(e) = error {
-        eprintln!("gatecheck: the interval logs are incomplete: {e}");
-    }
-    metrics
-}
-
-/// Flows of this shard's slice of the schedule that fell due in the measured window (from
+/// Flows of this thread's slice of the schedule that fell due in the measured window (from
 /// the warm-up's end to `elapsed`) but never started.
 fn dropped(pacer: &Pacer, shard: Shard, warmup: Duration, started: u64, elapsed: Duration) -> u64 {
     let due_by = |at: Duration| shard.owned_below(pacer.due_by(at).floor().max(0.0) as u64);
@@ -343,12 +419,17 @@ fn dropped(pacer: &Pacer, shard: Shard, warmup: Duration, started: u64, elapsed:
     due.saturating_sub(started)
 }
 
-fn snapshots(run: &Arc<LoadRun>) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {
-    let run = Arc::clone(run);
+/// The progress line's reading of the threads' metrics together.
+fn snapshots(engine: &Engine) -> Arc<dyn Fn() -> super::progress::Snapshot + Send + Sync> {
+    let runs = engine.runs.clone();
     Arc::new(move || {
-        let metrics = run.sinks.metrics();
-        let in_flight = run.in_flight.load(Ordering::Relaxed);
-        super::progress::Snapshot::of(&metrics, in_flight, run.ended.load(Ordering::Relaxed))
+        let in_flight = runs
+            .iter()
+            .map(|r| r.in_flight.load(Ordering::Relaxed))
+            .sum();
+        let ended = runs.iter().map(|r| r.ended.load(Ordering::Relaxed)).sum();
+        let parts: Vec<_> = runs.iter().map(|run| run.sinks.metrics()).collect();
+        super::progress::Snapshot::of_parts(&parts, in_flight, ended)
     })
 }
 

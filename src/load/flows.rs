@@ -16,6 +16,7 @@ use crate::runner::record::StepRecord;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
 use crate::runner::users::UserPool;
+use crate::scenario::load_spec::Model;
 use crate::scenario::model::{Action, Operation, Scenario, UserKind};
 
 pub(super) struct LoadRun {
@@ -62,7 +63,24 @@ impl LoadRun {
     }
 }
 
-pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
+/// The closed model's virtual users or the open model's flows (on `pacer`) of one engine
+/// thread, until they end.
+pub(super) async fn workers(
+    run: Arc<LoadRun>,
+    model: Model,
+    pacer: Option<Pacer>,
+    started: Instant,
+) {
+    match (model, pacer) {
+        (Model::Open { max_in_flight, .. }, Some(pacer)) => {
+            open(run, pacer, started, max_in_flight).await
+        }
+        (Model::Closed { vus, think_time }, _) => closed(run, vus, think_time).await,
+        (Model::Open { .. }, None) => {}
+    }
+}
+
+async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..vus {
         let run = Arc::clone(&run);
@@ -90,7 +108,7 @@ pub(super) async fn closed(run: Arc<LoadRun>, vus: u32, think_time: Duration) {
     while set.join_next().await.is_some() {}
 }
 
-pub(super) async fn open(run: Arc<LoadRun>, pacer: Pacer, started: Instant, max_in_flight: u32) {
+async fn open(run: Arc<LoadRun>, pacer: Pacer, started: Instant, max_in_flight: u32) {
     let slots = Arc::new(Semaphore::new(max_in_flight as usize));
     let mut set = tokio::task::JoinSet::new();
     let mut due = schedule(pacer, started, run.shard, run.stop.clone());

@@ -18,17 +18,43 @@ pub(super) enum Reading {
     End { dropped: Option<u64> },
 }
 
-/// The live reading of `run`. It holds the run weakly (the run holds the sinks that hold this),
-/// and reads as ended, all zero, once the run is gone: sinks keep the final reading they got.
-pub(super) fn live(run: &Arc<LoadRun>, schedule: Option<Pacer>, started: Instant) -> Live {
-    let weak: Weak<LoadRun> = Arc::downgrade(run);
-    Arc::new(move || match weak.upgrade() {
-        Some(run) => gauges(&run, schedule.as_ref(), started, Reading::Now),
-        None => Gauges {
-            phase: Phase::Ended,
-            ..Gauges::default()
-        },
+/// The live reading of the run's threads, added up. It holds them weakly (each holds the
+/// sinks that hold this), and reads as ended, all zero, once they are gone: sinks keep the
+/// final reading they got.
+pub(super) fn live(runs: &[Arc<LoadRun>], schedule: Option<Pacer>, started: Instant) -> Live {
+    let weak: Vec<Weak<LoadRun>> = runs.iter().map(Arc::downgrade).collect();
+    Arc::new(move || {
+        let runs: Option<Vec<Arc<LoadRun>>> = weak.iter().map(Weak::upgrade).collect();
+        match runs {
+            Some(runs) => gauges_of(&runs, schedule.as_ref(), started, Reading::Now),
+            None => Gauges {
+                phase: Phase::Ended,
+                ..Gauges::default()
+            },
+        }
     })
+}
+
+/// The gauges of the run's threads together (`gauges` of each, added up).
+pub(super) fn gauges_of(
+    runs: &[Arc<LoadRun>],
+    schedule: Option<&Pacer>,
+    started: Instant,
+    reading: Reading,
+) -> Gauges {
+    let mut all = runs
+        .iter()
+        .map(|run| gauges(run, schedule, started, reading))
+        .reduce(|mut all, one| {
+            all.add(&one);
+            all
+        })
+        .unwrap_or_default();
+    // The flows dropped are the run's, counted once (`engine::wind_down`).
+    if let Reading::End { dropped } = reading {
+        all.flows_dropped = dropped;
+    }
+    all
 }
 
 /// The gauges of `run` (open model with `schedule`, else closed), started at `started`.
@@ -75,11 +101,25 @@ pub(super) fn gauges(
     }
 }
 
-/// The gauges an interval of the measured window closes with, read now: flows in flight and
-/// active virtual users as a scrape would see them, and for the open model this process's
-/// share of the rate the schedule aimed at over the interval, `from` to `to` (the flows due
+/// The gauges an interval of the measured window closes with, read now over the engine's
+/// threads: flows in flight and active virtual users as a scrape would see them, and for the
+/// open model this process's share of the rate the schedule aimed at over the interval, `from` to `to` (the flows due
 /// in it per second: a ramp's rate at the close would run half an interval ahead).
 pub(super) fn at_close(
+    runs: &[Arc<LoadRun>],
+    schedule: Option<&Pacer>,
+    started: Instant,
+    span: (Instant, Instant),
+) -> IntervalGauges {
+    let mut all = IntervalGauges::default();
+    for run in runs {
+        all.add(&at_close_of(run, schedule, started, span));
+    }
+    all
+}
+
+/// `at_close` of one engine thread: its share of the target rate.
+fn at_close_of(
     run: &LoadRun,
     schedule: Option<&Pacer>,
     started: Instant,

@@ -11,103 +11,11 @@ use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use super::series::micros;
+pub use super::series::{new_histogram, Latency, Series, MAX_FAILURE_KINDS, OTHER_FAILURES};
 use super::tally::{IntervalGauges, IntervalTally, Tally};
-use crate::scenario::load_spec::{resolve_step, Samples, StepKey};
+use crate::scenario::load_spec::{resolve_step, StepKey};
 use crate::scenario::load_steps;
-
-/// Distinct failure names kept per series; past it they are counted as `OTHER_FAILURES`, so a
-/// target that puts a new value in every failure cannot grow the report.
-pub const MAX_FAILURE_KINDS: usize = 32;
-pub const OTHER_FAILURES: &str = "other failures";
-
-/// Latencies above an hour are clamped: a histogram needs a top.
-const HIGHEST_US: u64 = 3_600_000_000;
-const SIGNIFICANT_DIGITS: u8 = 3;
-
-pub fn new_histogram() -> Histogram<u64> {
-    // Bounds are constants, valid by construction.
-    Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS)
-        .unwrap_or_else(|_| Histogram::new(SIGNIFICANT_DIGITS).unwrap_or_else(|_| unreachable!()))
-}
-
-fn micros(duration: Duration) -> u64 {
-    (duration.as_micros() as u64).clamp(1, HIGHEST_US)
-}
-
-/// The latencies of one outcome: from the intended start (corrected) and the actual one (raw).
-#[derive(Debug, Clone)]
-pub struct Latency {
-    pub corrected: Histogram<u64>,
-    pub raw: Histogram<u64>,
-}
-
-impl Default for Latency {
-    fn default() -> Self {
-        Self {
-            corrected: new_histogram(),
-            raw: new_histogram(),
-        }
-    }
-}
-
-impl Latency {
-    pub fn count(&self) -> u64 {
-        self.corrected.len()
-    }
-
-    fn record(&mut self, corrected: Duration, raw: Duration) {
-        let _ = self.corrected.record(micros(corrected));
-        let _ = self.raw.record(micros(raw));
-    }
-}
-
-/// One series (a step or the whole flow): what succeeded (OK) and what failed (KO) apart, as
-/// Gatling reports them, and its counts.
-#[derive(Debug, Clone, Default)]
-pub struct Series {
-    pub ok: Latency,
-    pub ko: Latency,
-    pub statuses: BTreeMap<String, u64>,
-    pub failures: BTreeMap<String, u64>,
-}
-
-impl Series {
-    pub fn count(&self) -> u64 {
-        self.ok.count() + self.ko.count()
-    }
-
-    fn record(&mut self, corrected: Duration, raw: Duration, failed: bool) {
-        match failed {
-            false => self.ok.record(corrected, raw),
-            true => self.ko.record(corrected, raw),
-        }
-    }
-
-    /// The latencies `samples` selects (OK and KO added for `All`).
-    pub fn latency(&self, samples: Samples) -> Latency {
-        match samples {
-            Samples::Ok => self.ok.clone(),
-            Samples::Ko => self.ko.clone(),
-            Samples::All => {
-                let mut all = self.ok.clone();
-                let _ = all.corrected.add(&self.ko.corrected);
-                let _ = all.raw.add(&self.ko.raw);
-                all
-            }
-        }
-    }
-
-    /// Counts `n` failures named `name`, past `MAX_FAILURE_KINDS` names as `OTHER_FAILURES`.
-    pub fn count_failures(&mut self, name: &str, n: u64) {
-        if let Some(count) = self.failures.get_mut(name) {
-            *count += n;
-        } else if self.failures.len() < MAX_FAILURE_KINDS {
-            self.failures.insert(name.to_owned(), n);
-        } else {
-            *self.failures.entry(OTHER_FAILURES.to_owned()).or_default() += n;
-        }
-    }
-}
 
 /// One step's series, with the key it is reported under.
 #[derive(Debug, Clone)]
@@ -283,6 +191,37 @@ impl Metrics {
         self.record_flow(sample.corrected, sample.raw, sample.failure, sample.late);
     }
 
+    /// Moves the open interval (histograms and counts) into `into`'s: an engine thread's
+    /// second, merged into the run's before the run's closes (`engine::close_interval`).
+    pub fn drain_interval_into(&mut self, into: &mut Metrics) {
+        for (key, histogram) in std::mem::take(&mut self.current) {
+            match into.current.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(histogram);
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => {
+                    let _ = slot.get_mut().add(&histogram);
+                }
+            }
+        }
+        self.tally.drain_into(&mut into.tally);
+    }
+
+    /// Adds `other`'s totals (an engine thread's, keyed by the same steps): series and counts.
+    /// Intervals are not added: they are closed on the merged metrics only.
+    pub fn add_totals(&mut self, other: &Metrics) {
+        for (mine, theirs) in self.steps.iter_mut().zip(&other.steps) {
+            mine.series.add(&theirs.series);
+        }
+        self.flow.add(&other.flow);
+        self.flows_started += other.flows_started;
+        self.flows_ok += other.flows_ok;
+        self.flows_failed += other.flows_failed;
+        self.flows_late += other.flows_late;
+        self.flows_dropped += other.flows_dropped;
+        self.requests += other.requests;
+    }
+
     /// An interval's series with their names.
     pub fn interval_series<'a>(
         &'a self,
@@ -402,6 +341,7 @@ pub fn decode(encoded: &str) -> Result<Histogram<u64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::load_spec::Samples;
 
     #[test]
     fn histograms_round_trip_through_the_log_encoding() {

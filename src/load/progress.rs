@@ -59,6 +59,26 @@ impl Snapshot {
             slowest,
         }
     }
+
+    /// The snapshot of the engine threads' metrics together: counts added, the histograms the
+    /// line reads merged (one thread's are read as they are).
+    pub fn of_parts<M: std::ops::Deref<Target = Metrics>>(
+        parts: &[M],
+        in_flight: u64,
+        ended: u64,
+    ) -> Self {
+        let Some((first, rest)) = parts.split_first() else {
+            return Self::of(&Metrics::default(), in_flight, ended);
+        };
+        if rest.is_empty() {
+            return Self::of(first, in_flight, ended);
+        }
+        let mut all = Metrics::for_steps(first.step_keys());
+        for part in parts {
+            all.add_totals(part);
+        }
+        Self::of(&all, in_flight, ended)
+    }
 }
 
 /// What the run was told to do: its warm-up and bounds.

@@ -50,6 +50,15 @@ impl Shard {
         self.users().global(k)
     }
 
+    /// Part `t` of `n` of this shard (an engine thread's): every `n`th of its flows and users
+    /// from its `t`th, itself a shard of the whole run. `count * n` must fit (`threads::parts`).
+    pub fn split(self, t: u32, n: u32) -> Shard {
+        Shard {
+            index: self.index + self.count * t,
+            count: self.count * n,
+        }
+    }
+
     /// This shard's slice of a user pool: every `count`-th user from `index`.
     pub fn users(self) -> crate::runner::users::Slice {
         crate::runner::users::Slice {
@@ -361,6 +370,21 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(owners.len(), 1);
+        }
+
+        /// A shard's threads own exactly its flows: the flows due below any bound, and each
+        /// thread's `k`-th flow is one of the shard's.
+        #[test]
+        fn a_shards_threads_own_its_flows(count in 1u32..16, threads in 1u32..16, total in 0u64..100_000, k in 0u64..1000) {
+            let index = (total % u64::from(count)) as u32;
+            let shard = Shard { index, count };
+            let parts: Vec<Shard> = (0..threads).map(|t| shard.split(t, threads)).collect();
+            let owned: u64 = parts.iter().map(|p| p.owned_below(total)).sum();
+            prop_assert_eq!(owned, shard.owned_below(total));
+            for part in &parts {
+                let global = part.global(k);
+                prop_assert_eq!((global - u64::from(index)) % u64::from(count), 0);
+            }
         }
     }
 }

@@ -58,6 +58,24 @@ pub struct Gauges {
     pub phase: Phase,
 }
 
+impl Gauges {
+    /// Another engine thread's gauges, added (the phase is the run's, the same in each).
+    pub fn add(&mut self, other: &Gauges) {
+        fn sum<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            }
+        }
+        self.flows_started += other.flows_started;
+        self.in_flight += other.in_flight;
+        self.flows_behind += other.flows_behind;
+        self.flows_dropped = sum(self.flows_dropped, other.flows_dropped);
+        self.target_rate = sum(self.target_rate, other.target_rate);
+        self.active_vus = sum(self.active_vus, other.active_vus);
+    }
+}
+
 /// Where the run is: samples are recorded in `Measuring` only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Phase {
@@ -94,10 +112,11 @@ pub trait Sink: Send {
 /// The HDR metrics every run keeps (what the summary is made from), and the sinks a command
 /// added. Each behind a lock of its own, so a sink's file or network I/O at an interval never
 /// holds up the flows recording into the metrics; unless a sink wants samples, a sample costs
-/// one lock.
+/// one lock. Each engine thread records into its own `Sinks` (`for_thread`): its own metrics,
+/// the command's sinks shared for samples; intervals, gauges and the end go to the run's.
 pub struct Sinks {
     metrics: Mutex<Metrics>,
-    others: Mutex<Vec<Box<dyn Sink>>>,
+    others: Arc<Mutex<Vec<Box<dyn Sink>>>>,
     any_others: bool,
     /// The first error a sink met; the run goes on without stopping.
     error: Mutex<Option<std::io::Error>>,
@@ -109,7 +128,18 @@ impl Sinks {
         Self {
             metrics: Mutex::new(metrics),
             any_others: others.iter().any(|sink| sink.wants_samples()),
-            others: Mutex::new(others),
+            others: Arc::new(Mutex::new(others)),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// An engine thread's: `metrics` of its own, samples also to these sinks. Only the run's
+    /// `Sinks` closes intervals and finishes the sinks.
+    pub fn for_thread(&self, metrics: Metrics) -> Self {
+        Self {
+            metrics: Mutex::new(metrics),
+            others: Arc::clone(&self.others),
+            any_others: self.any_others,
             error: Mutex::new(None),
         }
     }

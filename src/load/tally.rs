@@ -107,6 +107,24 @@ impl Tally {
         self.failures[index] = self.failures[index].saturating_add(clamp(n));
     }
 
+    /// Moves the open interval's counts into `into`'s, kinds by name (each tally numbers the
+    /// kinds it met in its own order).
+    pub fn drain_into(&mut self, into: &mut Tally) {
+        for (index, n) in self.failures.iter_mut().enumerate() {
+            if *n > 0 {
+                into.add_failures(&self.kinds[index], u64::from(*n));
+                *n = 0;
+            }
+        }
+        for (mine, theirs) in into
+            .classes
+            .iter_mut()
+            .zip(std::mem::take(&mut self.classes))
+        {
+            *mine = mine.saturating_add(theirs);
+        }
+    }
+
     /// The kind at `index` of a closed interval's failures.
     pub fn kind(&self, index: u16) -> &str {
         self.kinds

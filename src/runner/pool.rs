@@ -64,6 +64,35 @@ impl LoadPool {
         }
     }
 
+    /// The pool in `n` parts, one per engine thread, none sharing a user: part `t` takes every
+    /// `n`th generated user of this slice from its `t`th, or every `n`th listed user of each
+    /// kind. Reuse stays within a part. `n` is at least 1.
+    pub fn split(self, n: u64) -> Vec<LoadPool> {
+        let n = n.max(1);
+        let part = |t: u64| Slice {
+            index: self
+                .slice
+                .index
+                .saturating_add(self.slice.count.saturating_mul(t)),
+            count: self.slice.count.saturating_mul(n),
+        };
+        (0..n)
+            .map(|t| {
+                let fresh = match &self.fresh {
+                    Fresh::Generated(g) => Fresh::Generated(g.clone()),
+                    Fresh::Listed(users) => Fresh::Listed(
+                        self.listed
+                            .iter()
+                            .flat_map(|of_kind| of_kind.iter().skip(t as usize).step_by(n as usize))
+                            .map(|&i| users[i].clone())
+                            .collect(),
+                    ),
+                };
+                LoadPool::new(fresh, part(t), self.cooldown)
+            })
+            .collect()
+    }
+
     /// How many users of `kind` the pool starts with (None: unknown kinds are made up).
     pub fn available(&self, kind: UserKind) -> Option<u64> {
         match (&self.fresh, kind) {
@@ -166,6 +195,53 @@ mod tests {
     }
 
     const WHOLE: Slice = Slice { index: 0, count: 1 };
+
+    #[test]
+    fn a_split_pool_shares_no_user_and_loses_none() {
+        let users: Vec<TestUser> = (0..7)
+            .map(|i| user(i, [UserKind::Phone, UserKind::Email][i as usize % 2]))
+            .collect();
+        let parts = LoadPool::new(Fresh::Listed(users), WHOLE, Duration::ZERO).split(3);
+        let mut seen = Vec::new();
+        for part in &parts {
+            assert!(
+                part.available(UserKind::Phone) >= Some(1),
+                "every part has a phone user"
+            );
+            while let Ok(mut taken) = part.take(&[UserKind::Phone]) {
+                seen.push(taken.remove(0).identity);
+            }
+            while let Ok(mut taken) = part.take(&[UserKind::Email]) {
+                seen.push(taken.remove(0).identity);
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, ["u0", "u1", "u2", "u3", "u4", "u5", "u6"]);
+
+        let generated = GeneratedUsers::reference(10);
+        let slice = Slice { index: 1, count: 2 };
+        let whole = LoadPool::new(Fresh::Generated(generated.clone()), slice, Duration::ZERO);
+        let mut expected: Vec<String> = std::iter::from_fn(|| whole.take(&[UserKind::Phone]).ok())
+            .map(|mut u| u.remove(0).identity)
+            .collect();
+        let pool = LoadPool::new(Fresh::Generated(generated), slice, Duration::ZERO);
+        let mut split: Vec<String> = pool
+            .split(2)
+            .iter()
+            .flat_map(|part| {
+                std::iter::from_fn(|| part.take(&[UserKind::Phone]).ok())
+                    .map(|mut u| u.remove(0).identity)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        expected.sort();
+        split.sort();
+        assert_eq!(expected.len(), 5, "this shard's half of ten");
+        assert_eq!(
+            split, expected,
+            "the threads' parts make up the shard's slice"
+        );
+    }
 
     #[test]
     fn listed_users_are_fresh_first_then_reused_with_their_password_after_the_cooldown() {

@@ -92,13 +92,26 @@ pub struct Session {
 
 impl Session {
     pub async fn start(options: &SessionOptions, users: Users) -> Result<Self, RunError> {
-        let (url, embedded) = match &options.target {
-            Some(url) => (url.clone(), None),
+        match &options.target {
+            Some(url) => Self::attach(options, url.clone(), false, users).await,
             None => {
                 let gateway = gateway::spawn(options.embedded.clone(), Clock::system()).await?;
-                (gateway.base_url(), Some(gateway))
+                let mut session = Self::attach(options, gateway.base_url(), true, users).await?;
+                session.embedded = Some(gateway);
+                Ok(session)
             }
-        };
+        }
+    }
+
+    /// A session on a gateway already running at `url`: the target, or (`embedded`) the
+    /// embedded gateway another session started with `options.embedded`, whose generated
+    /// users it then knows. A load run's engine threads each attach one to the same gateway.
+    pub async fn attach(
+        options: &SessionOptions,
+        url: String,
+        embedded: bool,
+        users: Users,
+    ) -> Result<Self, RunError> {
         let token = options.profile.test_support_token.as_ref();
         let target = Target::new(&url, options.client.clone())
             .map_err(RunError::Config)?
@@ -122,14 +135,14 @@ impl Session {
             Users::Fresh if oracles.clock || profile.test_support => (UserPool::created(), None),
             Users::Fresh => (UserPool::accounts(profile.accounts.clone()), None),
             Users::Load(load) => {
-                let embedded = embedded.as_ref().map(|_| &options.embedded.generated);
-                let (pool, note) = load_pool(&load, profile, &target, embedded).await?;
+                let generated = embedded.then_some(&options.embedded.generated);
+                let (pool, note) = load_pool(&load, profile, &target, generated).await?;
                 (UserPool::Load(Box::new(pool)), Some(note))
             }
         };
         let shown_target = match embedded {
-            Some(_) => format!("{url} (embedded reference gateway)"),
-            None => url,
+            true => format!("{url} (embedded reference gateway)"),
+            false => url,
         };
         Ok(Self {
             target,
@@ -139,7 +152,7 @@ impl Session {
             shown_target,
             users_note,
             redactor: redactor(options),
-            embedded,
+            embedded: None,
         })
     }
 
@@ -147,6 +160,31 @@ impl Session {
     /// outlive the run in a task that is being aborted).
     pub fn detach_gateway(&mut self) -> Option<SpawnedGateway> {
         self.embedded.take()
+    }
+
+    /// The session in `n` parts, one per engine thread: the same target, profile and oracles
+    /// with connections of each part's own, and the load users split so no two parts share one
+    /// (`LoadPool::split`). The embedded gateway stays with the caller (`detach_gateway` first).
+    pub fn split(self, n: u64) -> Result<Vec<Session>, RunError> {
+        let pools: Vec<Option<LoadPool>> = match self.users {
+            UserPool::Load(pool) => pool.split(n).into_iter().map(Some).collect(),
+            _ => (0..n.max(1)).map(|_| None).collect(),
+        };
+        pools
+            .into_iter()
+            .map(|pool| {
+                Ok(Session {
+                    target: self.target.reconnected().map_err(RunError::Config)?,
+                    oracles: self.oracles.again(&self.profile),
+                    users: pool.map_or_else(UserPool::created, |p| UserPool::Load(Box::new(p))),
+                    profile: self.profile.clone(),
+                    shown_target: self.shown_target.clone(),
+                    users_note: self.users_note.clone(),
+                    redactor: self.redactor.clone(),
+                    embedded: None,
+                })
+            })
+            .collect()
     }
 
     /// Whether the target's clock can be moved (test support), so waits cost no real time.

@@ -83,6 +83,16 @@ impl Target {
         self
     }
 
+    /// The same target and token with connections of its own (an engine thread's: a
+    /// connection belongs to the runtime that opened it).
+    pub fn reconnected(&self) -> Result<Self, String> {
+        Ok(Self {
+            base_url: self.base_url.clone(),
+            client: Client::new(&self.base_url, self.client.options().clone())?,
+            test_support_token: self.test_support_token.clone(),
+        })
+    }
+
     pub fn options(&self) -> &ClientOptions {
         self.client.options()
     }

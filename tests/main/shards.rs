@@ -1,7 +1,8 @@
 //! Four `gatecheck load --shard I/4` processes against one `gatecheck serve`, started together
 //! by `--start-at`, then `gatecheck merge`: counts add up, merged percentiles are those of one
 //! histogram fed every sample, the open-model rate is the requested total, and thresholds are
-//! judged on the merged whole only. Loopback, 2 s of load at 120 flows/s.
+//! judged on the merged whole only; shards of one and two engine threads alike. Loopback, 2 s
+//! of load at 120 flows/s.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -55,6 +56,8 @@ fn four_shards_merge_into_the_whole_run() {
                     "--start-at",
                     &start,
                 ])
+                // Shards of one and of two engine threads merge alike.
+                .args(["--threads", &(1 + index % 2).to_string()])
                 .arg("--reports")
                 .arg(dir.join("shards"))
                 .stdout(Stdio::null())

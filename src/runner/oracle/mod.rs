@@ -88,6 +88,17 @@ impl Oracles {
             CodeOracle::Auto if test_api => CodeOracle::TestApi,
             other => other,
         };
+        Ok(Self::resolved(profile, captcha, code, test_api))
+    }
+
+    /// The oracles of choices already resolved (`captcha` and `code` not `auto` but for no
+    /// code at all); `clock`: the target's clock can be moved.
+    pub fn resolved(
+        profile: &Profile,
+        captcha: CaptchaOracle,
+        code: CodeOracle,
+        clock: bool,
+    ) -> Self {
         let answers: Box<dyn AnswerSource> = match captcha {
             CaptchaOracle::TestApi => Box::new(test_api::TestApi),
             CaptchaOracle::Solve | CaptchaOracle::Auto => Box::new(solve::Solve {
@@ -104,13 +115,18 @@ impl Oracles {
             CodeOracle::Command(argv) => Box::new(command::Command(argv.clone())),
             CodeOracle::Auto => Box::new(NoCode),
         };
-        Ok(Self {
+        Self {
             answers,
             codes,
             captcha,
             code,
-            clock: test_api,
-        })
+            clock,
+        }
+    }
+
+    /// The same oracles again, for another engine thread.
+    pub fn again(&self, profile: &Profile) -> Self {
+        Self::resolved(profile, self.captcha, self.code.clone(), self.clock)
     }
 
     pub async fn answer(

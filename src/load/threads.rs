@@ -1,0 +1,133 @@
+//! The engine's threads (`--threads N`): each runs its part of the run on a current-thread
+//! runtime of its own, with its own connections (`Session::split`), its own share of the
+//! virtual users or every Nth flow of the open model's schedule, its own users and its own
+//! metrics. Nothing is shared with the other threads on the hot path but the stop flag (and,
+//! with `--metrics-addr`, the exporter a sample also goes to). A thread is a shard within
+//! the process: the same integer shares and interleaving (`Shard::split`), so the run's
+//! thread adds their seconds and totals up exactly (`engine`), as `merge` adds shards'.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::flows::{workers, LoadRun};
+use super::pacer::Pacer;
+use super::shard::Shard;
+use crate::runner::session::Session;
+use crate::runner::users::UserPool;
+use crate::scenario::load_spec::{LoadSpec, Model};
+use crate::scenario::model::UserKind;
+
+/// Most engine threads a run may ask for.
+pub const MAX_THREADS: u32 = 256;
+
+/// In-flight flows may finish within this after the stop; after it, what ran is reported.
+pub(super) const GRACE: Duration = Duration::from_secs(1);
+
+/// One engine thread's part of this process's run.
+#[derive(Debug, Clone)]
+pub(super) struct Part {
+    /// Its share of the virtual users, iterations and in-flight cap.
+    pub spec: LoadSpec,
+    /// Its slice of the whole run's schedule and users: this process's shard, split again.
+    pub shard: Shard,
+}
+
+/// The cores this process may run on: the default of `--threads`.
+pub fn available() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+/// The parts of `spec` (this shard's share) for `requested` threads. Fewer threads than asked
+/// when there is less to share: no more than the virtual users (closed model), the in-flight
+/// cap (open model), or the listed users of any kind the flows take, so no thread sits idle
+/// or fails every flow for want of a user of its own.
+pub(super) fn parts(
+    requested: u32,
+    spec: &LoadSpec,
+    shard: Shard,
+    session: &Session,
+    kinds: &[UserKind],
+) -> Vec<Part> {
+    let load = match &spec.model {
+        Model::Closed { vus, .. } => u64::from(*vus),
+        Model::Open { max_in_flight, .. } => u64::from(*max_in_flight),
+    };
+    let users = match &session.users {
+        UserPool::Load(pool) => kinds
+            .iter()
+            .filter_map(|kind| pool.available(*kind))
+            .min()
+            .unwrap_or(u64::MAX),
+        _ => u64::MAX,
+    };
+    let most = u64::from(u32::MAX / shard.count.max(1));
+    let n = u64::from(requested.clamp(1, MAX_THREADS))
+        .min(load)
+        .min(users)
+        .min(most)
+        .max(1) as u32;
+    (0..n)
+        .map(|t| Part {
+            spec: Shard { index: t, count: n }.apply(spec),
+            shard: shard.split(t, n),
+        })
+        .collect()
+}
+
+/// The threads while they run: `finished` resolves once every one has stopped.
+pub(super) struct Running {
+    done: mpsc::Receiver<()>,
+}
+
+impl Running {
+    /// Resolves when every thread's flows have ended (or been dropped after the grace).
+    pub async fn finished(&mut self) {
+        while self.done.recv().await.is_some() {}
+    }
+}
+
+/// Starts one thread per run, each on its own current-thread runtime, running its flows from
+/// `started` until its bound or the stop (then `GRACE` more for flows in flight).
+pub(super) fn spawn(
+    runs: &[(Arc<LoadRun>, Model)],
+    schedule: Option<&Pacer>,
+    started: Instant,
+) -> Result<Running, String> {
+    let (done, finished) = mpsc::channel(1);
+    for (index, (run, model)) in runs.iter().enumerate() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start engine thread {index}'s runtime: {e}"))?;
+        let (run, model, schedule, done) = (
+            Arc::clone(run),
+            model.clone(),
+            schedule.cloned(),
+            done.clone(),
+        );
+        std::thread::Builder::new()
+            .name(format!("gatecheck-load-{index}"))
+            .spawn(move || {
+                runtime.block_on(work(run, model, schedule, started));
+                // Flows still running after the grace are dropped with the runtime.
+                drop(runtime);
+                drop(done);
+            })
+            .map_err(|e| format!("cannot start engine thread {index}: {e}"))?;
+    }
+    Ok(Running { done: finished })
+}
+
+/// One thread's flows until they end or the stop, then at most `GRACE` more.
+async fn work(run: Arc<LoadRun>, model: Model, schedule: Option<Pacer>, started: Instant) {
+    let mut stop = run.stop.clone();
+    let flows = workers(Arc::clone(&run), model, schedule, started);
+    tokio::pin!(flows);
+    tokio::select! {
+        _ = &mut flows => return,
+        _ = stop.wait_for(|stopped| *stopped) => {}
+    }
+    let _ = tokio::time::timeout(GRACE, &mut flows).await;
+}
