@@ -90,7 +90,8 @@ pub struct Metrics {
     /// The open interval's counts besides latency, and the failure kinds intervals refer to.
     pub tally: Tally,
     /// The open interval's histograms by series name and KO.
-    current: BTreeMap<(String, bool), Histogram<u64>>,
+    /// A few entries (two a series at most), looked up by name without a key's allocation.
+    current: Vec<((String, bool), Histogram<u64>)>,
 }
 
 impl Metrics {
@@ -140,15 +141,11 @@ impl Metrics {
         self.tally.record(status, failure);
         let series = &mut step.series;
         series.record(corrected, raw, failure.is_some());
-        let status = status.map_or_else(|| "transport".to_owned(), |s| s.to_string());
-        *series.statuses.entry(status).or_default() += 1;
+        count_status(&mut series.statuses, status);
         if let Some(kind) = failure {
             series.count_failures(kind, 1);
         }
-        let _ = self
-            .current
-            .entry((step.log.clone(), failure.is_some()))
-            .or_insert_with(new_histogram)
+        let _ = open_histogram(&mut self.current, &step.log, failure.is_some())
             .record(micros(corrected));
     }
 
@@ -170,11 +167,8 @@ impl Metrics {
                 self.flow.count_failures(kind, 1);
             }
         }
-        let _ = self
-            .current
-            .entry((FLOW.to_owned(), failure.is_some()))
-            .or_insert_with(new_histogram)
-            .record(micros(corrected));
+        let _ =
+            open_histogram(&mut self.current, FLOW, failure.is_some()).record(micros(corrected));
     }
 
     pub fn step(&mut self, sample: &super::sink::StepSample<'_>) {
@@ -194,14 +188,16 @@ impl Metrics {
     /// Moves the open interval (histograms and counts) into `into`'s: an engine thread's
     /// second, merged into the run's before the run's closes (`engine::close_interval`).
     pub fn drain_interval_into(&mut self, into: &mut Metrics) {
-        for (key, histogram) in std::mem::take(&mut self.current) {
-            match into.current.entry(key) {
-                std::collections::btree_map::Entry::Vacant(slot) => {
-                    slot.insert(histogram);
+        for ((name, ko), histogram) in std::mem::take(&mut self.current) {
+            match into
+                .current
+                .iter_mut()
+                .find(|(key, _)| key.0 == name && key.1 == ko)
+            {
+                Some((_, into)) => {
+                    let _ = into.add(&histogram);
                 }
-                std::collections::btree_map::Entry::Occupied(mut slot) => {
-                    let _ = slot.get_mut().add(&histogram);
-                }
+                None => into.current.push(((name, ko), histogram)),
             }
         }
         self.tally.drain_into(&mut into.tally);
@@ -254,7 +250,7 @@ impl Metrics {
         histograms: BTreeMap<(String, bool), Histogram<u64>>,
         gauges: IntervalGauges,
     ) -> Vec<ClosedInterval> {
-        self.current = histograms;
+        self.current = histograms.into_iter().collect();
         self.close_interval_at(start, gauges)
     }
 
@@ -277,7 +273,9 @@ impl Metrics {
     /// Closes the current one-second interval with the gauges read at its close; returns its
     /// histograms for the interval logs.
     pub fn close_interval_at(&mut self, start: f64, gauges: IntervalGauges) -> Vec<ClosedInterval> {
-        let current = std::mem::take(&mut self.current);
+        let mut current = std::mem::take(&mut self.current);
+        // By name, then OK before KO: the order of the interval logs' lines.
+        current.sort_by(|a, b| a.0.cmp(&b.0));
         let ms = |us: u64| us as f64 / 1000.0;
         let mut series: Vec<(u16, IntervalSeries)> = Vec::with_capacity(current.len());
         let mut closed = Vec::new();
@@ -317,6 +315,51 @@ impl Metrics {
             tally,
         });
         closed
+    }
+}
+
+/// The open interval's histogram of series `name`, OK or KO (`ko`), made on its first sample.
+fn open_histogram<'a>(
+    current: &'a mut Vec<((String, bool), Histogram<u64>)>,
+    name: &str,
+    ko: bool,
+) -> &'a mut Histogram<u64> {
+    let at = match current
+        .iter()
+        .position(|(key, _)| key.1 == ko && key.0 == name)
+    {
+        Some(at) => at,
+        None => {
+            current.push(((name.to_owned(), ko), new_histogram()));
+            current.len() - 1
+        }
+    };
+    &mut current[at].1
+}
+
+/// Counts one answer of `status` (none: a transport failure) without formatting a new key.
+fn count_status(statuses: &mut BTreeMap<String, u64>, status: Option<u16>) {
+    let mut digits = [0u8; 5];
+    let text = match status {
+        None => "transport",
+        Some(mut n) => {
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            std::str::from_utf8(&digits[at..]).unwrap_or("?")
+        }
+    };
+    match statuses.get_mut(text) {
+        Some(count) => *count += 1,
+        None => {
+            statuses.insert(text.to_owned(), 1);
+        }
     }
 }
 
@@ -430,6 +473,25 @@ mod tests {
         assert_eq!(
             metrics.series_of("3 reset_password").map(Series::count),
             Some(1)
+        );
+    }
+
+    #[test]
+    fn statuses_are_counted_under_their_decimal_text() {
+        let mut statuses = BTreeMap::new();
+        for status in [Some(200), Some(200), Some(0), Some(65535), None, Some(7)] {
+            count_status(&mut statuses, status);
+        }
+        let counted: Vec<(&str, u64)> = statuses.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            counted,
+            [
+                ("0", 1),
+                ("200", 2),
+                ("65535", 1),
+                ("7", 1),
+                ("transport", 1)
+            ]
         );
     }
 }

@@ -37,7 +37,8 @@ pub fn answer(
     kind_and_status(step, answer, outcome, profile, failures);
     strict_error_shape(step, answer, profile, failures);
     let expect = &step.expect;
-    let body = answer.json();
+    // Parsed only when a check reads the body (`answer.json` is lazy, and costly).
+    let body = (!expect.body.is_empty()).then(|| answer.json()).flatten();
     for check in &expect.body {
         let CheckTarget::Body(path) = &check.target else {
             continue;
@@ -177,20 +178,14 @@ pub fn strict_error_shape(
         return;
     }
     let at = step.expect.at;
-    let shape_ok = answer
-        .json()
-        .and_then(Value::as_object)
-        .is_some_and(|object| {
-            object.len() == 2
-                && object
-                    .get("error_msg")
-                    .and_then(Value::as_str)
-                    .is_some_and(|m| !m.is_empty())
-                && object
-                    .get("error_code")
-                    .and_then(Value::as_str)
-                    .is_some_and(crate::profile::well_formed_code)
-        });
+    let shape_ok = answer.error_fields().is_some_and(|fields| {
+        fields.keys == 2
+            && fields.error_msg.as_deref().is_some_and(|m| !m.is_empty())
+            && fields
+                .error_code
+                .as_deref()
+                .is_some_and(crate::profile::well_formed_code)
+    });
     if !shape_ok {
         // Cut later, once secrets are scrubbed from it (`runner::redaction`).
         let actual = String::from_utf8_lossy(&answer.body).into_owned();

@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod judge;
 pub mod oracle;
 pub mod outcome;
+pub mod peek;
 pub mod picture;
 pub mod pool;
 pub mod record;

@@ -5,7 +5,6 @@
 //! re-read text.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::profile::Profile;
 use crate::runner::target::{Answer, TransportError};
@@ -59,11 +58,7 @@ impl Outcome {
                 status: answer.status,
             };
         }
-        let code = answer
-            .json()
-            .and_then(|body| body.get("error_code"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let code = answer.error_fields().and_then(|f| f.error_code.clone());
         let kind = code
             .as_deref()
             .and_then(|code| profile.kind_of(answer.status, code))

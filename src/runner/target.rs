@@ -5,9 +5,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hyper::header::HeaderMap;
 use hyper::{Method, Version};
 
+use super::peek::ErrorFields;
 use crate::api::test_support::TOKEN_HEADER;
 use crate::transport::Client;
 pub use crate::transport::{ClientOptions, TransportError};
@@ -34,21 +34,23 @@ pub struct Prepared {
 pub struct Answer {
     pub status: u16,
     pub version: Version,
-    pub headers: HeaderMap,
+    pub headers: crate::transport::Headers,
     pub body: Bytes,
     pub latency: Duration,
     /// The body parsed as JSON, once, by the first check that asks.
     json: OnceLock<Option<serde_json::Value>>,
+    error_fields: OnceLock<Option<ErrorFields>>,
 }
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name)
     }
 
     /// Every header, in order, as text (bytes that are not UTF-8 shown lossily).
     pub fn header_list(&self) -> Vec<(String, String)> {
         self.headers
+            .map()
             .iter()
             .map(|(n, v)| {
                 (
@@ -62,6 +64,17 @@ impl Answer {
     pub fn json(&self) -> Option<&serde_json::Value> {
         self.json
             .get_or_init(|| serde_json::from_slice(&self.body).ok())
+            .as_ref()
+    }
+
+    /// The body's `error_code`, `error_msg` and key count, from the parsed body if a check
+    /// already asked for it, else read alone (`peek`), once, without parsing the body whole.
+    pub fn error_fields(&self) -> Option<&ErrorFields> {
+        self.error_fields
+            .get_or_init(|| match self.json.get() {
+                Some(json) => json.as_ref().and_then(ErrorFields::of_value),
+                None => super::peek::error_fields(&self.body),
+            })
             .as_ref()
     }
 }
@@ -124,6 +137,7 @@ impl Target {
             body: exchange.body,
             latency: started.elapsed(),
             json: OnceLock::new(),
+            error_fields: OnceLock::new(),
         })
     }
 

@@ -9,15 +9,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
+use super::headers::{Headers, MAX_HEADERS};
 use super::{invalid, Exchange, TransportError, TransportKind};
 
 /// A longer answer head is refused (hyper's default limit is larger; no gateway needs it).
 const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 100;
 /// A chunk-size line (with extensions) or trailer line longer than this is refused.
 const MAX_LINE: usize = 4096;
 const READ_AHEAD: usize = 16 * 1024;
@@ -146,11 +145,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if !self.input.is_empty() {
                 answered = true;
                 if let Some((length, head)) = parse_head(&self.input, method)? {
-                    self.input.advance(length);
                     match head {
-                        Parsed::Interim => continue,
-                        Parsed::Final(head) => return Ok(head),
+                        Parsed::Interim => self.input.advance(length),
+                        Parsed::Final(mut head, fields) => {
+                            let raw = self.input.split_to(length).freeze();
+                            head.headers = Headers::from_head(raw, fields);
+                            return Ok(head);
+                        }
                     }
+                    continue;
                 }
                 if self.input.len() > MAX_HEAD {
                     return Err(malformed(format!(
@@ -321,7 +324,8 @@ enum Framing {
 struct Head {
     status: u16,
     version: Version,
-    headers: HeaderMap,
+    /// Set from the head's bytes once its length is known (`read_head`).
+    headers: Headers,
     framing: Framing,
     keep_alive: bool,
 }
@@ -329,15 +333,24 @@ struct Head {
 enum Parsed {
     /// A 1xx answer before the real one.
     Interim,
-    Final(Head),
+    /// The answer's head, and where its fields lie (`Headers::from_head`).
+    Final(Head, Vec<[u32; 4]>),
 }
 
 /// Parses an answer head from the start of `input`: its length and what it says, or `None`
-/// while incomplete.
+/// while incomplete. Only the fields that frame the body are read here; the rest stay in the
+/// head's bytes until asked for (`Headers`). httparse refuses a field name that is not a token
+/// and a value with a control character, as `http`'s `HeaderName` and `HeaderValue` would
+/// (`tests::what_httparse_accepts_http_takes`).
 fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, Failure> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut fields);
-    let length = match response.parse(input) {
+    let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        input,
+        &mut fields,
+    );
+    let length = match parsed {
         Ok(httparse::Status::Complete(length)) => length,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(error) => return Err(malformed(error.to_string())),
@@ -359,14 +372,13 @@ fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, 
         close: version == Version::HTTP_10,
         ..FramingFields::default()
     };
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let at = |part: &[u8]| (part.as_ptr() as usize - input.as_ptr() as usize) as u32;
+    let mut places = Vec::with_capacity(response.headers.len());
     for field in response.headers.iter() {
-        let name = HeaderName::from_bytes(field.name.as_bytes())
-            .map_err(|_| malformed(format!("invalid header name `{}`", field.name)))?;
-        let value = HeaderValue::from_bytes(field.value)
-            .map_err(|_| malformed(format!("invalid value for header `{}`", field.name)))?;
-        framing_fields.read(&name, &value)?;
-        headers.append(name, value);
+        let (name, value) = (field.name.as_bytes(), field.value);
+        framing_fields.read(name, value)?;
+        let (n, v) = (at(name), at(value));
+        places.push([n, n + name.len() as u32, v, v + value.len() as u32]);
     }
     let FramingFields {
         content_length,
@@ -392,11 +404,11 @@ fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, 
     let head = Head {
         status,
         version,
-        headers,
+        headers: Headers::default(),
         framing,
         keep_alive: !(close || smuggling),
     };
-    Ok(Some((length, Parsed::Final(head))))
+    Ok(Some((length, Parsed::Final(head, places))))
 }
 
 /// What the head's fields say about the body's framing and the connection.
@@ -409,11 +421,9 @@ struct FramingFields {
 }
 
 impl FramingFields {
-    fn read(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), Failure> {
-        if name == hyper::header::CONTENT_LENGTH {
-            let text = std::str::from_utf8(value.as_bytes())
-                .unwrap_or_default()
-                .trim();
+    fn read(&mut self, name: &[u8], value: &[u8]) -> Result<(), Failure> {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let text = std::str::from_utf8(value).unwrap_or_default().trim();
             let length = match text.parse::<u64>() {
                 Ok(length) if text.bytes().all(|b| b.is_ascii_digit()) => length,
                 _ => return Err(malformed(format!("content-length `{text}`"))),
@@ -422,16 +432,15 @@ impl FramingFields {
                 return Err(malformed("two different content-lengths".into()));
             }
             self.content_length = Some(length);
-        } else if name == hyper::header::TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             self.transfer_encoding = true;
             // Only the last coding frames the body.
             self.chunked = value
-                .as_bytes()
                 .rsplit(|&b| b == b',')
                 .next()
                 .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name == hyper::header::CONNECTION {
-            for option in value.as_bytes().split(|&b| b == b',') {
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in value.split(|&b| b == b',') {
                 let option = option.trim_ascii();
                 if option.eq_ignore_ascii_case(b"close") {
                     self.close = true;

@@ -6,6 +6,7 @@
 //! for every layer per request (bench/README.md has the figures).
 
 mod h1;
+mod headers;
 mod pool;
 pub mod tls;
 
@@ -13,9 +14,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use hyper::header::{HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Response, Uri, Version};
 
+pub use headers::Headers;
 use pool::Pool;
 pub use tls::TlsOptions;
 
@@ -106,7 +108,7 @@ impl TransportError {
 pub struct Exchange {
     pub status: u16,
     pub version: Version,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Bytes,
 }
 
@@ -361,7 +363,7 @@ impl Client {
         Ok(Exchange {
             status: parts.status.as_u16(),
             version: parts.version,
-            headers: parts.headers,
+            headers: Headers::from_map(parts.headers),
             body,
         })
     }

@@ -287,7 +287,7 @@ proptest! {
         prop_assert_eq!(exchange.status, status);
         prop_assert_eq!(&exchange.body[..], &body[..]);
         for (name, value) in &headers {
-            prop_assert!(exchange.headers.get_all(name.as_str()).iter().any(|v| v == value.as_str()));
+            prop_assert!(exchange.headers.map().get_all(name.as_str()).iter().any(|v| v == value.as_str()));
         }
         prop_assert_eq!(connection.may_continue(), !matches!(frame, Frame::UntilClose));
     }
@@ -315,5 +315,43 @@ proptest! {
         prop_assert_eq!(chunk_size(upper.as_bytes()).ok(), Some(size));
         let bad = format!("{size:x}g");
         prop_assert!(chunk_size(bad.as_bytes()).is_err());
+    }
+
+    /// Every field httparse accepts, `http` takes as a `HeaderName` and `HeaderValue`: the
+    /// head is read for its framing alone, and its map made later cannot lose a field.
+    #[test]
+    fn what_httparse_accepts_http_takes(
+        name in prop_oneof![
+            "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}".prop_map(String::into_bytes),
+            prop::collection::vec(any::<u8>(), 1..20),
+        ],
+        value in prop_oneof![
+            "[ -~\t]{0,40}".prop_map(String::into_bytes),
+            prop::collection::vec(any::<u8>(), 0..40),
+        ],
+    ) {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        head.extend_from_slice(&name);
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(&value);
+        head.extend_from_slice(b"\r\ncontent-length: 0\r\n\r\n");
+        let mut fields = [httparse::EMPTY_HEADER; 4];
+        let mut response = httparse::Response::new(&mut fields);
+        if let Ok(httparse::Status::Complete(_)) = response.parse(&head) {
+            for field in response.headers.iter() {
+                prop_assert!(hyper::header::HeaderName::from_bytes(field.name.as_bytes()).is_ok(), "{:?}", field.name);
+                prop_assert!(hyper::header::HeaderValue::from_bytes(field.value).is_ok(), "{:?}", field.value);
+            }
+            if let Ok(Some((_, Parsed::Final(_, places)))) = parse_head(&head, &Method::GET) {
+                let headers = Headers::from_head(head.clone().into(), places);
+                let name = String::from_utf8_lossy(&name).to_lowercase();
+                let by_map = headers.map().get(name.as_str()).and_then(|v| v.to_str().ok());
+                let fresh = parse_head(&head, &Method::GET);
+                let Ok(Some((_, Parsed::Final(_, places)))) = fresh else { unreachable!() };
+                let found = Headers::from_head(head.clone().into(), places);
+                prop_assert_eq!(found.get(&name), by_map, "found in the head as in the map");
+                prop_assert_eq!(headers.map().len(), response.headers.len());
+            }
+        }
     }
 }

@@ -1,0 +1,222 @@
+//! An error answer's two fields, `error_code` and `error_msg`, and how many top-level keys
+//! its body has, read without building the body's `serde_json::Value`: all that a load step's
+//! outcome and the strict error-shape check need, where the Value cost a tenth of a request's
+//! instructions (`bench/README.md`). It reads as `Value` would: the last of duplicate keys
+//! (counted once), nothing for a body that is not a JSON object, `None` for a field that is
+//! not a string.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+
+/// What an error answer's body holds at its top level.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFields {
+    /// Distinct top-level keys.
+    pub keys: usize,
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+}
+
+impl ErrorFields {
+    /// The same, read from a parsed body.
+    pub fn of_value(value: &serde_json::Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let text = |key: &str| object.get(key)?.as_str().map(str::to_owned);
+        Some(Self {
+            keys: object.len(),
+            error_code: text("error_code"),
+            error_msg: text("error_msg"),
+        })
+    }
+}
+
+/// `body`'s fields, if it is a JSON object.
+pub fn error_fields(body: &[u8]) -> Option<ErrorFields> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let found = de.deserialize_any(Fields).ok()?;
+    de.end().ok()?;
+    found
+}
+
+struct Fields;
+
+impl<'de> Visitor<'de> for Fields {
+    type Value = Option<ErrorFields>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = ErrorFields::default();
+        // Keys seen, to count a duplicate once as `Value` keeps it once.
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match key.as_ref() {
+                "error_code" => fields.error_code = map.next_value::<StringOrNot>()?.0,
+                "error_msg" => fields.error_msg = map.next_value::<StringOrNot>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if !seen.contains(&key) {
+                seen.push(key);
+            }
+        }
+        fields.keys = seen.len();
+        Ok(Some(fields))
+    }
+
+    // Any other JSON value: read whole (so invalid JSON is still an error), no field.
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// A key, borrowed from the body unless it has escapes (`Cow`'s own `Deserialize` always
+/// copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(text.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+/// A value that is kept if it is a string.
+struct StringOrNot(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for StringOrNot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> Visitor<'de> for Any {
+            type Value = StringOrNot;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(Some(text.to_owned())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_unit<E>(self) -> Result<StringOrNot, E> {
+                Ok(StringOrNot(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<StringOrNot, A::Error> {
+                IgnoredAny.visit_seq(seq).map(|_| StringOrNot(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StringOrNot, A::Error> {
+                IgnoredAny.visit_map(map).map(|_| StringOrNot(None))
+            }
+        }
+        deserializer.deserialize_any(Any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// What `Value` says of the body.
+    fn by_value(body: &[u8]) -> Option<ErrorFields> {
+        ErrorFields::of_value(&serde_json::from_slice::<Value>(body).ok()?)
+    }
+
+    #[test]
+    fn reads_as_value_reads() {
+        for body in [
+            &br#"{"error_code": "USG.000000001", "error_msg": "x"}"#[..],
+            br#"{"error_code": 7, "error_msg": null}"#,
+            br#"{"error_code": "a", "error_code": "b"}"#,
+            br#"{"nested": {"error_code": "no"}, "list": [1, {"a": 2}]}"#,
+            br#"{"error_code": "esc\u0041ped\n", "error\u005fmsg": "m"}"#,
+            br#"["error_code"]"#,
+            br#""error_code""#,
+            br#"{"error_code": "x"} trailing"#,
+            br#"{"error_code": "x""#,
+            b"",
+            b"null",
+            b"{}",
+        ] {
+            assert_eq!(
+                error_fields(body),
+                by_value(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    proptest! {
+        /// Any JSON object of such fields, and any bytes: the same answer as through `Value`.
+        #[test]
+        fn any_body_reads_as_value_reads(
+            pairs in prop::collection::vec(("(error_code|error_msg|e|x)", prop_oneof![
+                "[a-z]{0,5}".prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                Just(Value::Null),
+                Just(serde_json::json!({"error_code": "inner"})),
+                Just(serde_json::json!([1, "a", {"b": []}])),
+            ]), 0..6),
+            noise in prop::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let text = pairs
+                .iter()
+                .map(|(k, v)| format!("{}: {v}", Value::from(k.as_str())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let body = format!("{{{text}}}");
+            prop_assert_eq!(error_fields(body.as_bytes()), by_value(body.as_bytes()));
+            prop_assert_eq!(error_fields(&noise), by_value(&noise));
+        }
+    }
+}
