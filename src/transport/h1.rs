@@ -103,7 +103,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 format!("connection closed: cannot send the request: {error}"),
             )));
         }
-        let head = self.read_head(request.method).await?;
+        let (head, headers) = self.read_head(request.method).await?;
         let body = match head.framing {
             Framing::Empty => Bytes::new(),
             Framing::Length(length) => self.read_sized(length, max_body).await?,
@@ -114,7 +114,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(Exchange {
             status: head.status,
             version: head.version,
-            headers: head.headers,
+            headers,
             body,
         })
     }
@@ -139,7 +139,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    async fn read_head(&mut self, method: &Method) -> Result<Head, Failure> {
+    /// The final answer's head, and its fields kept with the bytes they lie in.
+    async fn read_head(&mut self, method: &Method) -> Result<(Head, Headers), Failure> {
         let mut answered = false;
         loop {
             if !self.input.is_empty() {
@@ -147,10 +148,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 if let Some((length, head)) = parse_head(&self.input, method)? {
                     match head {
                         Parsed::Interim => self.input.advance(length),
-                        Parsed::Final(mut head, fields) => {
+                        Parsed::Final(mut head) => {
                             let raw = self.input.split_to(length).freeze();
-                            head.headers = Headers::from_head(raw, fields);
-                            return Ok(head);
+                            let places = std::mem::take(&mut head.places);
+                            let fields = Headers::from_head(raw, places);
+                            return Ok((head, fields));
                         }
                     }
                     continue;
@@ -324,8 +326,8 @@ enum Framing {
 struct Head {
     status: u16,
     version: Version,
-    /// Set from the head's bytes once its length is known (`read_head`).
-    headers: Headers,
+    /// Where each field's name and value lie in the head (`Headers::from_head`).
+    places: Vec<[u32; 4]>,
     framing: Framing,
     keep_alive: bool,
 }
@@ -334,7 +336,7 @@ enum Parsed {
     /// A 1xx answer before the real one.
     Interim,
     /// The answer's head, and where its fields lie (`Headers::from_head`).
-    Final(Head, Vec<[u32; 4]>),
+    Final(Head),
 }
 
 /// Parses an answer head from the start of `input`: its length and what it says, or `None`
@@ -404,11 +406,11 @@ fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, 
     let head = Head {
         status,
         version,
-        headers: Headers::default(),
+        places,
         framing,
         keep_alive: !(close || smuggling),
     };
-    Ok(Some((length, Parsed::Final(head, places))))
+    Ok(Some((length, Parsed::Final(head))))
 }
 
 /// What the head's fields say about the body's framing and the connection.

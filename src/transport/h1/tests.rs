@@ -342,12 +342,12 @@ proptest! {
                 prop_assert!(hyper::header::HeaderName::from_bytes(field.name.as_bytes()).is_ok(), "{:?}", field.name);
                 prop_assert!(hyper::header::HeaderValue::from_bytes(field.value).is_ok(), "{:?}", field.value);
             }
-            if let Ok(Some((_, Parsed::Final(_, places)))) = parse_head(&head, &Method::GET) {
+            if let Ok(Some((_, Parsed::Final(Head { places, .. })))) = parse_head(&head, &Method::GET) {
                 let headers = Headers::from_head(head.clone().into(), places);
                 let name = String::from_utf8_lossy(&name).to_lowercase();
                 let by_map = headers.map().get(name.as_str()).and_then(|v| v.to_str().ok());
                 let fresh = parse_head(&head, &Method::GET);
-                let Ok(Some((_, Parsed::Final(_, places)))) = fresh else { unreachable!() };
+                let Ok(Some((_, Parsed::Final(Head { places, .. })))) = fresh else { unreachable!() };
                 let found = Headers::from_head(head.clone().into(), places);
                 prop_assert_eq!(found.get(&name), by_map, "found in the head as in the map");
                 prop_assert_eq!(headers.map().len(), response.headers.len());
