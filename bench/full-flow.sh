@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 SECONDS_RUN=${SECONDS_RUN:-10}
 VUS=${VUS:-32}
 # CLIENT=path/to/another/gatecheck measures an older build's client against this gateway.
+# THREADS=N runs the client on N engine threads, on CPUS (default 1; THREADS=2 CPUS=0,1 shares
+# the gateway's core on a 2-core machine).
+THREADS=${THREADS:-1}
+CPUS=${CPUS:-1}
 CLIENT=${CLIENT:-./target/release/gatecheck}
 cargo build --release --quiet
 out=$(mktemp)
@@ -19,9 +23,9 @@ base=$(sed -n 's/^listening on //p' "$out")
 ticks=$(getconf CLK_TCK)
 cpu() { awk -v t="$ticks" '{ printf "%s %s", $14 / t, $15 / t }' "/proc/$1/stat"; }
 read -r gw_user0 gw_sys0 <<<"$(cpu $server)"
-/usr/bin/time -o "$reports/time" -f "%U %S" taskset -c 1 "$CLIENT" load scenarios/load/reset_flow.yaml \
+/usr/bin/time -o "$reports/time" -f "%U %S" taskset -c "$CPUS" "$CLIENT" load scenarios/load/reset_flow.yaml \
   --target "$base" --generated-users --vus "$VUS" --duration "${SECONDS_RUN}s" --warmup 0s --quiet \
-  --reports "$reports" >/dev/null || true
+  --reports "$reports" $([ "$THREADS" = 1 ] || echo --threads "$THREADS") >/dev/null || true
 read -r gw_user1 gw_sys1 <<<"$(cpu $server)"
 read -r cl_user cl_sys <"$reports/time"
 flows=$(jq '.flows.ok + .flows.failed' "$reports"/*/summary.json)

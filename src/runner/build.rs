@@ -15,9 +15,10 @@ fn render(template: &Template, context: &Context) -> Result<Value, String> {
     template.render(&|path| context.lookup(path))
 }
 
-fn as_text(value: &Value) -> String {
+/// A rendered value as text: a string as it is (moved, not copied), anything else as JSON.
+fn into_text(value: Value) -> String {
     match value {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         other => other.to_string(),
     }
 }
@@ -56,12 +57,12 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
             Place::Body => {
                 body.insert(spec.json.to_owned(), value);
             }
-            Place::Header => headers.push((spec.json.to_owned(), as_text(&value))),
+            Place::Header => headers.push((spec.json.to_owned(), into_text(value))),
             Place::BasicAuth if spec.name == "account" => {
-                account = Some(as_text(&value));
+                account = Some(into_text(value.clone()));
                 body.insert(spec.json.to_owned(), value);
             }
-            Place::BasicAuth => password = Some(as_text(&value)),
+            Place::BasicAuth => password = Some(into_text(value)),
         }
     }
     if let (Some(account), Some(password)) = (account, password) {
@@ -83,13 +84,13 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
     }
     for (name, template) in &call.headers {
         let value =
-            as_text(&render(template, context).map_err(|e| format!("header `{name}`: {e}"))?);
+            into_text(render(template, context).map_err(|e| format!("header `{name}`: {e}"))?);
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         headers.push((name.clone(), value));
     }
     if let Some(content_type) = &call.content_type {
         let value =
-            as_text(&render(content_type, context).map_err(|e| format!("`content_type`: {e}"))?);
+            into_text(render(content_type, context).map_err(|e| format!("`content_type`: {e}"))?);
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
         if !value.is_empty() {
             headers.push(("Content-Type".into(), value));
@@ -112,18 +113,18 @@ fn build_raw(
     raw: &RawRequest,
     context: &Context,
 ) -> Result<Prepared, String> {
-    let path = as_text(&render(&raw.path, context).map_err(|e| format!("`path`: {e}"))?);
+    let path = into_text(render(&raw.path, context).map_err(|e| format!("`path`: {e}"))?);
     let mut headers = Vec::new();
     for (name, template) in &raw.headers {
         headers.push((
             name.clone(),
-            as_text(&render(template, context).map_err(|e| format!("header `{name}`: {e}"))?),
+            into_text(render(template, context).map_err(|e| format!("header `{name}`: {e}"))?),
         ));
     }
     let body = match &raw.body {
         RawBody::None => None,
         RawBody::Text(template) => {
-            Some(as_text(&render(template, context).map_err(|e| format!("`body`: {e}"))?).into())
+            Some(into_text(render(template, context).map_err(|e| format!("`body`: {e}"))?).into())
         }
         RawBody::Json(value) => {
             let value = value

@@ -180,7 +180,7 @@ pub fn strict_error_shape(
     let at = step.expect.at;
     let shape_ok = answer.error_fields().is_some_and(|fields| {
         fields.keys == 2
-            && fields.error_msg.as_deref().is_some_and(|m| !m.is_empty())
+            && fields.has_message
             && fields
                 .error_code
                 .as_deref()

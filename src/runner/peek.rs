@@ -16,7 +16,8 @@ pub struct ErrorFields {
     /// Distinct top-level keys.
     pub keys: usize,
     pub error_code: Option<String>,
-    pub error_msg: Option<String>,
+    /// `error_msg` is a string and not empty (its text is not kept: nothing reads it).
+    pub has_message: bool,
 }
 
 impl ErrorFields {
@@ -27,7 +28,10 @@ impl ErrorFields {
         Some(Self {
             keys: object.len(),
             error_code: text("error_code"),
-            error_msg: text("error_msg"),
+            has_message: object
+                .get("error_msg")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|m| !m.is_empty()),
         })
     }
 }
@@ -55,8 +59,13 @@ impl<'de> Visitor<'de> for Fields {
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
-                "error_code" => fields.error_code = map.next_value::<StringOrNot>()?.0,
-                "error_msg" => fields.error_msg = map.next_value::<StringOrNot>()?.0,
+                "error_code" => fields.error_code = map.next_value::<StringOrNot<String>>()?.0,
+                "error_msg" => {
+                    fields.has_message = map
+                        .next_value::<StringOrNot<usize>>()?
+                        .0
+                        .is_some_and(|n| n > 0)
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -117,46 +126,63 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// A value that is kept if it is a string.
-struct StringOrNot(Option<String>);
+/// What is kept of a string: its text, or only its length.
+trait Kept: Sized {
+    fn of(text: &str) -> Self;
+}
 
-impl<'de> serde::Deserialize<'de> for StringOrNot {
+impl Kept for String {
+    fn of(text: &str) -> Self {
+        text.to_owned()
+    }
+}
+
+impl Kept for usize {
+    fn of(text: &str) -> Self {
+        text.len()
+    }
+}
+
+/// A value of which something is kept if it is a string.
+struct StringOrNot<K>(Option<K>);
+
+impl<'de, K: Kept> serde::Deserialize<'de> for StringOrNot<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Any;
-        impl<'de> Visitor<'de> for Any {
-            type Value = StringOrNot;
+        struct Any<K>(std::marker::PhantomData<K>);
+        impl<'de, K: Kept> Visitor<'de> for Any<K> {
+            type Value = StringOrNot<K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E>(self, text: &str) -> Result<StringOrNot, E> {
-                Ok(StringOrNot(Some(text.to_owned())))
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(StringOrNot(Some(K::of(text))))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<StringOrNot, E> {
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
                 Ok(StringOrNot(None))
             }
-            fn visit_i64<E>(self, _: i64) -> Result<StringOrNot, E> {
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
                 Ok(StringOrNot(None))
             }
-            fn visit_u64<E>(self, _: u64) -> Result<StringOrNot, E> {
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
                 Ok(StringOrNot(None))
             }
-            fn visit_f64<E>(self, _: f64) -> Result<StringOrNot, E> {
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
                 Ok(StringOrNot(None))
             }
-            fn visit_unit<E>(self) -> Result<StringOrNot, E> {
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
                 Ok(StringOrNot(None))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 seq: A,
-            ) -> Result<StringOrNot, A::Error> {
+            ) -> Result<Self::Value, A::Error> {
                 IgnoredAny.visit_seq(seq).map(|_| StringOrNot(None))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StringOrNot, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 IgnoredAny.visit_map(map).map(|_| StringOrNot(None))
             }
         }
-        deserializer.deserialize_any(Any)
+        deserializer.deserialize_any(Any(std::marker::PhantomData))
     }
 }
 

@@ -4,7 +4,6 @@
 //! one-request-per-flow load run spent the CPU that kept it above oha's (bench/README.md).
 //! Framing follows RFC 9112 §6: chunked, Content-Length, or the body runs to the close.
 
-use std::io::Write;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -295,12 +294,28 @@ fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), TransportErro
     let body = request.body.map(|b| b.as_ref()).unwrap_or_default();
     // A body, or a method whose body is expected, is announced; an empty GET announces none.
     if !body.is_empty() || !matches!(*request.method, Method::GET | Method::HEAD) {
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "content-length: {}\r\n", body.len());
+        out.extend_from_slice(b"content-length: ");
+        push_decimal(out, body.len());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     Ok(())
+}
+
+/// `n` in decimal, without the formatting machinery (a request's one number).
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn header(out: &mut Vec<u8>, name: &str, value: &str) {

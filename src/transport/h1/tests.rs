@@ -354,4 +354,11 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn lengths_are_written_in_decimal(n in any::<usize>()) {
+        let mut out = Vec::new();
+        push_decimal(&mut out, n);
+        prop_assert_eq!(out, n.to_string().into_bytes());
+    }
 }
