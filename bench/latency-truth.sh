@@ -16,6 +16,6 @@ oha_p50=$(taskset -c 1 "$OHA" -n 5000 -c 50 --no-tui --output-format json -m PUT
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["latencyPercentiles"]["p50"] * 1000)')
 reports=$(mktemp -d)
 taskset -c 1 ./target/release/gatecheck load bench/one_request.yaml --target "$base" --quiet --iterations 5000 --reports "$reports" >/dev/null || true
-gatecheck_p50=$(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1] + "/*/summary.json")[0])); print(s["steps"]["request"]["raw"]["p50"])' "$reports")
+gatecheck_p50=$(python3 -c 'import json,glob,sys; s=json.load(open(glob.glob(sys.argv[1] + "/*/summary.json")[0])); print(s["steps"][0]["ok"]["raw"]["p50"])' "$reports")
 rm -rf "$reports"
 python3 -c 'import sys; o, g = float(sys.argv[1]), float(sys.argv[2]); print(f"check_code p50 with a 20 ms fault: oha {o:.2f} ms, gatecheck {g:.2f} ms, difference {g - o:+.2f} ms")' "$oha_p50" "$gatecheck_p50"
