@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// What an error answer's body holds at its top level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +55,8 @@ impl<'de> Visitor<'de> for Fields {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut fields = ErrorFields::default();
-        // Keys seen, to count a duplicate once as `Value` keeps it once.
+        // Keys seen, to count a duplicate once as `Value` keeps it once (sorted at the end: a
+        // hostile body of many keys costs k log k, not k squared).
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
@@ -67,13 +68,13 @@ impl<'de> Visitor<'de> for Fields {
                         .is_some_and(|n| n > 0)
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
-            if !seen.contains(&key) {
-                seen.push(key);
-            }
+            seen.push(key);
         }
+        seen.sort_unstable();
+        seen.dedup();
         fields.keys = seen.len();
         Ok(Some(fields))
     }
@@ -98,7 +99,7 @@ impl<'de> Visitor<'de> for Fields {
         Ok(None)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element::<Skip>()?.is_some() {}
         Ok(None)
     }
 }
@@ -123,6 +124,60 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             }
         }
         deserializer.deserialize_str(Text)
+    }
+}
+
+/// A value read whole and dropped, checked as `Value` checks it (depth, number range, UTF-8,
+/// escapes): serde's `IgnoredAny` skips without those checks, and would take bodies `Value`
+/// refuses.
+struct Skip;
+
+impl Skip {
+    fn seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> Visitor<'de> for Any {
+            type Value = Skip;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Skip, A::Error> {
+                Skip::seq(seq)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Skip, A::Error> {
+                Skip::map(map)
+            }
+        }
+        deserializer.deserialize_any(Any)
     }
 }
 
@@ -176,10 +231,10 @@ impl<'de, K: Kept> serde::Deserialize<'de> for StringOrNot<K> {
                 self,
                 seq: A,
             ) -> Result<Self::Value, A::Error> {
-                IgnoredAny.visit_seq(seq).map(|_| StringOrNot(None))
+                Skip::seq(seq).map(|_| StringOrNot(None))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                IgnoredAny.visit_map(map).map(|_| StringOrNot(None))
+                Skip::map(map).map(|_| StringOrNot(None))
             }
         }
         deserializer.deserialize_any(Any(std::marker::PhantomData))
@@ -212,6 +267,9 @@ mod tests {
             b"",
             b"null",
             b"{}",
+            br#"{"x": 1e400, "error_code": "a"}"#,
+            b"{\"x\": \"\xff\", \"error_code\": \"a\"}",
+            br#"{"x": "\ud800", "error_code": "a"}"#,
         ] {
             assert_eq!(
                 error_fields(body),
@@ -220,6 +278,13 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+        // Deeper than serde_json's limit of 128, in a skipped field.
+        let deep = format!(
+            "{{\"x\": {}{}, \"error_code\": \"a\"}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(error_fields(deep.as_bytes()), by_value(deep.as_bytes()));
     }
 
     proptest! {

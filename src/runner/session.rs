@@ -105,7 +105,7 @@ impl Session {
 
     /// A session on a gateway already running at `url`: the target, or (`embedded`) the
     /// embedded gateway another session started with `options.embedded`, whose generated
-    /// users it then knows. A load run's engine threads each attach one to the same gateway.
+    /// users it then knows.
     pub async fn attach(
         options: &SessionOptions,
         url: String,
