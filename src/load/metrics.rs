@@ -339,21 +339,10 @@ fn open_histogram<'a>(
 
 /// Counts one answer of `status` (none: a transport failure) without formatting a new key.
 fn count_status(statuses: &mut BTreeMap<String, u64>, status: Option<u16>) {
-    let mut digits = [0u8; 5];
+    let mut digits = [0u8; 20];
     let text = match status {
         None => "transport",
-        Some(mut n) => {
-            let mut at = digits.len();
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            std::str::from_utf8(&digits[at..]).unwrap_or("?")
-        }
+        Some(n) => crate::transport::decimal(u64::from(n), &mut digits),
     };
     match statuses.get_mut(text) {
         Some(count) => *count += 1,

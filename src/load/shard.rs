@@ -90,25 +90,31 @@ impl Shard {
     /// The run's load section with this shard's share of users, iterations and the in-flight
     /// cap. The open model's rate stays whole: the engine takes every Nth flow of it.
     pub fn apply(self, spec: &LoadSpec) -> LoadSpec {
-        let mut part = spec.clone();
-        part.iterations = spec.iterations.map(|n| self.share(n));
-        part.model = match &spec.model {
-            Model::Closed { vus, think_time } => Model::Closed {
-                vus: self.share(u64::from(*vus)) as u32,
-                think_time: *think_time,
-            },
-            Model::Open {
-                rate,
-                stages,
-                max_in_flight,
-            } => Model::Open {
-                rate: *rate,
-                stages: stages.clone(),
-                max_in_flight: self.share(u64::from(*max_in_flight)).max(1) as u32,
-            },
-        };
-        part
+        split_spec(spec, |total| self.share(total))
     }
+}
+
+/// `spec` with `part_of` each of its VUs, iterations and in-flight cap (at least one slot).
+/// Shards take `Shard::share`; an engine thread takes `owned_below` (`threads::share`).
+pub fn split_spec(spec: &LoadSpec, part_of: impl Fn(u64) -> u64) -> LoadSpec {
+    let mut part = spec.clone();
+    part.iterations = spec.iterations.map(&part_of);
+    part.model = match &spec.model {
+        Model::Closed { vus, think_time } => Model::Closed {
+            vus: part_of(u64::from(*vus)) as u32,
+            think_time: *think_time,
+        },
+        Model::Open {
+            rate,
+            stages,
+            max_in_flight,
+        } => Model::Open {
+            rate: *rate,
+            stages: stages.clone(),
+            max_in_flight: part_of(u64::from(*max_in_flight)).max(1) as u32,
+        },
+    };
+    part
 }
 
 impl std::fmt::Display for Shard {

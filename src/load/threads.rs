@@ -80,25 +80,9 @@ pub(super) fn parts(
 /// lowest threads, as their flows and users are split (`Shard::split`, `LoadPool::split`), so
 /// a thread with one VU more also has one user more.
 fn share(spec: &LoadSpec, t: u32, n: u32) -> LoadSpec {
-    let of = |total: u64| Shard { index: t, count: n }.owned_below(total);
-    let mut part = spec.clone();
-    part.iterations = spec.iterations.map(of);
-    part.model = match &spec.model {
-        Model::Closed { vus, think_time } => Model::Closed {
-            vus: of(u64::from(*vus)) as u32,
-            think_time: *think_time,
-        },
-        Model::Open {
-            rate,
-            stages,
-            max_in_flight,
-        } => Model::Open {
-            rate: *rate,
-            stages: stages.clone(),
-            max_in_flight: of(u64::from(*max_in_flight)).max(1) as u32,
-        },
-    };
-    part
+    super::shard::split_spec(spec, |total| {
+        Shard { index: t, count: n }.owned_below(total)
+    })
 }
 
 /// The threads while they run: `finished` resolves once every one has stopped.

@@ -304,18 +304,8 @@ fn encode(request: &Outgoing<'_>, out: &mut Vec<u8>) -> Result<(), TransportErro
 }
 
 /// `n` in decimal, without the formatting machinery (a request's one number).
-fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn push_decimal(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(super::decimal(n as u64, &mut [0; 20]).as_bytes());
 }
 
 fn header(out: &mut Vec<u8>, name: &str, value: &str) {

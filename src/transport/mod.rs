@@ -369,6 +369,21 @@ impl Client {
     }
 }
 
+/// `n` in decimal, written into `digits` without the formatting machinery (per request, the
+/// Content-Length; per sample, a status in the load metrics).
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[at..]).unwrap_or("?")
+}
+
 /// Headers that say how the body is framed on the wire, which is the client's job.
 fn is_framing(name: &str) -> bool {
     name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
