@@ -79,7 +79,7 @@ pub struct LoadArgs {
     pub shard: Option<Shard>,
     /// Engine threads, each a runtime of its own with its own connections and share of the
     /// virtual users or the schedule (default: the cores this process may run on).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::load::threads::MAX_THREADS)))]
     pub threads: Option<u32>,
     /// Start at this time (RFC 3339, e.g. 2026-11-27T14:00:00Z), so shards line up.
     #[arg(long, value_name = "TIME", value_parser = shard::parse_time, conflicts_with = "start_file")]
@@ -165,6 +165,7 @@ pub fn execute(args: &LoadArgs) -> Result<Exit, Error> {
         outcome.measured.as_secs_f64(),
     );
     summary.secrets_revealed = options.session.reveal_secrets;
+    summary.threads = Some(outcome.threads);
     let mut out = Stdout::new();
     out.print(&load_report::console_with(
         &summary,

@@ -105,11 +105,18 @@ pub(super) fn spawn(
     started: Instant,
 ) -> Result<Running, String> {
     let (done, finished) = mpsc::channel(1);
-    for (index, (run, model)) in runs.iter().enumerate() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start engine thread {index}'s runtime: {e}"))?;
+    // Every runtime first, so that one that cannot start (out of file descriptors, say) stops
+    // the run before any thread has begun; a thread that then cannot start returns the error,
+    // and the engine's stop sender, dropped with it, stops the threads already running.
+    let runtimes = (0..runs.len())
+        .map(|index| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start engine thread {index}'s runtime: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, ((run, model), runtime)) in runs.iter().zip(runtimes).enumerate() {
         let (run, model, schedule, done) = (
             Arc::clone(run),
             model.clone(),

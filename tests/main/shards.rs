@@ -82,6 +82,13 @@ fn four_shards_merge_into_the_whole_run() {
         .collect();
     assert_eq!(shard_summaries.len(), SHARDS as usize);
     let merged = read_summary(&merged_dir.join("summary.json"));
+    // Each record says how many engine threads it ran on; the merged one ran on none.
+    let mut threads: Vec<Option<u32>> = shard_summaries.iter().map(|s| s.threads).collect();
+    threads.sort();
+    let mut asked: Vec<Option<u32>> = (0..SHARDS).map(|i| Some(1 + i % 2)).collect();
+    asked.sort();
+    assert_eq!(threads, asked);
+    assert_eq!(merged.threads, None);
 
     // Counts are sums.
     let sum = |f: fn(&LoadSummary) -> u64| shard_summaries.iter().map(f).sum::<u64>();

@@ -68,6 +68,10 @@ pub struct LoadSummary {
     pub relaxed: Option<String>,
     pub started_at: String,
     pub model: String,
+    /// Engine threads the run had (`--threads`, fewer when there was less to share); none in a
+    /// merged record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
     pub warmup_s: f64,
     pub measured_s: f64,
     pub interrupted: bool,
@@ -359,6 +363,7 @@ pub fn summarise_with(
         relaxed: facts.relaxed,
         started_at: facts.started_at,
         model,
+        threads: None,
         warmup_s,
         measured_s,
         interrupted: facts.interrupted,
