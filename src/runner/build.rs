@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::context::Context;
 use super::outcome::{SetupKind, StepError};
 use super::target::Prepared;
-use crate::scenario::model::{fields_of, Call, Place, RawBody, RawRequest};
+use crate::scenario::model::{defaults_of, fields_of, Call, Place, RawBody, RawRequest};
 use crate::scenario::template::Template;
 
 fn render(template: &Template, context: &Context) -> Result<Value, String> {
@@ -42,11 +42,14 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
     let mut body = Map::new();
     let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
     let (mut account, mut password) = (None, None);
-    for spec in fields_of(call.operation) {
+    for (spec, default) in fields_of(call.operation)
+        .iter()
+        .zip(defaults_of(call.operation))
+    {
         let value = match call.fields.iter().find(|(name, _)| name == &spec.name) {
             Some((_, value)) => value.render(&lookup),
-            None => spec
-                .default_value()
+            None => default
+                .as_ref()
                 .map_or(Ok(Value::Null), |d| d.render(&lookup)),
         }
         .map_err(|e| format!("field `{}`: {e}", spec.name))?;

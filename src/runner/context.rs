@@ -1,6 +1,9 @@
 //! The values a scenario's templates read while it runs: its variables, captures, the flow's
 //! current tokens and answers, its users, and the profile.
 
+use std::sync::OnceLock;
+
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default)]
@@ -10,6 +13,8 @@ pub struct Context {
     pub vars: Map<String, Value>,
     pub captures: Map<String, Value>,
     pub flow: Map<String, Value>,
+    /// The newest CAPTCHA answer (`captcha` in templates), parsed when first read.
+    pub captcha: Option<LazyJson>,
     /// The T1 whose answer `flow.answer` holds.
     pub answer_for: Option<String>,
     /// A user whose newest code has been sent but not yet looked up.
@@ -28,6 +33,7 @@ impl Context {
             .get(first)
             .or_else(|| self.vars.get(first))
             .or_else(|| self.flow.get(first))
+            .or_else(|| (first == "captcha").then(|| self.captcha()).flatten())
             .or_else(|| (first == "profile").then_some(self.profile.as_ref()))?;
         rest.iter()
             .try_fold(root, |value, key| match value {
@@ -36,6 +42,11 @@ impl Context {
                 _ => None,
             })
             .cloned()
+    }
+
+    /// The newest CAPTCHA answer's body (`Null` if it was not JSON).
+    pub fn captcha(&self) -> Option<&Value> {
+        self.captcha.as_ref().map(LazyJson::value)
     }
 
     pub fn set(&mut self, key: &str, value: Value) {
@@ -47,6 +58,29 @@ impl Context {
             .get(key)
             .and_then(Value::as_str)
             .map(str::to_owned)
+    }
+}
+
+/// A body kept as its bytes and parsed the first time it is read: a CAPTCHA answer's two
+/// images are most of a flow's bytes, and under load with the test-support oracle nothing reads
+/// them (parsing and copying them was a sixth of a flow's instructions, `bench/README.md`).
+#[derive(Debug, Clone, Default)]
+pub struct LazyJson {
+    body: Bytes,
+    parsed: OnceLock<Value>,
+}
+
+impl LazyJson {
+    pub fn new(body: Bytes) -> Self {
+        Self {
+            body,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    pub fn value(&self) -> &Value {
+        self.parsed
+            .get_or_init(|| serde_json::from_slice(&self.body).unwrap_or(Value::Null))
     }
 }
 
@@ -72,5 +106,22 @@ mod tests {
             Some(json!(4))
         );
         assert_eq!(context.lookup(&path("nothing")), None);
+    }
+
+    #[test]
+    fn the_captcha_is_read_from_its_body_and_shadowed_like_a_flow_value() {
+        let mut context = Context::default();
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(context.lookup(&path("captcha.pointY")), None);
+        context.captcha = Some(LazyJson::new(Bytes::from_static(br#"{"pointY": 12}"#)));
+        assert_eq!(context.lookup(&path("captcha.pointY")), Some(json!(12)));
+        assert_eq!(context.lookup(&path("captcha.other")), None);
+        context.vars.insert("captcha".into(), json!({"pointY": 1}));
+        assert_eq!(context.lookup(&path("captcha.pointY")), Some(json!(1)));
+        context.captcha = Some(LazyJson::new(Bytes::from_static(b"not json")));
+        assert_eq!(
+            LazyJson::new(Bytes::from_static(b"{")).value(),
+            &Value::Null
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! An error answer's two fields, `error_code` and `error_msg`, and how many top-level keys
-//! its body has, read without building the body's `serde_json::Value`: all that a load step's
-//! outcome and the strict error-shape check need, where the Value cost a tenth of a request's
-//! instructions (`bench/README.md`). It reads as `Value` would: the last of duplicate keys
+//! The top-level fields of an answer that the engine reads on every answer: an error's
+//! `error_code` and `error_msg`, a success's `token`, and how many keys the body has, read
+//! without building the body's `serde_json::Value`: all that a load step's outcome, the strict
+//! error-shape check and the flow's next token need, where the Value cost a tenth of a
+//! request's instructions, and a CAPTCHA answer's two images a sixth of a flow's
+//! (`bench/README.md`). It reads as `Value` would: the last of duplicate keys
 //! (counted once), nothing for a body that is not a JSON object, `None` for a field that is
 //! not a string.
 
@@ -10,17 +12,19 @@ use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// What an error answer's body holds at its top level.
+/// What an answer's body holds at its top level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorFields {
+pub struct AnswerFields {
     /// Distinct top-level keys.
     pub keys: usize,
     pub error_code: Option<String>,
     /// `error_msg` is a string and not empty (its text is not kept: nothing reads it).
     pub has_message: bool,
+    /// `token`, if it is a string.
+    pub token: Option<String>,
 }
 
-impl ErrorFields {
+impl AnswerFields {
     /// The same, read from a parsed body.
     pub fn of_value(value: &serde_json::Value) -> Option<Self> {
         let object = value.as_object()?;
@@ -32,12 +36,13 @@ impl ErrorFields {
                 .get("error_msg")
                 .and_then(serde_json::Value::as_str)
                 .is_some_and(|m| !m.is_empty()),
+            token: text("token"),
         })
     }
 }
 
 /// `body`'s fields, if it is a JSON object.
-pub fn error_fields(body: &[u8]) -> Option<ErrorFields> {
+pub fn fields(body: &[u8]) -> Option<AnswerFields> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = de.deserialize_any(Fields).ok()?;
     de.end().ok()?;
@@ -47,20 +52,21 @@ pub fn error_fields(body: &[u8]) -> Option<ErrorFields> {
 struct Fields;
 
 impl<'de> Visitor<'de> for Fields {
-    type Value = Option<ErrorFields>;
+    type Value = Option<AnswerFields>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = ErrorFields::default();
+        let mut fields = AnswerFields::default();
         // Keys seen, to count a duplicate once as `Value` keeps it once (sorted at the end: a
         // hostile body of many keys costs k log k, not k squared).
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "error_code" => fields.error_code = map.next_value::<StringOrNot<String>>()?.0,
+                "token" => fields.token = map.next_value::<StringOrNot<String>>()?.0,
                 "error_msg" => {
                     fields.has_message = map
                         .next_value::<StringOrNot<usize>>()?
@@ -248,8 +254,8 @@ mod tests {
     use serde_json::Value;
 
     /// What `Value` says of the body.
-    fn by_value(body: &[u8]) -> Option<ErrorFields> {
-        ErrorFields::of_value(&serde_json::from_slice::<Value>(body).ok()?)
+    fn by_value(body: &[u8]) -> Option<AnswerFields> {
+        AnswerFields::of_value(&serde_json::from_slice::<Value>(body).ok()?)
     }
 
     #[test]
@@ -258,6 +264,8 @@ mod tests {
             &br#"{"error_code": "USG.000000001", "error_msg": "x"}"#[..],
             br#"{"error_code": 7, "error_msg": null}"#,
             br#"{"error_code": "a", "error_code": "b"}"#,
+            br#"{"token": "t", "token": 1, "error_msg": ""}"#,
+            br#"{"token": "a\u0041", "cutImage": "iVBOR", "pointY": 7}"#,
             br#"{"nested": {"error_code": "no"}, "list": [1, {"a": 2}]}"#,
             br#"{"error_code": "esc\u0041ped\n", "error\u005fmsg": "m"}"#,
             br#"["error_code"]"#,
@@ -272,7 +280,7 @@ mod tests {
             br#"{"x": "\ud800", "error_code": "a"}"#,
         ] {
             assert_eq!(
-                error_fields(body),
+                fields(body),
                 by_value(body),
                 "{}",
                 String::from_utf8_lossy(body)
@@ -284,14 +292,14 @@ mod tests {
             "[".repeat(200),
             "]".repeat(200)
         );
-        assert_eq!(error_fields(deep.as_bytes()), by_value(deep.as_bytes()));
+        assert_eq!(fields(deep.as_bytes()), by_value(deep.as_bytes()));
     }
 
     proptest! {
         /// Any JSON object of such fields, and any bytes: the same answer as through `Value`.
         #[test]
         fn any_body_reads_as_value_reads(
-            pairs in prop::collection::vec(("(error_code|error_msg|e|x)", prop_oneof![
+            pairs in prop::collection::vec(("(error_code|error_msg|token|e|x)", prop_oneof![
                 "[a-z]{0,5}".prop_map(Value::from),
                 any::<i64>().prop_map(Value::from),
                 Just(Value::Null),
@@ -306,8 +314,8 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(", ");
             let body = format!("{{{text}}}");
-            prop_assert_eq!(error_fields(body.as_bytes()), by_value(body.as_bytes()));
-            prop_assert_eq!(error_fields(&noise), by_value(&noise));
+            prop_assert_eq!(fields(body.as_bytes()), by_value(body.as_bytes()));
+            prop_assert_eq!(fields(&noise), by_value(&noise));
         }
     }
 }

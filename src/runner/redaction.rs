@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::context::Context;
+use super::context::{Context, LazyJson};
 use super::record::{shown, shown_within, RequestRecord, ResponseRecord, StepRecord, CHECK_SHOWN};
 use super::target::{Answer, Prepared, Target};
 use crate::redact::{Class, Redactor, Secrets};
@@ -33,7 +33,8 @@ pub fn learn(
     answer: Option<&Answer>,
 ) {
     let secrets = &mut context.secrets;
-    learn_flow(redactor, &context.flow, secrets);
+    let captcha = context.captcha.as_ref().map(LazyJson::value);
+    learn_flow(redactor, &context.flow, captcha, secrets);
     redactor.find_in_path(&prepared.path, secrets);
     redactor.find_in_headers(&prepared.headers, secrets);
     if let Some(body) = &prepared.body {
@@ -47,14 +48,19 @@ pub fn learn(
     }
 }
 
-fn learn_flow(redactor: &Redactor, flow: &Map<String, Value>, secrets: &mut Secrets) {
+fn learn_flow(
+    redactor: &Redactor,
+    flow: &Map<String, Value>,
+    captcha: Option<&Value>,
+    secrets: &mut Secrets,
+) {
     for (key, class) in FLOW_SECRETS {
         if let Some(Value::String(value)) = flow.get(*key) {
             secrets.add(value, *class);
         }
     }
     // The CAPTCHA answer's body holds T1.
-    if let Some(captcha) = flow.get("captcha") {
+    if let Some(captcha) = captcha {
         redactor.find_in_json(captcha, secrets);
     }
 }
@@ -106,7 +112,7 @@ pub fn scrub(redactor: &Redactor, record: &mut StepRecord, secrets: &Secrets) {
 /// A scenario's reason (why it was skipped or could not run), scrubbed.
 pub fn reason(redactor: &Redactor, reason: &str, context: &Context) -> String {
     let mut secrets = context.secrets.clone();
-    learn_flow(redactor, &context.flow, &mut secrets);
+    learn_flow(redactor, &context.flow, context.captcha(), &mut secrets);
     shown(&redactor.scrub(reason, &secrets))
 }
 

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::context::Context;
+use super::context::{Context, LazyJson};
 use super::judge;
 use super::oracle::Oracles;
 use super::outcome::{Check, Outcome, SetupKind, StepError};
@@ -244,7 +244,7 @@ async fn resolve_oracles(
             if context.answer_for.as_deref() != Some(t1.as_str()) {
                 let answer = env
                     .oracles
-                    .answer(env.target, &t1, context.flow.get("captcha"))
+                    .answer(env.target, &t1, context.captcha.as_ref())
                     .await
                     .map_err(StepError::of(SetupKind::CaptchaOracle))?;
                 context.set("answer", answer);
@@ -278,8 +278,12 @@ fn wrong_code(code: &str) -> String {
 
 /// Moves the flow forward after a successful call: new tokens, a pending code, a new password.
 fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut Context) {
-    let body = answer.json();
-    let token = body.and_then(|b| b.get("token")).cloned();
+    // Read without parsing the body whole where it is a string, as it is in every answer that
+    // has one; any other token is kept as the body has it.
+    let token = || match answer.fields().and_then(|f| f.token.clone()) {
+        Some(token) => Some(Value::String(token)),
+        None => answer.json().and_then(|b| b.get("token")).cloned(),
+    };
     // What was sent, read back only by the calls that need it.
     let sent = || -> Value {
         prepared
@@ -290,13 +294,13 @@ fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut
     };
     match call.operation {
         Operation::SendCaptcha => {
-            if let Some(t1) = token {
+            if let Some(t1) = token() {
                 context.set("t1", t1);
             }
-            context.set("captcha", body.cloned().unwrap_or(Value::Null));
+            context.captcha = Some(LazyJson::new(answer.body.clone()));
         }
         Operation::CheckCaptcha => {
-            if let Some(t2) = token {
+            if let Some(t2) = token() {
                 context.set("t2", t2);
             }
         }
@@ -307,7 +311,7 @@ fn advance_flow(call: &Call, prepared: &Prepared, answer: &Answer, context: &mut
                 .map(str::to_owned);
         }
         Operation::CheckCode => {
-            if let Some(t3) = token {
+            if let Some(t3) = token() {
                 context.set("t3", t3);
             }
         }

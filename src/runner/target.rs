@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hyper::{Method, Version};
 
-use super::peek::ErrorFields;
+use super::peek::AnswerFields;
 use crate::api::test_support::TOKEN_HEADER;
 use crate::transport::Client;
 pub use crate::transport::{ClientOptions, TransportError};
@@ -39,7 +39,7 @@ pub struct Answer {
     pub latency: Duration,
     /// The body parsed as JSON, once, by the first check that asks.
     json: OnceLock<Option<serde_json::Value>>,
-    error_fields: OnceLock<Option<ErrorFields>>,
+    fields: OnceLock<Option<AnswerFields>>,
 }
 
 impl Answer {
@@ -67,13 +67,22 @@ impl Answer {
             .as_ref()
     }
 
-    /// The body's `error_code`, `error_msg` and key count, from the parsed body if a check
-    /// already asked for it, else read alone (`peek`), once, without parsing the body whole.
-    pub fn error_fields(&self) -> Option<&ErrorFields> {
-        self.error_fields
+    /// The body parsed as JSON, taken rather than copied.
+    pub fn into_json(self) -> Option<serde_json::Value> {
+        match self.json.into_inner() {
+            Some(parsed) => parsed,
+            None => serde_json::from_slice(&self.body).ok(),
+        }
+    }
+
+    /// The body's `error_code`, `error_msg`, `token` and key count, from the parsed body if a
+    /// check already asked for it, else read alone (`peek`), once, without parsing the body
+    /// whole.
+    pub fn fields(&self) -> Option<&AnswerFields> {
+        self.fields
             .get_or_init(|| match self.json.get() {
-                Some(json) => json.as_ref().and_then(ErrorFields::of_value),
-                None => super::peek::error_fields(&self.body),
+                Some(json) => json.as_ref().and_then(AnswerFields::of_value),
+                None => super::peek::fields(&self.body),
             })
             .as_ref()
     }
@@ -137,7 +146,7 @@ impl Target {
             body: exchange.body,
             latency: started.elapsed(),
             json: OnceLock::new(),
-            error_fields: OnceLock::new(),
+            fields: OnceLock::new(),
         })
     }
 

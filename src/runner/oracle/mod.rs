@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::context::LazyJson;
 use super::target::{Prepared, Target};
 use crate::profile::{CaptchaOracle, CodeOracle, Profile};
 
@@ -27,12 +28,13 @@ pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send +
 
 /// Finds the answer `{"pointX", "pointY"}` to the CAPTCHA behind a T1.
 pub trait AnswerSource: Send + Sync {
-    /// `captcha` is the send_captcha answer (for oracles that look at the images).
+    /// `captcha` is the send_captcha answer (for oracles that look at the images; parsed only
+    /// by them).
     fn answer<'a>(
         &'a self,
         target: &'a Target,
         t1: &'a str,
-        captcha: Option<&'a Value>,
+        captcha: Option<&'a LazyJson>,
     ) -> Lookup<'a, Value>;
 }
 
@@ -133,7 +135,7 @@ impl Oracles {
         &self,
         target: &Target,
         t1: &str,
-        captcha: Option<&Value>,
+        captcha: Option<&LazyJson>,
     ) -> Result<Value, String> {
         self.answers.answer(target, t1, captcha).await
     }
@@ -188,8 +190,7 @@ pub(crate) async fn get_json(target: &Target, path: &str) -> Result<Value, Strin
         ));
     }
     answer
-        .json()
-        .cloned()
+        .into_json()
         .ok_or_else(|| format!("{path} did not answer JSON"))
 }
 

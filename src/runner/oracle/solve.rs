@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{point, puzzle, AnswerSource, Lookup};
 use crate::profile::XFrom;
+use crate::runner::context::LazyJson;
 use crate::runner::target::Target;
 
 /// Where the gateway measures `pointX` (the profile's `captcha.image.x_from`).
@@ -17,11 +18,13 @@ impl AnswerSource for Solve {
         &'a self,
         _: &'a Target,
         _: &'a str,
-        captcha: Option<&'a Value>,
+        captcha: Option<&'a LazyJson>,
     ) -> Lookup<'a, Value> {
         Box::pin(async move {
             answer(
-                captcha.ok_or("no send_captcha answer to solve")?,
+                captcha
+                    .map(LazyJson::value)
+                    .ok_or("no send_captcha answer to solve")?,
                 self.x_from,
             )
         })

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::{encode, get_json, post_json, AnswerSource, CodeSource, Lookup};
 use crate::api::test_support::{CAPTCHA_PREFIX, CLOCK_ADVANCE, OUTBOX_LATEST};
+use crate::runner::context::LazyJson;
 use crate::runner::target::{Prepared, Target};
 
 pub struct TestApi;
@@ -14,7 +15,7 @@ impl AnswerSource for TestApi {
         &'a self,
         target: &'a Target,
         t1: &'a str,
-        _: Option<&'a Value>,
+        _: Option<&'a LazyJson>,
     ) -> Lookup<'a, Value> {
         Box::pin(async move {
             let path = format!("{CAPTCHA_PREFIX}{}", encode(t1));

@@ -7,7 +7,9 @@ use serde_json::Value;
 use super::Decoder;
 use crate::scenario::diagnostic::{Diagnostic, Location};
 use crate::scenario::matcher::Matcher;
-use crate::scenario::model::{fields_of, Action, Call, RawBody, Scenario, Step, TValue};
+use crate::scenario::model::{
+    defaults_of, fields_of, Action, Call, RawBody, Scenario, Step, TValue,
+};
 use crate::scenario::template::{Template, BUILTINS};
 
 /// Values the runner provides to every scenario's templates.
@@ -191,7 +193,8 @@ pub fn step_templates(step: &Step) -> Vec<&Template> {
 fn call_defaults<'c>(call: &'c Call) -> impl Iterator<Item = &'c Template> + 'c {
     fields_of(call.operation)
         .iter()
-        .filter(|spec| !call.fields.iter().any(|(name, _)| name == &spec.name))
-        .filter_map(|spec| spec.default_value())
+        .zip(defaults_of(call.operation))
+        .filter(|(spec, _)| !call.fields.iter().any(|(name, _)| name == &spec.name))
+        .filter_map(|(_, default)| default.as_ref())
         .flat_map(TValue::templates)
 }
