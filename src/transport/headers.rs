@@ -53,14 +53,23 @@ impl Headers {
             let found = slice(n0, n1)?.eq_ignore_ascii_case(name.as_bytes());
             found.then(|| slice(v0, v1)).flatten()
         })?;
-        let text = value.iter().all(|&b| b == b'\t' || (32..127).contains(&b));
-        text.then(|| std::str::from_utf8(value).ok()).flatten()
+        is_text(value)
+            .then(|| std::str::from_utf8(value).ok())
+            .flatten()
     }
 
     /// Every field, in order, names lowercased as `HeaderMap` keeps them.
     pub fn map(&self) -> &HeaderMap {
         self.map.get_or_init(|| fields(&self.head))
     }
+}
+
+/// Visible ASCII and tabs, checked without an early exit so that the loop vectorises: a
+/// byte at a time it cost 600 instructions for a request id, a thirtieth of a request's.
+fn is_text(value: &[u8]) -> bool {
+    value.iter().fold(true, |text, &b| {
+        text & ((b == b'\t') | (b' '..=b'~').contains(&b))
+    })
 }
 
 /// The head's fields as a map. The head parsed before, with the same limit, so the fields are
