@@ -145,6 +145,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if !self.input.is_empty() {
                 answered = true;
                 if let Some((length, head)) = parse_head(&self.input, method)? {
+                    // Whole in one read or not, a head over the bound is refused alike.
+                    if length > MAX_HEAD {
+                        return Err(head_too_long());
+                    }
                     match head {
                         Parsed::Interim => self.input.advance(length),
                         Parsed::Final(mut head) => {
@@ -157,9 +161,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     continue;
                 }
                 if self.input.len() > MAX_HEAD {
-                    return Err(malformed(format!(
-                        "answer head longer than {MAX_HEAD} bytes"
-                    )));
+                    return Err(head_too_long());
                 }
             }
             self.fill(answered).await?;
@@ -349,6 +351,10 @@ enum Parsed {
 /// head's bytes until asked for (`Headers`). httparse refuses a field name that is not a token
 /// and a value with a control character, as `http`'s `HeaderName` and `HeaderValue` would
 /// (`tests::what_httparse_accepts_http_takes`).
+fn head_too_long() -> Failure {
+    malformed(format!("answer head longer than {MAX_HEAD} bytes"))
+}
+
 fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, Failure> {
     let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut []);

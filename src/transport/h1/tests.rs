@@ -109,6 +109,21 @@ fn the_request_is_written_with_defaults_length_and_body() {
 }
 
 #[test]
+fn a_head_over_the_bound_is_refused_in_one_piece_or_many() {
+    let field = format!("x-long: {}\r\n", "a".repeat(MAX_HEAD));
+    let answer = format!("HTTP/1.1 200 OK\r\n{field}content-length: 0\r\n\r\n");
+    for pieces in [vec![answer.len()], vec![4096]] {
+        let (outcome, _) = exchange(answer.as_bytes(), pieces.clone());
+        let message = outcome.map_err(Failure::into_error).err().expect("refused").message;
+        assert!(message.contains("head longer than"), "{pieces:?}: {message}");
+    }
+    // Just under the bound, read whole.
+    let field = format!("x-long: {}\r\n", "a".repeat(MAX_HEAD - 100));
+    let answer = format!("HTTP/1.1 200 OK\r\n{field}content-length: 0\r\n\r\n");
+    assert!(exchange(answer.as_bytes(), vec![answer.len()]).0.is_ok());
+}
+
+#[test]
 fn a_header_given_by_the_scenario_replaces_the_default() {
     let mut output = Vec::new();
     let body = Bytes::new();
