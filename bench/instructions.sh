@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Instructions a flow costs the load engine, counted by callgrind (deterministic, whatever else
+# the machine does): `bench/one_request.yaml` (one call, its expectation checked) and
+# `scenarios/load/reset_flow.yaml` (the whole flow, test-support oracles), one engine thread,
+# against `gatecheck serve` in its own process. Only what runs inside a flow is counted
+# (`--toggle-collect` on `one_flow`): start-up and the once-a-second interval work, whose share
+# would grow with valgrind's slowdown, are left out. BASELINE=path/to/another/gatecheck counts
+# an older build in the same run. Needs valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ONE=${ONE:-4000}
+FLOWS=${FLOWS:-1000}
+cargo build --release --quiet
+out=$(mktemp)
+work=$(mktemp -d)
+./target/release/gatecheck serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$out" "$work"' EXIT
+for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
+base=$(sed -n 's/^listening on //p' "$out")
+
+count() { # binary, scenario, flows, VUs: instructions per flow
+  local reports; reports=$(mktemp -d -p "$work")
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" '--toggle-collect=*one_flow*' \
+    "$1" load "$2" --target "$base" --generated-users --threads 1 --vus "$4" \
+    --iterations "$3" --duration 300s --warmup 0s --quiet --reports "$reports" >/dev/null 2>&1 || true
+  local ok; ok=$(jq '.flows.ok' "$reports"/*/summary.json | head -n 1)
+  [ "$ok" = "$3" ] || { echo "$2: $ok of $3 flows passed" >&2; exit 1; }
+  callgrind_annotate "$work/cg.out" | awk -v n="$3" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f", $1 / n; exit }'
+}
+printf "%-24s %16s %16s\n" build "one request" "whole flow"
+row() { # name, binary
+  printf "%-24s %16s %16s\n" "$1" "$(count "$2" bench/one_request.yaml "$ONE" 50)" \
+    "$(count "$2" scenarios/load/reset_flow.yaml "$FLOWS" 8)"
+}
+row "gatecheck" ./target/release/gatecheck
+[ -z "${BASELINE:-}" ] || row "gatecheck (baseline)" "$BASELINE"
