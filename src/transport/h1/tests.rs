@@ -114,11 +114,10 @@ fn a_head_over_the_bound_is_refused_in_one_piece_or_many() {
     let answer = format!("HTTP/1.1 200 OK\r\n{field}content-length: 0\r\n\r\n");
     for pieces in [vec![answer.len()], vec![4096]] {
         let (outcome, _) = exchange(answer.as_bytes(), pieces.clone());
-        let message = outcome
-            .map_err(Failure::into_error)
-            .err()
-            .expect("refused")
-            .message;
+        let Err(failure) = outcome else {
+            panic!("{pieces:?}: a head over the bound was read");
+        };
+        let message = failure.into_error().message;
         assert!(
             message.contains("head longer than"),
             "{pieces:?}: {message}"
