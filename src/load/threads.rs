@@ -108,14 +108,11 @@ pub(super) fn spawn(
     // Every runtime first, so that one that cannot start (out of file descriptors, say) stops
     // the run before any thread has begun; a thread that then cannot start returns the error,
     // and the engine's stop sender, dropped with it, stops the threads already running.
-    let runtimes = (0..runs.len())
-        .map(|index| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start engine thread {index}'s runtime: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let runtimes = build_all(runs.len(), |_| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    })?;
     for (index, ((run, model), runtime)) in runs.iter().zip(runtimes).enumerate() {
         let (run, model, schedule, done) = (
             Arc::clone(run),
@@ -126,14 +123,50 @@ pub(super) fn spawn(
         std::thread::Builder::new()
             .name(format!("gatecheck-load-{index}"))
             .spawn(move || {
-                runtime.block_on(work(run, model, schedule, started));
-                // Flows still running after the grace are dropped with the runtime.
-                drop(runtime);
+                if let Some(runtime) = runtime.start() {
+                    runtime.block_on(work(run, model, schedule, started));
+                    // Flows still running after the grace are dropped with the runtime.
+                    drop(runtime);
+                }
                 drop(done);
             })
             .map_err(|e| format!("cannot start engine thread {index}: {e}"))?;
     }
     Ok(Running { done: finished })
+}
+
+/// `n` runtimes from `build`, or the first error. Called inside the engine's own runtime, where
+/// dropping a runtime panics: those built before an error, and one whose thread could not
+/// start, are shut down without waiting (`Unstarted`).
+fn build_all(
+    n: usize,
+    build: impl Fn(usize) -> std::io::Result<tokio::runtime::Runtime>,
+) -> Result<Vec<Unstarted>, String> {
+    (0..n)
+        .map(|index| {
+            build(index)
+                .map(|runtime| Unstarted(Some(runtime)))
+                .map_err(|e| format!("cannot start engine thread {index}'s runtime: {e}"))
+        })
+        .collect()
+}
+
+/// A thread's runtime until its thread takes it; dropped untaken, it is shut down in the
+/// background (a plain drop in an async context panics).
+struct Unstarted(Option<tokio::runtime::Runtime>);
+
+impl Unstarted {
+    fn start(mut self) -> Option<tokio::runtime::Runtime> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// One thread's flows until they end or the stop, then at most `GRACE` more.
@@ -146,4 +179,34 @@ async fn work(run: Arc<LoadRun>, model: Model, schedule: Option<Pacer>, started:
         _ = stop.wait_for(|stopped| *stopped) => {}
     }
     let _ = tokio::time::timeout(GRACE, &mut flows).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The second runtime cannot start: the error comes back, and the first, built inside the
+    /// engine's runtime, is shut down there without the panic a plain drop would raise.
+    #[test]
+    fn a_runtime_that_cannot_start_is_an_error_not_a_panic() {
+        let engine = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let built = engine.block_on(async {
+            build_all(3, |index| match index {
+                1 => Err(std::io::Error::other("out of file descriptors")),
+                _ => tokio::runtime::Builder::new_current_thread().build(),
+            })
+        });
+        let error = built.err().expect("an error");
+        assert!(
+            error.contains("thread 1's runtime: out of file descriptors"),
+            "{error}"
+        );
+        // Built and never started, dropped in an async context.
+        engine.block_on(async {
+            let built = build_all(2, |_| tokio::runtime::Builder::new_current_thread().build());
+            drop(built.expect("two runtimes"));
+        });
+    }
 }
