@@ -18,6 +18,7 @@ use crate::load::prometheus::{PrometheusSink, RunInfo};
 use crate::load::scrape::Exporter;
 use crate::load::shard::{self, Shard, StartAt};
 use crate::load::sink::Sink;
+use crate::load::threads::MAX_THREADS;
 use crate::load::{engine, report as load_report, summary};
 use crate::profile::parse_accounts_file;
 use crate::runner;
@@ -79,7 +80,7 @@ pub struct LoadArgs {
     pub shard: Option<Shard>,
     /// Engine threads, each a runtime of its own with its own connections and share of the
     /// virtual users or the schedule (default: the cores this process may run on).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::load::threads::MAX_THREADS)))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_THREADS)))]
     pub threads: Option<u32>,
     /// Start at this time (RFC 3339, e.g. 2026-11-27T14:00:00Z), so shards line up.
     #[arg(long, value_name = "TIME", value_parser = shard::parse_time, conflicts_with = "start_file")]

@@ -25,7 +25,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// The value at a dotted path: captures first, then variables, flow values, the profile.
+    /// The value at a dotted path: captures first, then variables, flow values, the newest
+    /// CAPTCHA answer (`captcha`), the profile.
     pub fn lookup(&self, path: &[String]) -> Option<Value> {
         let (first, rest) = path.split_first()?;
         let root = self
@@ -33,7 +34,7 @@ impl Context {
             .get(first)
             .or_else(|| self.vars.get(first))
             .or_else(|| self.flow.get(first))
-            .or_else(|| (first == "captcha").then(|| self.captcha()).flatten())
+            .or_else(|| (first == "captcha").then(|| self.captcha_value()).flatten())
             .or_else(|| (first == "profile").then_some(self.profile.as_ref()))?;
         rest.iter()
             .try_fold(root, |value, key| match value {
@@ -45,7 +46,7 @@ impl Context {
     }
 
     /// The newest CAPTCHA answer's body (`Null` if it was not JSON).
-    pub fn captcha(&self) -> Option<&Value> {
+    pub fn captcha_value(&self) -> Option<&Value> {
         self.captcha.as_ref().map(LazyJson::value)
     }
 
@@ -76,6 +77,11 @@ impl LazyJson {
             body,
             parsed: OnceLock::new(),
         }
+    }
+
+    #[cfg(test)]
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
     }
 
     pub fn value(&self) -> &Value {
@@ -118,10 +124,10 @@ mod tests {
         assert_eq!(context.lookup(&path("captcha.other")), None);
         context.vars.insert("captcha".into(), json!({"pointY": 1}));
         assert_eq!(context.lookup(&path("captcha.pointY")), Some(json!(1)));
-        context.captcha = Some(LazyJson::new(Bytes::from_static(b"not json")));
-        assert_eq!(
-            LazyJson::new(Bytes::from_static(b"{")).value(),
-            &Value::Null
-        );
+        // A body that is not JSON reads as null, as its parsed `Value` was kept before.
+        context.vars.clear();
+        context.captcha = Some(LazyJson::new(Bytes::from_static(b"{\"pointY\": ")));
+        assert_eq!(context.lookup(&path("captcha")), Some(Value::Null));
+        assert_eq!(context.lookup(&path("captcha.pointY")), None);
     }
 }

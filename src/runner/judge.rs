@@ -178,7 +178,7 @@ pub fn strict_error_shape(
         return;
     }
     let at = step.expect.at;
-    let shape_ok = answer.fields().is_some_and(|fields| {
+    let shape_ok = answer.top_fields().is_some_and(|fields| {
         fields.keys == 2
             && fields.has_message
             && fields

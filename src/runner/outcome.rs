@@ -58,7 +58,7 @@ impl Outcome {
                 status: answer.status,
             };
         }
-        let code = answer.fields().and_then(|f| f.error_code.clone());
+        let code = answer.top_fields().and_then(|f| f.error_code.clone());
         let kind = code
             .as_deref()
             .and_then(|code| profile.kind_of(answer.status, code))

@@ -22,6 +22,8 @@ pub struct AnswerFields {
     pub has_message: bool,
     /// `token`, if it is a string.
     pub token: Option<String>,
+    /// There is a `token`, but not a string (read then from the whole body).
+    pub token_not_text: bool,
 }
 
 impl AnswerFields {
@@ -37,6 +39,7 @@ impl AnswerFields {
                 .and_then(serde_json::Value::as_str)
                 .is_some_and(|m| !m.is_empty()),
             token: text("token"),
+            token_not_text: object.get("token").is_some_and(|t| !t.is_string()),
         })
     }
 }
@@ -66,7 +69,11 @@ impl<'de> Visitor<'de> for Fields {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "error_code" => fields.error_code = map.next_value::<StringOrNot<String>>()?.0,
-                "token" => fields.token = map.next_value::<StringOrNot<String>>()?.0,
+                "token" => {
+                    // The last of duplicate keys decides, as in `Value`.
+                    fields.token = map.next_value::<StringOrNot<String>>()?.0;
+                    fields.token_not_text = fields.token.is_none();
+                }
                 "error_msg" => {
                     fields.has_message = map
                         .next_value::<StringOrNot<usize>>()?

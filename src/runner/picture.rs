@@ -116,7 +116,7 @@ pub fn of_step(
         return None;
     }
     let x_sent = sent.get("pointX")?.as_i64()?;
-    let captcha = context.captcha()?;
+    let captcha = context.captcha_value()?;
     let point_y = captcha.get("pointY")?.as_i64()?;
     let style = &profile.captcha_image;
     let field = |name: &str| captcha.get(name).and_then(Value::as_str).unwrap_or("");

@@ -112,7 +112,12 @@ pub fn scrub(redactor: &Redactor, record: &mut StepRecord, secrets: &Secrets) {
 /// A scenario's reason (why it was skipped or could not run), scrubbed.
 pub fn reason(redactor: &Redactor, reason: &str, context: &Context) -> String {
     let mut secrets = context.secrets.clone();
-    learn_flow(redactor, &context.flow, context.captcha(), &mut secrets);
+    learn_flow(
+        redactor,
+        &context.flow,
+        context.captcha_value(),
+        &mut secrets,
+    );
     shown(&redactor.scrub(reason, &secrets))
 }
 

@@ -67,6 +67,26 @@ impl Answer {
             .as_ref()
     }
 
+    /// An answer of `status` with `body` and no headers, as a test would have it arrive.
+    #[cfg(test)]
+    pub fn of_body(status: u16, body: &[u8]) -> Self {
+        Answer {
+            status,
+            version: Version::HTTP_11,
+            headers: crate::transport::Headers::from_map(Default::default()),
+            body: Bytes::copy_from_slice(body),
+            latency: Duration::ZERO,
+            json: OnceLock::new(),
+            fields: OnceLock::new(),
+        }
+    }
+
+    /// The body as parsed so far: `None` if nothing has asked for it yet.
+    #[cfg(test)]
+    pub fn json_parsed(&self) -> Option<&Option<serde_json::Value>> {
+        self.json.get()
+    }
+
     /// The body parsed as JSON, taken rather than copied.
     pub fn into_json(self) -> Option<serde_json::Value> {
         match self.json.into_inner() {
@@ -78,7 +98,7 @@ impl Answer {
     /// The body's `error_code`, `error_msg`, `token` and key count, from the parsed body if a
     /// check already asked for it, else read alone (`peek`), once, without parsing the body
     /// whole.
-    pub fn fields(&self) -> Option<&AnswerFields> {
+    pub fn top_fields(&self) -> Option<&AnswerFields> {
         self.fields
             .get_or_init(|| match self.json.get() {
                 Some(json) => json.as_ref().and_then(AnswerFields::of_value),
