@@ -333,7 +333,8 @@ impl FieldSpec {
         let text = self.default?;
         Some(match text.parse::<serde_json::Number>() {
             Ok(number) => TValue::Number(number),
-            // The defaults are ours and well formed; a bad one would show as text.
+            // The defaults are ours and well formed (a test parses each); a bad one would be
+            // left out of the request.
             Err(_) => Template::parse(text).map_or_else(|_| TValue::Null, TValue::Text),
         })
     }
@@ -381,7 +382,9 @@ mod tests {
             let defaults = defaults_of(*operation);
             assert_eq!(defaults.len(), fields_of(*operation).len());
             for (spec, default) in fields_of(*operation).iter().zip(defaults) {
+                // Every default parses: a broken one would silently be null.
                 assert_eq!(spec.default.is_some(), default.is_some(), "{}", spec.name);
+                assert!(!matches!(default, Some(TValue::Null)), "{}", spec.name);
             }
         }
         let login = defaults_of(Operation::Login);

@@ -251,6 +251,11 @@ fn malformed(text: String) -> Failure {
     ))
 }
 
+/// A head over `MAX_HEAD`, whether still incomplete or read whole.
+fn head_too_long() -> Failure {
+    malformed(format!("answer head longer than {MAX_HEAD} bytes"))
+}
+
 fn too_large(max_body: usize) -> Failure {
     Failure::Broken(TransportError::new(
         TransportKind::TooLarge,
@@ -351,10 +356,6 @@ enum Parsed {
 /// head's bytes until asked for (`Headers`). httparse refuses a field name that is not a token
 /// and a value with a control character, as `http`'s `HeaderName` and `HeaderValue` would
 /// (`tests::what_httparse_accepts_http_takes`).
-fn head_too_long() -> Failure {
-    malformed(format!("answer head longer than {MAX_HEAD} bytes"))
-}
-
 fn parse_head(input: &[u8], method: &Method) -> Result<Option<(usize, Parsed)>, Failure> {
     let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut []);
