@@ -428,8 +428,8 @@ fn snapshots(engine: &Engine) -> Arc<dyn Fn() -> super::progress::Snapshot + Sen
             .map(|r| r.in_flight.load(Ordering::Relaxed))
             .sum();
         let ended = runs.iter().map(|r| r.ended.load(Ordering::Relaxed)).sum();
-        let parts: Vec<_> = runs.iter().map(|run| run.sinks.metrics()).collect();
-        super::progress::Snapshot::of_parts(&parts, in_flight, ended)
+        let parts = runs.iter().map(|run| run.sinks.metrics());
+        super::progress::Snapshot::of_parts(parts, in_flight, ended)
     })
 }
 

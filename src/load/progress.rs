@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::metrics::Metrics;
@@ -43,41 +44,74 @@ impl Snapshot {
     /// The one place the line reads `Metrics` (which keys steps as it likes: only the slowest
     /// step's name and p99 are taken).
     pub fn of(metrics: &Metrics, in_flight: u64, ended: u64) -> Self {
-        let p = |h: &hdrhistogram::Histogram<u64>, q| Duration::from_micros(h.value_at_quantile(q));
-        let slowest = metrics
+        let steps = metrics
             .steps
             .iter()
-            .map(|s| (s.key.name.clone(), p(&s.series.ok.corrected, 0.99)))
-            .max_by_key(|(_, p99)| *p99);
-        Self {
-            ended,
-            flows: metrics.flows_ok + metrics.flows_failed,
-            failed: metrics.flows_failed,
-            in_flight,
-            flow_p50: p(&metrics.flow.ok.corrected, 0.5),
-            flow_p99: p(&metrics.flow.ok.corrected, 0.99),
-            slowest,
-        }
+            .map(|s| (s.key.name.as_str(), &s.series.ok.corrected));
+        let counts = (metrics.flows_ok, metrics.flows_failed, in_flight, ended);
+        Self::read(counts, &metrics.flow.ok.corrected, steps)
     }
 
-    /// The snapshot of the engine threads' metrics together: counts added, the histograms the
-    /// line reads merged (one thread's are read as they are).
+    /// The engine threads' metrics together, each taken (locked, by a lazy iterator) only
+    /// while it is read, and of it only what the line shows added up: locking every thread for
+    /// a whole merge of its histograms, four times a second, stalled them all at once.
     pub fn of_parts<M: std::ops::Deref<Target = Metrics>>(
-        parts: &[M],
+        mut parts: impl ExactSizeIterator<Item = M>,
         in_flight: u64,
         ended: u64,
     ) -> Self {
-        let Some((first, rest)) = parts.split_first() else {
-            return Self::of(&Metrics::default(), in_flight, ended);
-        };
-        if rest.is_empty() {
-            return Self::of(first, in_flight, ended);
+        if parts.len() == 1 {
+            if let Some(one) = parts.next() {
+                return Self::of(&one, in_flight, ended);
+            }
         }
-        let mut all = Metrics::for_steps(first.step_keys());
-        for part in parts {
-            all.add_totals(part);
+        let (mut ok, mut failed) = (0, 0);
+        let mut flow: Option<Histogram<u64>> = None;
+        let mut steps: Vec<(String, Histogram<u64>)> = Vec::new();
+        for metrics in parts {
+            ok += metrics.flows_ok;
+            failed += metrics.flows_failed;
+            add_into(&mut flow, &metrics.flow.ok.corrected);
+            for (index, step) in metrics.steps.iter().enumerate() {
+                match steps.get_mut(index) {
+                    // Every thread's metrics have the same steps, bounds and order.
+                    Some((_, sum)) => drop(sum.add(&step.series.ok.corrected)),
+                    None => steps.push((step.key.name.clone(), step.series.ok.corrected.clone())),
+                }
+            }
         }
-        Self::of(&all, in_flight, ended)
+        let flow = flow.unwrap_or_else(super::series::new_histogram);
+        let steps = steps.iter().map(|(name, h)| (name.as_str(), h));
+        Self::read((ok, failed, in_flight, ended), &flow, steps)
+    }
+
+    /// `counts`: flows OK and failed, in flight, ended.
+    fn read<'a>(
+        (ok, failed, in_flight, ended): (u64, u64, u64, u64),
+        flow: &Histogram<u64>,
+        steps: impl Iterator<Item = (&'a str, &'a Histogram<u64>)>,
+    ) -> Self {
+        let p = |h: &Histogram<u64>, q| Duration::from_micros(h.value_at_quantile(q));
+        let slowest = steps
+            .map(|(name, ok)| (name.to_owned(), p(ok, 0.99)))
+            .max_by_key(|(_, p99)| *p99);
+        Self {
+            ended,
+            flows: ok + failed,
+            failed,
+            in_flight,
+            flow_p50: p(flow, 0.5),
+            flow_p99: p(flow, 0.99),
+            slowest,
+        }
+    }
+}
+
+fn add_into(sum: &mut Option<Histogram<u64>>, histogram: &Histogram<u64>) {
+    match sum {
+        // Same bounds in every thread: the addition cannot fail.
+        Some(sum) => drop(sum.add(histogram)),
+        None => *sum = Some(histogram.clone()),
     }
 }
 
@@ -268,6 +302,45 @@ mod tests {
             duration: Some(Duration::from_secs(30)),
             iterations: None,
         }
+    }
+
+    /// Two threads read one at a time give the snapshot their merged metrics give: counts
+    /// added, the flow's percentiles and the slowest step of all samples, whichever thread.
+    #[test]
+    fn threads_read_apart_add_up_as_their_merge() {
+        use crate::scenario::load_steps::StepKey;
+        let keys = || {
+            ["1 send_captcha", "2 check_code"]
+                .map(|name| StepKey {
+                    name: name.into(),
+                    call: name[2..].into(),
+                })
+                .to_vec()
+        };
+        let (mut a, mut b) = (Metrics::for_steps(keys()), Metrics::for_steps(keys()));
+        for n in 1..=50 {
+            a.record_step(0, n * MS, MS, Some(200), None);
+            a.record_flow(2 * n * MS, MS, None, false);
+        }
+        // The other thread's second step is the slow one, and one of its flows failed.
+        for n in 1..=10 {
+            b.record_step(1, 300 * n * MS, MS, Some(200), None);
+            b.record_flow(400 * n * MS, MS, (n == 1).then_some("timeout"), false);
+        }
+        let mut merged = Metrics::for_steps(keys());
+        merged.add_totals(&a);
+        merged.add_totals(&b);
+        let apart = Snapshot::of_parts([&a, &b].into_iter(), 2, 70);
+        assert_eq!(apart, Snapshot::of(&merged, 2, 70));
+        assert_eq!((apart.flows, apart.failed), (60, 1));
+        assert_eq!(
+            apart.slowest.as_ref().map(|s| s.0.as_str()),
+            Some("2 check_code")
+        );
+        assert_eq!(
+            Snapshot::of_parts([&a].into_iter(), 0, 50),
+            Snapshot::of(&a, 0, 50)
+        );
     }
 
     /// A run at 500 flows/s, as the line usually sees one.
