@@ -166,17 +166,19 @@ impl Session {
     /// with connections of each part's own, and the load users split so no two parts share one
     /// (`LoadPool::split`). The embedded gateway stays with the caller (`detach_gateway` first).
     pub fn split(self, n: u64) -> Result<Vec<Session>, RunError> {
-        let pools: Vec<Option<LoadPool>> = match self.users {
-            UserPool::Load(pool) => pool.split(n).into_iter().map(Some).collect(),
-            _ => (0..n.max(1)).map(|_| None).collect(),
+        // Only a load run's users are shared out; any other pool would be replaced unseen.
+        let UserPool::Load(pool) = self.users else {
+            return Err(RunError::Config(
+                "only a load run's session is split into engine threads".into(),
+            ));
         };
-        pools
+        pool.split(n)
             .into_iter()
             .map(|pool| {
                 Ok(Session {
                     target: self.target.reconnected().map_err(RunError::Config)?,
                     oracles: self.oracles.again(&self.profile),
-                    users: pool.map_or_else(UserPool::created, |p| UserPool::Load(Box::new(p))),
+                    users: UserPool::Load(Box::new(pool)),
                     profile: self.profile.clone(),
                     shown_target: self.shown_target.clone(),
                     users_note: self.users_note.clone(),
