@@ -8,13 +8,10 @@ cd "$(dirname "$0")/.."
 OHA=${OHA:-oha}
 N=${N:-100000}
 cargo build --release --quiet
-out=$(mktemp)
 timing=$(mktemp)
-taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --captcha-pool 4 >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$out" "$timing"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "0" --captcha-pool 4
+trap 'kill $server 2>/dev/null; rm -f "$timing"' EXIT
 url="$base/v1/usg/acs/verifycode/check"
 body='{"user": "+8613600000000", "code": "1"}'
 

@@ -13,13 +13,10 @@ THREADS=${THREADS:-1}
 CPUS=${CPUS:-1}
 CLIENT=${CLIENT:-./target/release/gatecheck}
 cargo build --release --quiet
-out=$(mktemp)
 reports=$(mktemp -d)
-taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$out" "$reports"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "0" --generate-users 50000000 --resend-interval 0s
+trap 'kill $server 2>/dev/null; rm -rf "$reports"' EXIT
 ticks=$(getconf CLK_TCK)
 cpu() { awk -v t="$ticks" '{ printf "%s %s", $14 / t, $15 / t }' "/proc/$1/stat"; }
 read -r gw_user0 gw_sys0 <<<"$(cpu $server)"

@@ -11,14 +11,10 @@ cd "$(dirname "$0")/.."
 ONE=${ONE:-4000}
 FLOWS=${FLOWS:-1000}
 cargo build --release --quiet
-out=$(mktemp)
 work=$(mktemp -d)
-./target/release/gatecheck serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$out" "$work"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
-[ -n "$base" ] || { echo "the gateway did not start" >&2; exit 1; }
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "" --generate-users 50000000 --resend-interval 0s
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
 count() { # binary, scenario, flows, VUs: instructions per flow
   local reports; reports=$(mktemp -d -p "$work")

@@ -5,12 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OHA=${OHA:-oha}
 cargo build --release --quiet
-out=$(mktemp)
-taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --captcha-pool 4 --fault latency=check_code:20ms >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "0" --captcha-pool 4 --fault latency=check_code:20ms
+trap 'kill $server 2>/dev/null' EXIT
 oha_p50=$(taskset -c 1 "$OHA" -n 5000 -c 50 --no-tui --output-format json -m PUT -H 'Content-Type: application/json' \
   -d '{"user": "+8613600000000", "code": "1"}' "$base/v1/usg/acs/verifycode/check" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["latencyPercentiles"]["p50"] * 1000)')

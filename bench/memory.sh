@@ -6,12 +6,9 @@ cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-10}
 RATE=${RATE:-500}
 cargo build --release --quiet
-out=$(mktemp)
-taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server $client 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "0" --generate-users 50000000 --resend-interval 0s
+trap 'kill $server $client 2>/dev/null' EXIT
 taskset -c 1 ./target/release/gatecheck load scenarios/load/reset_flow.yaml --target "$base" --generated-users \
   --rate "$RATE" --duration "$((MINUTES * 60 + 30))s" --warmup 0s --quiet --reports target/bench-reports >/dev/null &
 client=$!

@@ -10,13 +10,10 @@ RATE=${RATE:-1000}
 RUNS=${RUNS:-3}
 cargo build --release --quiet
 bin=./target/release/gatecheck
-out=$(mktemp)
 work=$(mktemp -d)
-taskset -c 0 "$bin" serve --addr 127.0.0.1:0 --generate-users 50000000 --resend-interval 0s >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$out" "$work"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
+source bench/gateway.sh
+start_gateway "$bin" "0" --generate-users 50000000 --resend-interval 0s
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
 # One run; $1 is "off" or "on". Prints: mode, flows/s, client µs of CPU per flow, scrapes.
 one() {

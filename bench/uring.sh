@@ -11,13 +11,9 @@ N=${N:-100000}
 cargo build --release --quiet
 cargo build --release --quiet --manifest-path bench/uring-probe/Cargo.toml
 probe=bench/uring-probe/target/release/uring-probe
-out=$(mktemp)
-taskset -c 0 ./target/release/gatecheck serve --addr 127.0.0.1:0 --captcha-pool 4 >"$out" 2>/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$out")
-[ -n "$base" ] || { echo "the gateway did not start" >&2; exit 1; }
+source bench/gateway.sh
+start_gateway ./target/release/gatecheck "0" --captcha-pool 4
+trap 'kill $server 2>/dev/null' EXIT
 for _ in 1 2 3; do
   for mode in epoll uring; do
     taskset -c 1 "$probe" "$mode" "${base#http://}" 50 "$N"
