@@ -106,8 +106,8 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
 }
 
 /// A call's body as `serde_json::Map` (a `BTreeMap`) would write it, keys in order and a later
-/// value replacing an earlier one, without building the map: its nodes and keys were a fifth
-/// of building a call.
+/// value replacing an earlier one, without building the map: its nodes and keys cost 1,600
+/// instructions a flow, a twentieth of building its calls.
 #[derive(Default)]
 struct Body<'a> {
     fields: Vec<(&'a str, Value)>,
