@@ -7,6 +7,7 @@
 pub mod build;
 pub mod context;
 pub mod embedded;
+pub mod flat;
 pub mod judge;
 pub mod oracle;
 pub mod outcome;

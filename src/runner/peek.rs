@@ -44,8 +44,12 @@ impl AnswerFields {
     }
 }
 
-/// `body`'s fields, if it is a JSON object.
+/// `body`'s fields, if it is a JSON object: in one pass if it is a flat one (`flat`), else
+/// through serde_json.
 pub fn fields(body: &[u8]) -> Option<AnswerFields> {
+    if let super::flat::Flat::Read(fields) = super::flat::read(body) {
+        return Some(fields);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = de.deserialize_any(Fields).ok()?;
     de.end().ok()?;
