@@ -4,7 +4,7 @@
 //! object of strings without escapes, integers of at most 18 digits, `true`, `false` and
 //! `null`, so its answer is `Value`'s; anything else (an escape, a nested value, a float, a
 //! syntax error) is `Unsure`, and `peek` reads the body with serde_json. Through serde_json the
-//! same fields cost 2,200 instructions for a 72-byte error and 2.6 an byte for a CAPTCHA
+//! same fields cost 2,200 instructions for a 72-byte error and 2.6 a byte for a CAPTCHA
 //! answer (`bench/README.md`).
 
 use super::peek::AnswerFields;
