@@ -12,7 +12,7 @@ pub struct Context {
     pub profile: std::sync::Arc<Value>,
     pub vars: Map<String, Value>,
     pub captures: Map<String, Value>,
-    pub flow: Map<String, Value>,
+    pub flow: FlowValues,
     /// The newest CAPTCHA answer (`captcha` in templates), parsed when first read.
     pub captcha: Option<LazyJson>,
     /// The T1 whose answer `flow.answer` holds.
@@ -28,6 +28,11 @@ impl Context {
     /// The value at a dotted path: captures first, then variables, flow values, the newest
     /// CAPTCHA answer (`captcha`), the profile.
     pub fn lookup(&self, path: &[String]) -> Option<Value> {
+        self.lookup_ref(path).cloned()
+    }
+
+    /// The value at a dotted path, borrowed (`lookup` without the copy).
+    pub fn lookup_ref(&self, path: &[String]) -> Option<&Value> {
         let (first, rest) = path.split_first()?;
         let root = self
             .captures
@@ -36,13 +41,11 @@ impl Context {
             .or_else(|| self.flow.get(first))
             .or_else(|| (first == "captcha").then(|| self.captcha_value()).flatten())
             .or_else(|| (first == "profile").then_some(self.profile.as_ref()))?;
-        rest.iter()
-            .try_fold(root, |value, key| match value {
-                Value::Object(map) => map.get(key),
-                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-                _ => None,
-            })
-            .cloned()
+        rest.iter().try_fold(root, |value, key| match value {
+            Value::Object(map) => map.get(key),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
     }
 
     /// The newest CAPTCHA answer's body (`Null` if it was not JSON).
@@ -50,8 +53,8 @@ impl Context {
         self.captcha.as_ref().map(LazyJson::value)
     }
 
-    pub fn set(&mut self, key: &str, value: Value) {
-        self.flow.insert(key.to_owned(), value);
+    pub fn set(&mut self, key: &'static str, value: Value) {
+        self.flow.insert(key, value);
     }
 
     pub fn text(&self, key: &str) -> Option<String> {
@@ -59,6 +62,26 @@ impl Context {
             .get(key)
             .and_then(Value::as_str)
             .map(str::to_owned)
+    }
+}
+
+/// The flow's own values (`user`, `t1`, `code`, ...), a dozen under names the runner gives:
+/// a list searched in turn, where a map with `String` keys cost an allocation a value and a
+/// tree node, 8,600 instructions a flow (`bench/README.md`).
+#[derive(Debug, Clone, Default)]
+pub struct FlowValues(Vec<(&'static str, Value)>);
+
+impl FlowValues {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, replacing its value if it has one.
+    pub fn insert(&mut self, key: &'static str, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((key, value)),
+        }
     }
 }
 

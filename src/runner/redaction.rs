@@ -5,7 +5,7 @@
 //! headers are masked and every free text of the record (failures, transport messages) is
 //! scrubbed of them, and only then cut to `BODY_SHOWN`, so a cut never leaves half a secret.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::context::{Context, LazyJson};
 use super::record::{shown, shown_within, RequestRecord, ResponseRecord, StepRecord, CHECK_SHOWN};
@@ -50,7 +50,7 @@ pub fn learn(
 
 fn learn_flow(
     redactor: &Redactor,
-    flow: &Map<String, Value>,
+    flow: &super::context::FlowValues,
     captcha: Option<&Value>,
     secrets: &mut Secrets,
 ) {
