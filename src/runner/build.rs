@@ -2,13 +2,15 @@
 //! headers, Basic auth from `account` and `password`) or a raw request, templates rendered from
 //! the step's context.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use serde_json::Value;
 
 use super::context::Context;
 use super::outcome::{SetupKind, StepError};
 use super::target::Prepared;
-use crate::scenario::model::{defaults_of, fields_of, Call, Place, RawBody, RawRequest};
+use crate::scenario::model::{defaults_of, fields_of, Call, Place, RawBody, RawRequest, TValue};
 use crate::scenario::template::Template;
 
 fn render(template: &Template, context: &Context) -> Result<Value, String> {
@@ -37,8 +39,22 @@ pub fn raw(raw: &RawRequest, context: &Context) -> Result<Prepared, StepError> {
     build_raw(method, raw, context).map_err(StepError::of(SetupKind::Template))
 }
 
+/// A field's value: the context's own when the template is one path (`{{ t1 }}`, most of the
+/// calls' defaults), so it is written into the body without a copy; else rendered.
+fn field<'a>(template: &TValue, context: &'a Context) -> Result<Cow<'a, Value>, String> {
+    if let Some(value) = template
+        .single_path()
+        .and_then(|path| context.lookup_ref(path))
+    {
+        return Ok(Cow::Borrowed(value));
+    }
+    // Rendered, or the error rendering gives (a path with no value).
+    template
+        .render(&|path| context.lookup(path))
+        .map(Cow::Owned)
+}
+
 fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
-    let lookup = |path: &[String]| context.lookup(path);
     let mut body = Body::default();
     let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
     let (mut account, mut password) = (None, None);
@@ -47,10 +63,10 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
         .zip(defaults_of(call.operation))
     {
         let value = match call.fields.iter().find(|(name, _)| name == &spec.name) {
-            Some((_, value)) => value.render(&lookup),
+            Some((_, value)) => field(value, context),
             None => default
                 .as_ref()
-                .map_or(Ok(Value::Null), |d| d.render(&lookup)),
+                .map_or(Ok(Cow::Owned(Value::Null)), |d| field(d, context)),
         }
         .map_err(|e| format!("field `{}`: {e}", spec.name))?;
         if value.is_null() {
@@ -58,12 +74,12 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
         }
         match spec.place {
             Place::Body => body.insert(spec.json, value),
-            Place::Header => headers.push((spec.json.to_owned(), into_text(value))),
+            Place::Header => headers.push((spec.json.to_owned(), into_text(value.into_owned()))),
             Place::BasicAuth if spec.name == "account" => {
-                account = Some(into_text(value.clone()));
+                account = Some(into_text(value.clone().into_owned()));
                 body.insert(spec.json, value);
             }
-            Place::BasicAuth => password = Some(into_text(value)),
+            Place::BasicAuth => password = Some(into_text(value.into_owned())),
         }
     }
     if let (Some(account), Some(password)) = (account, password) {
@@ -74,9 +90,7 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
     for (key, value) in &call.with {
         body.insert(
             key,
-            value
-                .render(&lookup)
-                .map_err(|e| format!("`with.{key}`: {e}"))?,
+            field(value, context).map_err(|e| format!("`with.{key}`: {e}"))?,
         );
     }
     for key in &call.without {
@@ -110,11 +124,11 @@ fn build_call(call: &Call, context: &Context) -> Result<Prepared, String> {
 /// instructions a flow, a twentieth of building its calls.
 #[derive(Default)]
 struct Body<'a> {
-    fields: Vec<(&'a str, Value)>,
+    fields: Vec<(&'a str, Cow<'a, Value>)>,
 }
 
 impl<'a> Body<'a> {
-    fn insert(&mut self, key: &'a str, value: Value) {
+    fn insert(&mut self, key: &'a str, value: Cow<'a, Value>) {
         match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some(field) => field.1 = value,
             None => self.fields.push((key, value)),
@@ -136,7 +150,7 @@ impl<'a> Body<'a> {
             // Writing to a Vec fails only for a map key that is not a string: none here.
             let _ = serde_json::to_writer(&mut out, key);
             out.push(b':');
-            let _ = serde_json::to_writer(&mut out, value);
+            let _ = serde_json::to_writer(&mut out, value.as_ref());
         }
         out.push(b'}');
         out
@@ -200,7 +214,7 @@ mod tests {
             let mut map = serde_json::Map::new();
             for (key, value, keep) in edits {
                 if keep {
-                    body.insert(key, value.clone());
+                    body.insert(key, Cow::Owned(value.clone()));
                     map.insert(key.to_owned(), value);
                 } else {
                     body.remove(key);

@@ -239,6 +239,14 @@ impl TValue {
         })
     }
 
+    /// The path, if the value is a template of one path and nothing else (`Template::single_path`).
+    pub fn single_path(&self) -> Option<&[String]> {
+        match self {
+            TValue::Text(template) => template.single_path(),
+            _ => None,
+        }
+    }
+
     /// Every template inside.
     pub fn templates(&self) -> Vec<&Template> {
         match self {

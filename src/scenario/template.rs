@@ -122,6 +122,18 @@ impl Template {
         })
     }
 
+    /// The path, if the template is one hole of one path and nothing else (`{{ t1 }}`): it
+    /// renders as that value itself.
+    pub fn single_path(&self) -> Option<&[String]> {
+        match self.parts.as_slice() {
+            [Part::Hole(Expr {
+                first: Term::Path(path),
+                rest,
+            })] if rest.is_empty() => Some(path),
+            _ => None,
+        }
+    }
+
     /// Evaluates against `lookup` (a path to a value). One hole alone keeps its type.
     pub fn render(&self, lookup: &dyn Fn(&[String]) -> Option<Value>) -> Result<Value, String> {
         if let [Part::Hole(expr)] = self.parts.as_slice() {
