@@ -55,7 +55,7 @@ fn learn_flow(
     secrets: &mut Secrets,
 ) {
     for (key, class) in FLOW_SECRETS {
-        if let Some(Value::String(value)) = flow.get(*key) {
+        if let Some(Value::String(value)) = flow.get(key) {
             secrets.add(value, *class);
         }
     }
