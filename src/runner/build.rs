@@ -195,6 +195,44 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A field of one path is the context's value itself, of any type, as rendering it gave;
+    /// one with no value is the same error.
+    #[test]
+    fn a_one_path_field_is_what_rendering_it_gives() {
+        let mut context = Context::default();
+        context.set("t1", serde_json::json!({"a": [1, "x"]}));
+        context.set("user", serde_json::json!(7));
+        for text in [
+            "{{ t1 }}",
+            "{{ t1.a.1 }}",
+            "{{ user }}",
+            "{{ user + 1 }}",
+            "x{{ user }}",
+        ] {
+            let template = TValue::Text(Template::parse(text).expect("a template"));
+            let rendered = template.render(&|p| context.lookup(p));
+            assert_eq!(
+                field(&template, &context).map(Cow::into_owned),
+                rendered,
+                "{text}"
+            );
+        }
+        let template = TValue::Text(Template::parse("{{ nothing }}").expect("a template"));
+        assert_eq!(
+            field(&template, &context).map(Cow::into_owned),
+            template.render(&|p| context.lookup(p))
+        );
+        assert!(field(&template, &context).is_err());
+        let one = Template::parse("{{ t1.a }}").expect("a template");
+        assert_eq!(one.single_path().map(<[String]>::len), Some(2));
+        assert_eq!(
+            Template::parse("{{ t1 + 1 }}")
+                .expect("a template")
+                .single_path(),
+            None
+        );
+    }
+
     proptest! {
         /// Any inserts and removals: the bytes `serde_json` writes for the same `Map`.
         #[test]

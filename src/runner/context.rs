@@ -138,6 +138,18 @@ mod tests {
     }
 
     #[test]
+    fn a_flow_value_set_again_replaces_the_first() {
+        let mut flow = FlowValues::default();
+        flow.insert("t1", json!("first"));
+        flow.insert("t2", json!(2));
+        flow.insert("t1", json!("second"));
+        assert_eq!(flow.get("t1"), Some(&json!("second")));
+        assert_eq!(flow.get("t2"), Some(&json!(2)));
+        assert_eq!(flow.get("t3"), None);
+        assert_eq!(flow.0.len(), 2);
+    }
+
+    #[test]
     fn the_captcha_is_read_from_its_body_and_shadowed_like_a_flow_value() {
         let mut context = Context::default();
         let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
