@@ -383,3 +383,12 @@ proptest! {
         prop_assert_eq!(out, n.to_string().into_bytes());
     }
 }
+
+/// The token table is RFC 9110's `tchar`, byte for byte.
+#[test]
+fn header_name_bytes_are_the_rfcs_token_characters() {
+    for b in 0..=255u8 {
+        let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        assert_eq!(is_token(b), tchar, "byte {b}");
+    }
+}
