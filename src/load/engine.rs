@@ -25,7 +25,7 @@ use crate::runner::session::{LoadSource, LoadUsers, Session, SessionOptions, Use
 use crate::runner::users::MAX_CREATED;
 use crate::runner::RunError;
 use crate::scenario::load_spec::{step_keys, LoadSpec, Model};
-use crate::scenario::model::Scenario;
+use crate::scenario::model::{Action, Scenario};
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -355,6 +355,14 @@ fn load_run(
         step_names: step_keys(&scenario.steps)
             .into_iter()
             .map(|k| k.name)
+            .collect(),
+        prebuilt: scenario
+            .steps
+            .iter()
+            .map(|step| match &step.action {
+                Action::Request(raw) => crate::runner::build::constant_raw(raw),
+                _ => None,
+            })
             .collect(),
         keeps_last: crate::runner::step::keeps_last(scenario),
         user_kinds: super::flows::user_kinds(scenario),

@@ -15,12 +15,15 @@ use crate::runner::outcome::{Outcome, SetupKind, StepError, TransportFailure};
 use crate::runner::record::StepRecord;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
+use crate::runner::target::Prepared;
 use crate::runner::users::UserPool;
 use crate::scenario::load_spec::Model;
 use crate::scenario::model::{Action, Operation, Scenario, UserKind};
 
 pub(super) struct LoadRun {
     pub scenario: Scenario,
+    /// Each step's request if it has no template hole, built once (`build::constant_raw`).
+    pub prebuilt: Vec<Option<Prepared>>,
     /// Each step's key name, in flow order (`load_spec::step_keys`).
     pub step_names: Vec<String>,
     pub session: Session,
@@ -280,7 +283,8 @@ async fn run_steps(
     for (index, step) in run.scenario.steps.iter().enumerate() {
         let name = run.step_names.get(index).map_or("?", String::as_str);
         let began = Instant::now();
-        let result = run_step(step, context, env).await;
+        let prebuilt = run.prebuilt.get(index).and_then(Option::as_ref);
+        let result = run_step(step, prebuilt, context, env).await;
         if let Action::Call(call) = &step.action {
             if call.operation == Operation::ResetPassword {
                 *reset = match &result {

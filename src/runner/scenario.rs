@@ -63,7 +63,7 @@ async fn run_scenario(scenario: &Scenario, session: &Session) -> ScenarioRecord 
                 .map_err(StepError::of(SetupKind::Template))
                 .map_err(|e| at(step, e))?;
             for _ in 0..times {
-                let step_record = run_step(step, context, &env)
+                let step_record = run_step(step, None, context, &env)
                     .await
                     .map_err(|e| at(step, e))?;
                 let failed = !step_record.failures.is_empty();

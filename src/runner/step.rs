@@ -34,14 +34,17 @@ pub fn keeps_last(scenario: &crate::scenario::model::Scenario) -> bool {
     scenario.steps.iter().any(|s| s.reads.last)
 }
 
-/// Runs one step. `Err` means the scenario cannot go on (the step could not be built or sent
-/// for a reason that is not the target's answer).
+/// Runs one step; `prebuilt` is its request if it was built once for every run
+/// (`build::constant_raw`). `Err` means the scenario cannot go on (the step could not be built
+/// or sent for a reason that is not the target's answer).
 pub async fn run_step(
     step: &Step,
+    prebuilt: Option<&Prepared>,
     context: &mut Context,
     env: &Env<'_>,
 ) -> Result<StepRecord, StepError> {
     let mut record = StepRecord::new(&step.name, step.at.line);
+    let built;
     let prepared = match &step.action {
         Action::Wait(wait) => {
             run_wait(wait, context, env).await?;
@@ -49,14 +52,21 @@ pub async fn run_step(
         }
         Action::Call(call) => {
             resolve_oracles(step.reads, context, env).await?;
-            super::build::call(call, context)?
+            built = super::build::call(call, context)?;
+            &built
         }
         Action::Request(raw) => {
             resolve_oracles(step.reads, context, env).await?;
-            super::build::raw(raw, context)?
+            match prebuilt {
+                Some(prepared) => prepared,
+                None => {
+                    built = super::build::raw(raw, context)?;
+                    &built
+                }
+            }
         }
     };
-    let answers = send_all(env.target, &prepared, step.parallel.unwrap_or(1)).await;
+    let answers = send_all(env.target, prepared, step.parallel.unwrap_or(1)).await;
     let first_ok = answers.iter().find_map(|a| a.as_ref().ok());
     let shown = answers.first().and_then(|a| a.as_ref().ok()).or(first_ok);
     if let Some(answer) = shown {
@@ -76,23 +86,23 @@ pub async fn run_step(
         .find(|a| (200..300).contains(&a.status))
     {
         if let Action::Call(call) = &step.action {
-            advance_flow(call, &prepared, answer, context);
+            advance_flow(call, prepared, answer, context);
         }
     }
     if let Some(answer) = first_ok {
         keep_answer(step, answer, context, env, &mut record);
     }
     if env.keep_exchanges || !record.failures.is_empty() {
-        redaction::learn(env.redactor, context, &prepared, shown);
+        redaction::learn(env.redactor, context, prepared, shown);
         let secrets = &context.secrets;
-        let request = redaction::request(env.redactor, env.target, &prepared, secrets);
+        let request = redaction::request(env.redactor, env.target, prepared, secrets);
         record.request = Some(request);
         record.response = shown.map(|answer| redaction::response(env.redactor, answer, secrets));
         redaction::scrub(env.redactor, &mut record, secrets);
     }
     if env.keep_exchanges && !record.failures.is_empty() {
         let oracle = env.oracles.captcha;
-        record.captcha = super::picture::of_step(&prepared, context, env.profile, oracle);
+        record.captcha = super::picture::of_step(prepared, context, env.profile, oracle);
     }
     Ok(record)
 }

@@ -247,6 +247,11 @@ impl TValue {
         }
     }
 
+    /// Whether no template inside has a hole.
+    pub fn is_constant(&self) -> bool {
+        self.templates().iter().all(|t| t.is_constant())
+    }
+
     /// Every template inside.
     pub fn templates(&self) -> Vec<&Template> {
         match self {

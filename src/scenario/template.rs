@@ -122,6 +122,11 @@ impl Template {
         })
     }
 
+    /// Whether the template has no holes: it renders as its text, whatever the context.
+    pub fn is_constant(&self) -> bool {
+        self.parts.iter().all(|part| matches!(part, Part::Text(_)))
+    }
+
     /// The path, if the template is one hole of one path and nothing else (`{{ t1 }}`): it
     /// renders as that value itself.
     pub fn single_path(&self) -> Option<&[String]> {

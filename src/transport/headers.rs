@@ -70,7 +70,7 @@ impl Headers {
 
 /// Visible ASCII and tabs, checked without an early exit so that the loop vectorises: a
 /// byte at a time it cost 600 instructions for a request id, a thirtieth of a request's.
-pub(super) fn is_text(value: &[u8]) -> bool {
+pub(in crate::transport) fn is_text(value: &[u8]) -> bool {
     value.iter().fold(true, |text, &b| {
         text & ((b == b'\t') | (b' '..=b'~').contains(&b))
     })
