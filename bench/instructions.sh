@@ -24,7 +24,7 @@ count() { # binary, scenario, flows, VUs: instructions per flow
   local ok; ok=$(jq -s '.[0].flows.ok' "$reports"/*/summary.json)
   [ "$ok" = "$3" ] || { echo "$2: ${ok:-no} of $3 flows passed" >&2; return 1; }
   # Nothing counted would mean `one_flow` was inlined away: the toggle missed.
-  callgrind_annotate "$work/cg.out" | awk -v n="$3" '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); if ($1 > 0) printf "%.0f", $1 / n; done = 1 }'
+  callgrind_annotate "$work/cg.out" 2>/dev/null | awk -v n="$3" '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); if ($1 > 0) printf "%.0f", $1 / n; done = 1 }'
 }
 printf "%-24s %16s %16s\n" build "one request" "whole flow"
 row() { # name, binary

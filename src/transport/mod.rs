@@ -8,6 +8,7 @@
 mod h1;
 mod headers;
 mod pool;
+mod timed;
 pub mod tls;
 
 use std::time::Duration;
@@ -236,39 +237,64 @@ impl Client {
             headers,
             body,
         };
-        let exchange = async {
-            match self.pool.speaks_http2() {
-                true => self.exchange_http2(&request).await,
-                false => self.exchange_http1(&request).await,
-            }
-        };
-        match tokio::time::timeout(self.options.timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(TransportError::new(
-                TransportKind::Timeout,
-                format!(
-                    "timed out: no whole answer within {}",
-                    humantime::format_duration(self.options.timeout)
-                ),
-            )),
+        let deadline = tokio::time::Instant::now() + self.options.timeout;
+        match self.pool.speaks_http2() {
+            true => self.by(deadline, self.exchange_http2(&request)).await,
+            false => self.exchange_http1(&request, deadline).await,
         }
     }
 
-    async fn exchange_http1(&self, request: &h1::Outgoing<'_>) -> Result<Exchange, TransportError> {
+    async fn exchange_http1(
+        &self,
+        request: &h1::Outgoing<'_>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Exchange, TransportError> {
         let max_body = self.options.max_body;
-        let (mut connection, reused) = self.pool.http1().await?;
-        let mut outcome = connection.exchange(request, max_body).await;
+        let (mut connection, reused) = match self.pool.idle_http1() {
+            Some(connection) => (connection, true),
+            None => (self.by(deadline, self.pool.fresh_http1()).await?, false),
+        };
+        let timed_out = || self.timed_out();
+        let mut outcome = connection
+            .exchange(request, max_body, deadline)
+            .await
+            .ok_or_else(timed_out)?;
         // A kept-alive connection the server closed as the request went out: nothing came back,
         // so an idempotent request (RFC 9110 §9.2.2) goes again on a fresh connection.
         if let Err(h1::Failure::Unanswered(_)) = &outcome {
             if reused && request.method.is_idempotent() {
-                connection = self.pool.fresh_http1().await?;
-                outcome = connection.exchange(request, max_body).await;
+                connection = self.by(deadline, self.pool.fresh_http1()).await?;
+                outcome = connection
+                    .exchange(request, max_body, deadline)
+                    .await
+                    .ok_or_else(timed_out)?;
             }
         }
         let exchange = outcome.map_err(h1::Failure::into_error)?;
         self.pool.give_back(connection);
         Ok(exchange)
+    }
+
+    /// `work`, given up at `deadline` (connecting, HTTP/2: the HTTP/1.1 exchange has its
+    /// connection's timer, `timed`).
+    async fn by<T>(
+        &self,
+        deadline: tokio::time::Instant,
+        work: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        tokio::time::timeout_at(deadline, work)
+            .await
+            .unwrap_or_else(|_| Err(self.timed_out()))
+    }
+
+    fn timed_out(&self) -> TransportError {
+        TransportError::new(
+            TransportKind::Timeout,
+            format!(
+                "timed out: no whole answer within {}",
+                humantime::format_duration(self.options.timeout)
+            ),
+        )
     }
 
     fn full_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {

@@ -20,6 +20,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::h1::Connection;
+use super::timed::Timed;
 use super::{describe, tls, Origin, TransportError, TransportKind};
 
 pub(super) type Body = Full<Bytes>;
@@ -73,7 +74,7 @@ impl AsyncWrite for Stream {
     }
 }
 
-pub(super) type Http1 = Connection<Stream>;
+pub(super) type Http1 = Timed<Stream>;
 
 pub(super) struct Pool {
     origin: Origin,
@@ -140,30 +141,23 @@ impl Pool {
         Ok(sender)
     }
 
-    /// An HTTP/1.1 connection for one exchange, and whether it was used before (the server may
-    /// have closed it just now, in which case an idempotent request may go again).
-    pub(super) async fn http1(&self) -> Result<(Http1, bool), TransportError> {
+    /// An idle HTTP/1.1 connection the server has not closed, if there is one.
+    pub(super) fn idle_http1(&self) -> Option<Http1> {
         loop {
-            let idle = self.idle.lock().pop();
-            match idle {
-                Some(mut connection) => {
-                    if connection.is_reusable() {
-                        return Ok((connection, true));
-                    }
-                }
-                None => break,
+            let mut connection = self.idle.lock().pop()?;
+            if connection.connection.is_reusable() {
+                return Some(connection);
             }
         }
-        Ok((self.fresh_http1().await?, false))
     }
 
     pub(super) async fn fresh_http1(&self) -> Result<Http1, TransportError> {
-        Ok(Connection::new(self.dial().await?))
+        Ok(Timed::new(Connection::new(self.dial().await?)))
     }
 
     /// Keeps a connection whose last answer allows another request.
     pub(super) fn give_back(&self, connection: Http1) {
-        if connection.may_continue() {
+        if connection.connection.may_continue() {
             let mut idle = self.idle.lock();
             if idle.len() < MAX_IDLE {
                 idle.push(connection);

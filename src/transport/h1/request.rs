@@ -96,4 +96,3 @@ const TOKEN: [bool; 256] = {
     }
     table
 };
-
