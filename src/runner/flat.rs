@@ -106,12 +106,8 @@ impl<'a> Scanner<'a> {
         String::from_utf8(self.string()?.to_vec()).ok()
     }
 
-    fn bytes(&self) -> &'a [u8] {
-        self.bytes
-    }
-
     fn peek(&self) -> Option<u8> {
-        self.bytes().get(self.at).copied()
+        self.bytes.get(self.at).copied()
     }
 
     fn take(&mut self) -> Option<u8> {
@@ -148,20 +144,20 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let start = self.at;
-        let (length, high) = plain_run(&self.bytes()[start..]);
+        let (length, high) = plain_run(&self.bytes[start..]);
         let end = start + length;
-        if self.bytes().get(end) != Some(&b'"') {
+        if self.bytes.get(end) != Some(&b'"') {
             return None;
         }
         self.at = end + 1;
-        let text = &self.bytes()[start..end];
+        let text = &self.bytes[start..end];
         // Only text with bytes beyond ASCII can be invalid UTF-8.
         (!high || std::str::from_utf8(text).is_ok()).then_some(text)
     }
 
     /// `true`, `false`, `null` or an integer of at most 18 digits (any such is in range).
     fn scalar(&mut self) -> Option<()> {
-        let rest = &self.bytes()[self.at..];
+        let rest = &self.bytes[self.at..];
         for literal in [&b"true"[..], b"false", b"null"] {
             if rest.starts_with(literal) {
                 self.at += literal.len();
@@ -227,6 +223,7 @@ const SPECIAL: [bool; 256] = {
 
 /// Bytes of a string read one by one before the long way.
 const SHORT: usize = 32;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,10 +252,25 @@ mod tests {
     }
 
     #[test]
+    fn an_object_of_more_than_sixteen_keys_is_left_to_serde_json() {
+        let object = |keys: usize, distinct: usize| {
+            let members = (0..keys).map(|n| format!("\"k{}\": 1", n % distinct));
+            format!("{{{}}}", members.collect::<Vec<_>>().join(","))
+        };
+        let Flat::Read(fields) = read(object(16, 16).as_bytes()) else {
+            panic!("sixteen keys are read in one pass");
+        };
+        assert_eq!(fields.keys, 16);
+        // Duplicates count once, so twenty members of sixteen keys are read too.
+        assert!(matches!(read(object(20, 16).as_bytes()), Flat::Read(f) if f.keys == 16));
+        assert_eq!(read(object(17, 17).as_bytes()), Flat::Unsure);
+    }
+
+    #[test]
     fn anything_unusual_is_left_to_serde_json() {
         for body in [
             &br#"{"token": "a\u0041"}"#[..],
-            br#"{"token": "a\nb"}"#,
+            b"{\"token\": \"a\nb\"}",
             b"{\"token\": \"a\tb\"}",
             br#"{"x": {"error_code": "no"}}"#,
             br#"{"x": [1]}"#,
