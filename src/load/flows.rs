@@ -13,6 +13,7 @@ use super::sink::{FlowSample, Sinks, StepSample};
 use crate::runner::context_for;
 use crate::runner::outcome::{Outcome, SetupKind, StepError, TransportFailure};
 use crate::runner::record::StepRecord;
+use crate::runner::scenario::repeat_count;
 use crate::runner::session::Session;
 use crate::runner::step::{run_step, Env};
 use crate::runner::target::Prepared;
@@ -281,49 +282,79 @@ async fn run_steps(
 ) -> Option<String> {
     let mut step_intended = intended;
     for (index, step) in run.scenario.steps.iter().enumerate() {
-        let name = run.step_names.get(index).map_or("?", String::as_str);
-        let began = Instant::now();
-        let prebuilt = run.prebuilt.get(index).and_then(Option::as_ref);
-        let result = run_step(step, prebuilt, context, env).await;
-        if let Action::Call(call) = &step.action {
-            if call.operation == Operation::ResetPassword {
-                *reset = match &result {
-                    Ok(record) if record.failures.is_empty() => Reset::Done,
-                    // Refused: the password stays what it was.
-                    Ok(record) if record.status().is_some_and(|s| s >= 400) => *reset,
-                    _ => Reset::Unclear,
-                };
+        // `repeat: N` runs the step N times in a row, as `run` does, each time a sample.
+        let times = match repeat_count(step, context) {
+            Ok(times) => times,
+            Err(e) => {
+                let failure = StepError::new(SetupKind::Template, e).failure_name();
+                return Some(format!("{}: {failure}", step_name(run, index)));
             }
-        }
-        let ended = Instant::now();
-        let (raw, status, kind) = match &result {
-            // No answer came: the time until the step gave up.
-            Ok(record) if record.outcome.is_none() => (ended - began, None, failure_name(record)),
-            Ok(record) => (
-                Duration::from_secs_f64(record.latency_ms / 1000.0),
-                record.status(),
-                failure_name(record),
-            ),
-            Err(e) => (ended - began, None, Some(e.failure_name())),
         };
-        if measuring && !matches!(step.action, Action::Wait(_)) {
-            // Corrected: from when this step should have begun (the flow's intended start
-            // for the first step, the previous step's end after that), oracle time excluded.
-            run.sinks.step(&StepSample {
-                step: index,
-                name,
-                corrected: raw + began.saturating_duration_since(step_intended),
-                raw,
-                status,
-                failure: kind.as_deref(),
-            });
-        }
-        step_intended = ended;
-        if let Some(kind) = kind {
-            return Some(format!("{name}: {kind}"));
+        for _ in 0..times {
+            let (ended, failure) =
+                step_once(run, env, context, reset, index, step_intended, measuring).await;
+            step_intended = ended;
+            if failure.is_some() {
+                return failure;
+            }
         }
     }
     None
+}
+
+fn step_name(run: &LoadRun, index: usize) -> &str {
+    run.step_names.get(index).map_or("?", String::as_str)
+}
+
+/// The step at `index` run once and measured from `since` (the flow's intended start for the
+/// first step, the previous step's end after that): when it ended, and its failure, named.
+async fn step_once(
+    run: &LoadRun,
+    env: &Env<'_>,
+    context: &mut crate::runner::context::Context,
+    reset: &mut Reset,
+    index: usize,
+    since: Instant,
+    measuring: bool,
+) -> (Instant, Option<String>) {
+    let step = &run.scenario.steps[index];
+    let name = step_name(run, index);
+    let began = Instant::now();
+    let prebuilt = run.prebuilt.get(index).and_then(Option::as_ref);
+    let result = run_step(step, prebuilt, context, env).await;
+    if let Action::Call(call) = &step.action {
+        if call.operation == Operation::ResetPassword {
+            *reset = match &result {
+                Ok(record) if record.failures.is_empty() => Reset::Done,
+                // Refused: the password stays what it was.
+                Ok(record) if record.status().is_some_and(|s| s >= 400) => *reset,
+                _ => Reset::Unclear,
+            };
+        }
+    }
+    let ended = Instant::now();
+    let (raw, status, kind) = match &result {
+        // No answer came: the time until the step gave up.
+        Ok(record) if record.outcome.is_none() => (ended - began, None, failure_name(record)),
+        Ok(record) => (
+            Duration::from_secs_f64(record.latency_ms / 1000.0),
+            record.status(),
+            failure_name(record),
+        ),
+        Err(e) => (ended - began, None, Some(e.failure_name())),
+    };
+    if measuring && !matches!(step.action, Action::Wait(_)) {
+        // Corrected: from when this step should have begun, oracle time excluded.
+        run.sinks.step(&StepSample {
+            step: index,
+            name,
+            corrected: raw + began.saturating_duration_since(since),
+            raw,
+            status,
+            failure: kind.as_deref(),
+        });
+    }
+    (ended, kind.map(|kind| format!("{name}: {kind}")))
 }
 
 /// What went wrong in a step, by a bounded name: a transport kind, the profile's kind or the

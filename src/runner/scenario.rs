@@ -97,7 +97,8 @@ fn at(step: &crate::scenario::model::Step, error: StepError) -> StepError {
     }
 }
 
-fn repeat_count(step: &crate::scenario::model::Step, context: &Context) -> Result<u64, String> {
+/// How many times in a row `step` runs (`repeat`, 1 without it; 0 leaves it out).
+pub fn repeat_count(step: &crate::scenario::model::Step, context: &Context) -> Result<u64, String> {
     let Some(repeat) = &step.repeat else {
         return Ok(1);
     };
