@@ -337,50 +337,6 @@ async fn an_iteration_bound_runs_exactly_that_many_flows() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeated_step_is_sent_and_counted_each_time() {
-    // As `run` runs it: `repeat: N` times in a row, a template giving N, 0 leaving it out.
-    let text = "name: repeated\nsteps:\n  - send_captcha:\n    repeat: 3\n  - send_captcha:\n    \
-                name: never\n    repeat: \"{{ 2 - 2 }}\"\n  - send_captcha:\n    name: twice\n    \
-                repeat: \"{{ 1 + 1 }}\"\n";
-    for threads in [1, 2] {
-        let spec = LoadSpec {
-            model: Model::Closed {
-                vus: 3,
-                think_time: Duration::ZERO,
-            },
-            duration: None,
-            iterations: Some(40),
-            warmup: Duration::ZERO,
-            thresholds: Vec::new(),
-        };
-        let summary = run(&scenario(text), &on_threads(threads, spec, Vec::new())).await;
-        assert_eq!(
-            (summary.flows.ok, summary.requests),
-            (40, 200),
-            "{threads} threads"
-        );
-        let counts: Vec<u64> = summary.steps.iter().map(|s| s.series.count).collect();
-        assert_eq!(counts, [120, 0, 80], "{threads} threads");
-    }
-    // A count the template cannot give fails the flow there, by a setup name.
-    let text = "name: bad count\nsteps:\n  - send_captcha:\n    repeat: \"{{ 1000 + 1 }}\"\n";
-    let spec = LoadSpec {
-        model: Model::Closed {
-            vus: 1,
-            think_time: Duration::ZERO,
-        },
-        duration: None,
-        iterations: Some(5),
-        warmup: Duration::ZERO,
-        thresholds: Vec::new(),
-    };
-    let summary = run(&scenario(text), &on_threads(1, spec, Vec::new())).await;
-    assert_eq!((summary.flows.failed, summary.requests), (5, 0));
-    let failures: Vec<&String> = summary.flow.failures.keys().collect();
-    assert_eq!(failures, ["1 send_captcha: setup (template)"]);
-}
-
 /// A gateway that puts a new value into every failure: a unique error code and message on each
 /// refusal, a unique body on each test-support 404, and now and then a closed connection.
 async fn unique_failures_gateway() -> String {

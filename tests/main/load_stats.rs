@@ -1,6 +1,7 @@
 //! Load statistics that tell the truth: latency thresholds judge what succeeded (a run whose
 //! every flow failed has no OK latency), steps keyed by the step in flow order (two steps of
-//! one call kept apart), and a run stopped by its interruption says so in every report.
+//! one call kept apart, a repeated step counted each time), and a run stopped by its
+//! interruption says so in every report.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use gatecheck::profile::Profile;
 use gatecheck::scenario::decode_scenario;
 use gatecheck::scenario::load_spec::{LoadSpec, Model};
 
-use crate::load::{options, run, run_until, scenario, ONE_CALL};
+use crate::load::{on_threads, options, run, run_until, scenario, ONE_CALL};
 use crate::support::threshold;
 
 fn closed(vus: u32, duration: Option<Duration>, iterations: Option<u64>) -> LoadSpec {
@@ -304,4 +305,48 @@ async fn a_closed_run_records_its_active_virtual_users() {
         .collect();
     assert_eq!(vus, [Some(3), Some(3)], "{:?}", summary.timeline);
     assert!(summary.timeline.iter().all(|p| p.target_rate.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_step_is_sent_and_counted_each_time() {
+    // As `run` runs it: `repeat: N` times in a row, a template giving N, 0 leaving it out.
+    let text = "name: repeated\nsteps:\n  - send_captcha:\n    repeat: 3\n  - send_captcha:\n    \
+                name: never\n    repeat: \"{{ 2 - 2 }}\"\n  - send_captcha:\n    name: twice\n    \
+                repeat: \"{{ 1 + 1 }}\"\n";
+    for threads in [1, 2] {
+        let spec = LoadSpec {
+            model: Model::Closed {
+                vus: 3,
+                think_time: Duration::ZERO,
+            },
+            duration: None,
+            iterations: Some(40),
+            warmup: Duration::ZERO,
+            thresholds: Vec::new(),
+        };
+        let summary = run(&scenario(text), &on_threads(threads, spec, Vec::new())).await;
+        assert_eq!(
+            (summary.flows.ok, summary.requests),
+            (40, 200),
+            "{threads} threads"
+        );
+        let counts: Vec<u64> = summary.steps.iter().map(|s| s.series.count).collect();
+        assert_eq!(counts, [120, 0, 80], "{threads} threads");
+    }
+    // A count the template cannot give fails the flow there, by a setup name.
+    let text = "name: bad count\nsteps:\n  - send_captcha:\n    repeat: \"{{ 1000 + 1 }}\"\n";
+    let spec = LoadSpec {
+        model: Model::Closed {
+            vus: 1,
+            think_time: Duration::ZERO,
+        },
+        duration: None,
+        iterations: Some(5),
+        warmup: Duration::ZERO,
+        thresholds: Vec::new(),
+    };
+    let summary = run(&scenario(text), &on_threads(1, spec, Vec::new())).await;
+    assert_eq!((summary.flows.failed, summary.requests), (5, 0));
+    let failures: Vec<&String> = summary.flow.failures.keys().collect();
+    assert_eq!(failures, ["1 send_captcha: setup (template)"]);
 }
